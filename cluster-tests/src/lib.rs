@@ -1,0 +1,1 @@
+//! Helpers to start real redoubt processes for integration tests.

@@ -1,0 +1,258 @@
+//! Parsing of command arguments with Redis's rules and error texts, and glob matching.
+
+use bytes::Bytes;
+
+use super::CmdError;
+
+/// Strict integer parsing as Redis's string2ll: optional '-', digits, no '+', no spaces, no
+/// leading zeros, must fit in i64.
+pub fn parse_i64(arg: &[u8]) -> Result<i64, CmdError> {
+    parse_i64_opt(arg).ok_or(CmdError::NotInteger)
+}
+
+pub fn parse_i64_opt(arg: &[u8]) -> Option<i64> {
+    if arg.is_empty() || arg.len() > 20 {
+        return None;
+    }
+    if arg == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match arg[0] {
+        b'-' => (true, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() || digits[0] == b'0' {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    if neg {
+        if v > (i64::MAX as u64) + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else if v > i64::MAX as u64 {
+        None
+    } else {
+        Some(v as i64)
+    }
+}
+
+/// A non-negative integer (counts, indexes that must not be negative).
+pub fn parse_u64(arg: &[u8]) -> Result<u64, CmdError> {
+    let v = parse_i64(arg)?;
+    u64::try_from(v).map_err(|_| CmdError::NotInteger)
+}
+
+/// A float as Redis's strtod-based parsing: "inf", "-inf", "+inf", exponents; no spaces, no
+/// NaN, nothing trailing.
+pub fn parse_f64(arg: &[u8]) -> Result<f64, CmdError> {
+    parse_f64_opt(arg).ok_or(CmdError::NotFloat)
+}
+
+pub fn parse_f64_opt(arg: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(arg).ok()?;
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    let lower = s.to_ascii_lowercase();
+    let v = match lower.as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        _ => {
+            if lower.contains("inf") || lower.contains("nan") {
+                return None;
+            }
+            lower.parse::<f64>().ok()?
+        }
+    };
+    if v.is_nan() {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+/// Case-insensitive comparison of an argument with an ASCII keyword.
+pub fn is_kw(arg: &[u8], keyword: &str) -> bool {
+    arg.eq_ignore_ascii_case(keyword.as_bytes())
+}
+
+/// Lower-cased argument as a String (for error messages and names).
+pub fn lower(arg: &[u8]) -> String {
+    String::from_utf8_lossy(arg).to_ascii_lowercase()
+}
+
+pub fn bulk_list(items: impl IntoIterator<Item = Bytes>) -> redoubt_proto::resp::Frame {
+    redoubt_proto::resp::Frame::Array(
+        items
+            .into_iter()
+            .map(redoubt_proto::resp::Frame::Bulk)
+            .collect(),
+    )
+}
+
+/// Glob-style matching with Redis's stringmatchlen rules: `*`, `?`, `[...]` with ranges and
+/// `^` negation, `\` escapes.
+pub fn glob_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
+    glob_inner(pattern, string, nocase, 0)
+}
+
+fn glob_inner(mut p: &[u8], mut s: &[u8], nocase: bool, depth: usize) -> bool {
+    // Bound the recursion as Redis does against pathological patterns.
+    if depth > 1000 {
+        return false;
+    }
+    let eq = |a: u8, b: u8| {
+        if nocase {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
+    };
+    while !p.is_empty() && !s.is_empty() {
+        match p[0] {
+            b'*' => {
+                while p.len() > 1 && p[1] == b'*' {
+                    p = &p[1..];
+                }
+                if p.len() == 1 {
+                    return true;
+                }
+                for i in 0..=s.len() {
+                    if glob_inner(&p[1..], &s[i..], nocase, depth + 1) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            b'?' => {
+                s = &s[1..];
+                p = &p[1..];
+            }
+            b'[' => {
+                p = &p[1..];
+                let not = p.first() == Some(&b'^');
+                if not {
+                    p = &p[1..];
+                }
+                let mut matched = false;
+                loop {
+                    match p.first() {
+                        None => break,
+                        Some(b'\\') if p.len() >= 2 => {
+                            if eq(p[1], s[0]) {
+                                matched = true;
+                            }
+                            p = &p[2..];
+                        }
+                        Some(b']') => break,
+                        Some(_) if p.len() >= 3 && p[1] == b'-' => {
+                            let (mut start, mut end) = (p[0], p[2]);
+                            if start > end {
+                                std::mem::swap(&mut start, &mut end);
+                            }
+                            let c = s[0];
+                            let hit = if nocase {
+                                let c = c.to_ascii_lowercase();
+                                c >= start.to_ascii_lowercase() && c <= end.to_ascii_lowercase()
+                            } else {
+                                c >= start && c <= end
+                            };
+                            if hit {
+                                matched = true;
+                            }
+                            p = &p[3..];
+                        }
+                        Some(&c) => {
+                            if eq(c, s[0]) {
+                                matched = true;
+                            }
+                            p = &p[1..];
+                        }
+                    }
+                }
+                if not {
+                    matched = !matched;
+                }
+                if !matched {
+                    return false;
+                }
+                // Skip the closing bracket (a missing one ends the pattern, as in Redis).
+                if !p.is_empty() {
+                    p = &p[1..];
+                }
+                s = &s[1..];
+            }
+            b'\\' if p.len() >= 2 => {
+                if !eq(p[1], s[0]) {
+                    return false;
+                }
+                p = &p[2..];
+                s = &s[1..];
+            }
+            c => {
+                if !eq(c, s[0]) {
+                    return false;
+                }
+                p = &p[1..];
+                s = &s[1..];
+            }
+        }
+    }
+    if s.is_empty() {
+        while p.first() == Some(&b'*') {
+            p = &p[1..];
+        }
+    }
+    p.is_empty() && s.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_parse_strictly() {
+        assert_eq!(parse_i64_opt(b"0"), Some(0));
+        assert_eq!(parse_i64_opt(b"-12"), Some(-12));
+        assert_eq!(parse_i64_opt(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64_opt(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [&b""[..], b"+1", b" 1", b"1 ", b"01", b"-0", b"9223372036854775808", b"1a", b"-"] {
+            assert_eq!(parse_i64_opt(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn floats_parse_like_strtod() {
+        assert_eq!(parse_f64_opt(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64_opt(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64_opt(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_f64_opt(b"1e3"), Some(1000.0));
+        assert_eq!(parse_f64_opt(b".5"), Some(0.5));
+        for bad in [&b"nan"[..], b" 1", b"1 ", b"abc", b""] {
+            assert_eq!(parse_f64_opt(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn glob_matches_like_redis() {
+        assert!(glob_match(b"*", b"anything", false));
+        assert!(glob_match(b"h?llo", b"hello", false));
+        assert!(glob_match(b"h[ae]llo", b"hallo", false));
+        assert!(!glob_match(b"h[^e]llo", b"hello", false));
+        assert!(glob_match(b"h[a-b]llo", b"hbllo", false));
+        assert!(glob_match(b"user:*:name", b"user:42:name", false));
+        assert!(!glob_match(b"user:*:name", b"user:42:age", false));
+        assert!(glob_match(b"h\\*llo", b"h*llo", false));
+        assert!(glob_match(b"HELLO", b"hello", true));
+        assert!(!glob_match(b"a", b"", false));
+        assert!(glob_match(b"", b"", false));
+    }
+}

@@ -1,0 +1,5 @@
+//! keyspace commands.
+
+use super::CommandSpec;
+
+pub const COMMANDS: &[CommandSpec] = &[];

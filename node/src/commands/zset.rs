@@ -1,0 +1,5 @@
+//! zset commands.
+
+use super::CommandSpec;
+
+pub const COMMANDS: &[CommandSpec] = &[];

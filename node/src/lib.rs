@@ -1,0 +1,4 @@
+//! Redoubt node: a Redis-compatible server whose writes go through Raft.
+
+pub mod commands;
+pub mod store;
