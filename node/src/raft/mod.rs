@@ -1,0 +1,217 @@
+//! The Raft layer: openraft type config, the request carried by log entries, and [`RaftNode`],
+//! the one place that turns a client write into a Raft entry and waits for its reply.
+//!
+//! A single node is a one-member Raft group: there is one code path for one node and for many.
+
+pub mod log_store;
+pub mod network;
+pub mod state_machine;
+
+use std::io::Cursor;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use openraft::error::{ClientWriteError, RaftError};
+use openraft::{BasicNode, Config as RaftConfig, Raft, SnapshotPolicy};
+use redoubt_proto::resp::{Frame, Protocol};
+use serde::{Deserialize, Serialize};
+
+use crate::commands::CommandTable;
+use crate::store::{Keyspace, Txn};
+use log_store::LogStore;
+use state_machine::{SharedState, StateMachine};
+
+openraft::declare_raft_types!(
+    /// Redoubt's openraft types.
+    pub TypeConfig:
+        D = Request,
+        R = Reply,
+        NodeId = u64,
+        Node = BasicNode,
+        Entry = openraft::Entry<TypeConfig>,
+        SnapshotData = Cursor<Vec<u8>>,
+        AsyncRuntime = openraft::TokioRuntime,
+);
+
+/// What a log entry asks the state machine to do. Deterministic: everything the outcome depends
+/// on (time, random seed, caller) is inside.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// A client's write command, or a whole MULTI/EXEC transaction.
+    Exec(ExecRequest),
+    /// Remove keys the leader found expired (each is checked again against `now_ms`).
+    Expire { db: u8, keys: Vec<Bytes>, now_ms: u64 },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ExecRequest {
+    /// Database selected when the command (or EXEC) was sent.
+    pub db: u8,
+    /// The authenticated user on whose behalf the command runs (checked at apply time).
+    pub user: String,
+    /// The proposer's clock (unix ms): relative TTLs and expiry are decided against it.
+    pub now_ms: u64,
+    /// Seed for every random choice the commands make (SPOP...).
+    pub seed: u64,
+    /// Protocol of the client: some replies differ in shape.
+    pub protocol: Protocol,
+    /// MULTI/EXEC: keys watched and the version each had when read by the serving node.
+    pub watches: Vec<Watch>,
+    /// Command lines with canonical (un-renamed) lower-case names.
+    pub commands: Vec<Vec<Bytes>>,
+    /// True for MULTI/EXEC: the reply is an array (or nil when a watched key changed).
+    pub multi: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Watch {
+    pub db: u8,
+    pub key: Bytes,
+    pub version: u64,
+}
+
+/// The state machine's answer to an entry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reply {
+    pub frame: Frame,
+    /// Database selected after the entry (SELECT inside MULTI).
+    pub db: u8,
+}
+
+impl Reply {
+    pub fn ok() -> Reply {
+        Reply {
+            frame: Frame::ok(),
+            db: 0,
+        }
+    }
+}
+
+/// Why a write or a read barrier failed, as a client should hear it.
+#[derive(Debug, thiserror::Error)]
+pub enum RaftCallError {
+    #[error("TRYAGAIN no leader is known yet, retry the command")]
+    NoLeader,
+    #[error("ERR raft: {0}")]
+    Other(String),
+}
+
+impl RaftCallError {
+    pub fn to_frame(&self) -> Frame {
+        Frame::Error(self.to_string())
+    }
+}
+
+/// Settings of the Raft layer taken from the node's config.
+pub struct RaftSettings {
+    pub node_id: u64,
+    pub advertise_addr: String,
+    pub snapshot_logs: u64,
+}
+
+/// A running Raft member with its storage.
+pub struct RaftNode {
+    pub raft: Raft<TypeConfig>,
+    pub shared: Arc<SharedState>,
+    pub log: LogStore,
+    pub node_id: u64,
+    pub db: sled::Db,
+}
+
+impl RaftNode {
+    /// Opens the store under `dir`, starts Raft and, on first start, initialises a one-member
+    /// group. Restarting never re-initialises.
+    pub async fn start(
+        dir: &Path,
+        settings: RaftSettings,
+        table: Arc<CommandTable>,
+    ) -> anyhow::Result<RaftNode> {
+        let db = sled::Config::new()
+            .path(dir.join("data"))
+            .cache_capacity(256 * 1024 * 1024)
+            .flush_every_ms(Some(1000))
+            .open()?;
+        let log = LogStore::open(&db)?;
+        let (sm, shared) = StateMachine::open(&db, table, dir.join("snapshots"))?;
+        let config = RaftConfig {
+            cluster_name: "redoubt".to_string(),
+            heartbeat_interval: 100,
+            election_timeout_min: 300,
+            election_timeout_max: 600,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(settings.snapshot_logs),
+            max_in_snapshot_log_to_keep: 1000,
+            max_payload_entries: 1000,
+            ..Default::default()
+        };
+        let config = Arc::new(config.validate()?);
+        let raft = Raft::new(
+            settings.node_id,
+            config,
+            network::PeerNetwork,
+            log.clone(),
+            sm,
+        )
+        .await?;
+        if !raft.is_initialized().await? {
+            let mut members = std::collections::BTreeMap::new();
+            members.insert(
+                settings.node_id,
+                BasicNode {
+                    addr: settings.advertise_addr.clone(),
+                },
+            );
+            raft.initialize(members).await?;
+        }
+        Ok(RaftNode {
+            raft,
+            shared,
+            log,
+            node_id: settings.node_id,
+            db,
+        })
+    }
+
+    /// Proposes `req` and waits for the state machine's reply.
+    pub async fn write(&self, req: Request) -> Result<Reply, RaftCallError> {
+        match self.raft.client_write(req).await {
+            Ok(resp) => Ok(resp.data),
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => {
+                Err(RaftCallError::NoLeader)
+            }
+            Err(e) => Err(RaftCallError::Other(e.to_string())),
+        }
+    }
+
+    /// Linearizable read barrier: returns once this node is known to be the leader and has
+    /// applied everything committed before the call.
+    pub async fn read_barrier(&self) -> Result<(), RaftCallError> {
+        match self.raft.ensure_linearizable().await {
+            Ok(_) => Ok(()),
+            Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(_))) => {
+                Err(RaftCallError::NoLeader)
+            }
+            Err(e) => Err(RaftCallError::Other(e.to_string())),
+        }
+    }
+
+    /// Waits until a leader is known (start-up), at most `timeout`.
+    pub async fn wait_for_leader(&self, timeout: Duration) -> bool {
+        self.raft
+            .wait(Some(timeout))
+            .metrics(|m| m.current_leader.is_some(), "leader known")
+            .await
+            .is_ok()
+    }
+
+    /// A read-only view of the committed keyspace. Hold the returned guard while reading.
+    pub fn read_view(&self, db: u8, now_ms: u64) -> Keyspace {
+        Keyspace::new(Txn::read_only(self.shared.keyspace.clone()), db, now_ms, 0)
+    }
+
+    pub async fn shutdown(&self) {
+        let _ = self.raft.shutdown().await;
+        let _ = self.db.flush_async().await;
+    }
+}

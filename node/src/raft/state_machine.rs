@@ -1,0 +1,447 @@
+//! The replicated state machine: the only writer of the keyspace.
+//!
+//! It applies committed entries in log order, running each command's handler over a write
+//! overlay, and commits a whole batch of entries together with `last_applied` and the membership
+//! in one sled transaction. Everything it does depends only on the entry: time, randomness and
+//! the caller's identity travel inside it, so every node produces the same bytes. Readers on the
+//! serving node see either all of a batch or none of it (the apply gate).
+
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use openraft::storage::{RaftStateMachine, Snapshot};
+use openraft::{
+    Entry, EntryPayload, LogId, RaftSnapshotBuilder, SnapshotMeta, StorageError, StorageIOError,
+    StoredMembership,
+};
+use redoubt_proto::resp::Frame;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use tokio::sync::watch;
+
+use super::{ExecRequest, Reply, Request, TypeConfig};
+use crate::commands::{CmdError, CommandTable, Ctx, Exec, Rng};
+use crate::store::{Keyspace, Txn, DATABASES};
+
+type NodeId = u64;
+type Membership = StoredMembership<NodeId, openraft::BasicNode>;
+
+const KEY_APPLIED: &[u8] = b"last_applied";
+const KEY_MEMBERSHIP: &[u8] = b"membership";
+const SNAPSHOT_FILE: &str = "snapshot.bin";
+
+/// What the node shares between the state machine and its readers.
+pub struct SharedState {
+    pub keyspace: sled::Tree,
+    pub sm_meta: sled::Tree,
+    /// Readers hold it shared while they run a command; the state machine holds it exclusively
+    /// while it commits a batch, so a read never sees half of one.
+    pub apply_gate: RwLock<()>,
+    /// Last applied log index, for readers waiting to catch up.
+    pub applied_index: watch::Sender<u64>,
+}
+
+/// The state machine handed to openraft.
+pub struct StateMachine {
+    shared: Arc<SharedState>,
+    table: Arc<CommandTable>,
+    snapshot_dir: PathBuf,
+    db: sled::Db,
+}
+
+fn sm_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
+    StorageIOError::write_state_machine(&e).into()
+}
+
+fn read_sm_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
+    StorageIOError::read_state_machine(&e).into()
+}
+
+fn snap_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
+    StorageIOError::write_snapshot(None, &e).into()
+}
+
+/// Serialized snapshot: its metadata then every record of the keyspace tree.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SnapshotHeader {
+    last_applied: Option<LogId<NodeId>>,
+    membership: Membership,
+    snapshot_id: String,
+}
+
+impl StateMachine {
+    pub fn open(
+        db: &sled::Db,
+        table: Arc<CommandTable>,
+        snapshot_dir: PathBuf,
+    ) -> Result<(StateMachine, Arc<SharedState>), sled::Error> {
+        let keyspace = db.open_tree("keyspace")?;
+        let sm_meta = db.open_tree("sm_meta")?;
+        let applied = match sm_meta.get(KEY_APPLIED)? {
+            Some(raw) => postcard::from_bytes::<Option<LogId<NodeId>>>(&raw)
+                .ok()
+                .flatten()
+                .map(|l| l.index)
+                .unwrap_or(0),
+            None => 0,
+        };
+        let (applied_index, _) = watch::channel(applied);
+        let shared = Arc::new(SharedState {
+            keyspace,
+            sm_meta,
+            apply_gate: RwLock::new(()),
+            applied_index,
+        });
+        Ok((
+            StateMachine {
+                shared: shared.clone(),
+                table,
+                snapshot_dir,
+                db: db.clone(),
+            },
+            shared,
+        ))
+    }
+
+    fn read_applied(&self) -> Result<(Option<LogId<NodeId>>, Membership), StorageError<NodeId>> {
+        let applied = match self.shared.sm_meta.get(KEY_APPLIED).map_err(read_sm_err)? {
+            Some(raw) => postcard::from_bytes(&raw).map_err(read_sm_err)?,
+            None => None,
+        };
+        let membership = match self.shared.sm_meta.get(KEY_MEMBERSHIP).map_err(read_sm_err)? {
+            Some(raw) => postcard::from_bytes(&raw).map_err(read_sm_err)?,
+            None => Membership::default(),
+        };
+        Ok((applied, membership))
+    }
+
+    /// Commits the overlay with the new applied pointers in one transaction, under the gate.
+    fn commit(
+        &self,
+        ks: &mut Keyspace,
+        applied: Option<LogId<NodeId>>,
+        membership: Option<&Membership>,
+    ) -> Result<(), StorageError<NodeId>> {
+        let batch = ks.txn.take_writes();
+        let applied_raw = postcard::to_allocvec(&applied).map_err(sm_err)?;
+        let membership_raw = match membership {
+            Some(m) => Some(postcard::to_allocvec(m).map_err(sm_err)?),
+            None => None,
+        };
+        let _gate = self.shared.apply_gate.write().unwrap_or_else(|p| p.into_inner());
+        (&self.shared.keyspace, &self.shared.sm_meta)
+            .transaction(|(keyspace, meta)| {
+                keyspace.apply_batch(&batch)?;
+                meta.insert(KEY_APPLIED, applied_raw.as_slice())?;
+                if let Some(m) = &membership_raw {
+                    meta.insert(KEY_MEMBERSHIP, m.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e: TransactionError<()>| match e {
+                TransactionError::Storage(e) => sm_err(e),
+                TransactionError::Abort(()) => sm_err(std::io::Error::other("transaction aborted")),
+            })?;
+        if let Some(applied) = applied {
+            self.shared.applied_index.send_replace(applied.index);
+        }
+        Ok(())
+    }
+
+    fn snapshot_path(&self) -> PathBuf {
+        self.snapshot_dir.join(SNAPSHOT_FILE)
+    }
+
+    /// Serializes the committed state (keyspace + applied pointers) as one snapshot.
+    fn build(&self) -> Result<(SnapshotHeader, Vec<u8>), StorageError<NodeId>> {
+        let _gate = self.shared.apply_gate.read().unwrap_or_else(|p| p.into_inner());
+        let (last_applied, membership) = self.read_applied()?;
+        let snapshot_id = match last_applied {
+            Some(l) => format!("{}-{}-{}", l.leader_id, l.index, now_ms()),
+            None => format!("empty-{}", now_ms()),
+        };
+        let header = SnapshotHeader {
+            last_applied,
+            membership,
+            snapshot_id,
+        };
+        let mut data = postcard::to_allocvec(&header).map_err(snap_err)?;
+        let mut out = Vec::with_capacity(data.len() + 8);
+        out.extend_from_slice(&(data.len() as u64).to_be_bytes());
+        out.append(&mut data);
+        for item in self.shared.keyspace.iter() {
+            let (k, v) = item.map_err(read_sm_err)?;
+            out.extend_from_slice(&(k.len() as u32).to_be_bytes());
+            out.extend_from_slice(&k);
+            out.extend_from_slice(&(v.len() as u32).to_be_bytes());
+            out.extend_from_slice(&v);
+        }
+        Ok((header, out))
+    }
+
+    fn save_snapshot_file(&self, data: &[u8]) -> Result<(), StorageError<NodeId>> {
+        std::fs::create_dir_all(&self.snapshot_dir).map_err(snap_err)?;
+        let tmp = self.snapshot_dir.join(format!("{SNAPSHOT_FILE}.tmp"));
+        std::fs::write(&tmp, data).map_err(snap_err)?;
+        std::fs::rename(&tmp, self.snapshot_path()).map_err(snap_err)?;
+        Ok(())
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Splits a snapshot into its header and keyspace records.
+fn parse_snapshot(data: &[u8]) -> Result<(SnapshotHeader, Vec<(&[u8], &[u8])>), std::io::Error> {
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed snapshot");
+    let take = |pos: &mut usize, n: usize| -> Result<&[u8], std::io::Error> {
+        let s = data.get(*pos..*pos + n).ok_or_else(bad)?;
+        *pos += n;
+        Ok(s)
+    };
+    let mut pos = 0;
+    let mut len8 = [0u8; 8];
+    len8.copy_from_slice(take(&mut pos, 8)?);
+    let header_len = usize::try_from(u64::from_be_bytes(len8)).map_err(|_| bad())?;
+    let header: SnapshotHeader =
+        postcard::from_bytes(take(&mut pos, header_len)?).map_err(|_| bad())?;
+    let mut records = Vec::new();
+    while pos < data.len() {
+        let mut len4 = [0u8; 4];
+        len4.copy_from_slice(take(&mut pos, 4)?);
+        let k = take(&mut pos, u32::from_be_bytes(len4) as usize)?;
+        len4.copy_from_slice(take(&mut pos, 4)?);
+        let v = take(&mut pos, u32::from_be_bytes(len4) as usize)?;
+        records.push((k, v));
+    }
+    Ok((header, records))
+}
+
+/// Applies one client request to the keyspace; the reply goes back to the proposer.
+pub fn apply_exec(table: &CommandTable, ks: &mut Keyspace, req: &ExecRequest) -> Reply {
+    ks.now_ms = req.now_ms;
+    let mut rng = Rng::new(req.seed);
+    if req.multi {
+        for w in &req.watches {
+            ks.db = w.db;
+            match ks.watch_version(&w.key) {
+                Ok(v) if v == w.version => {}
+                Ok(_) => return Reply { frame: Frame::NullArray, db: req.db },
+                Err(e) => return Reply { frame: CmdError::from(e).to_frame(), db: req.db },
+            }
+        }
+    }
+    ks.db = req.db;
+    let mut frames = Vec::with_capacity(req.commands.len());
+    for argv in &req.commands {
+        frames.push(run_one(table, ks, &mut rng, req, argv));
+    }
+    let frame = if req.multi {
+        Frame::Array(frames)
+    } else {
+        frames.pop().unwrap_or(Frame::Null)
+    };
+    Reply { frame, db: ks.db }
+}
+
+fn run_one(
+    table: &CommandTable,
+    ks: &mut Keyspace,
+    rng: &mut Rng,
+    req: &ExecRequest,
+    argv: &[Bytes],
+) -> Frame {
+    let Some(name) = argv.first().and_then(|n| std::str::from_utf8(n).ok()) else {
+        return Frame::error("ERR empty command");
+    };
+    if name == "select" {
+        // SELECT inside MULTI changes the db of the commands after it.
+        return match argv.get(1).and_then(|a| crate::commands::args::parse_i64_opt(a)) {
+            Some(db) if (0..i64::from(DATABASES)).contains(&db) => {
+                ks.db = db as u8;
+                Frame::ok()
+            }
+            Some(_) => Frame::error("ERR DB index is out of range"),
+            None => Frame::error("ERR value is not an integer or out of range"),
+        };
+    }
+    let Some(spec) = table.canonical(name) else {
+        return Frame::error(format!("ERR unknown command '{name}'"));
+    };
+    let handler = match spec.exec {
+        Exec::Read(h) | Exec::Write(h) => h,
+        _ => return Frame::error(format!("ERR '{name}' cannot run in the state machine")),
+    };
+    let mut ctx = Ctx {
+        ks,
+        rng,
+        protocol: req.protocol,
+    };
+    handler(&mut ctx, argv).unwrap_or_else(|e| e.to_frame())
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotBuilder = SnapshotBuilder;
+
+    async fn applied_state(
+        &mut self,
+    ) -> Result<(Option<LogId<NodeId>>, Membership), StorageError<NodeId>> {
+        self.read_applied()
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Reply>, StorageError<NodeId>>
+    where
+        I: IntoIterator<Item = Entry<TypeConfig>> + openraft::OptionalSend,
+        I::IntoIter: openraft::OptionalSend,
+    {
+        let mut ks = Keyspace::new(Txn::writable(self.shared.keyspace.clone()), 0, 0, 0);
+        let mut replies = Vec::new();
+        let mut last = None;
+        let mut membership = None;
+        for entry in entries {
+            last = Some(entry.log_id);
+            ks.version = entry.log_id.index;
+            let reply = match &entry.payload {
+                EntryPayload::Blank => Reply::ok(),
+                EntryPayload::Membership(m) => {
+                    membership = Some(StoredMembership::new(Some(entry.log_id), m.clone()));
+                    Reply::ok()
+                }
+                EntryPayload::Normal(Request::Exec(req)) => apply_exec(&self.table, &mut ks, req),
+                EntryPayload::Normal(Request::Expire { db, keys, now_ms }) => {
+                    ks.db = *db;
+                    ks.now_ms = *now_ms;
+                    for key in keys {
+                        // lookup through a writable view removes the key if it is expired.
+                        if let Err(e) = ks.lookup(key) {
+                            return Err(sm_err(e));
+                        }
+                    }
+                    Reply::ok()
+                }
+            };
+            replies.push(reply);
+        }
+        self.commit(&mut ks, last, membership.as_ref())?;
+        Ok(replies)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        SnapshotBuilder {
+            sm: StateMachine {
+                shared: self.shared.clone(),
+                table: self.table.clone(),
+                snapshot_dir: self.snapshot_dir.clone(),
+                db: self.db.clone(),
+            },
+        }
+    }
+
+    async fn begin_receiving_snapshot(
+        &mut self,
+    ) -> Result<Box<Cursor<Vec<u8>>>, StorageError<NodeId>> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta<NodeId, openraft::BasicNode>,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError<NodeId>> {
+        let data = snapshot.into_inner();
+        let (_, records) = parse_snapshot(&data).map_err(snap_err)?;
+        let mut batch = sled::Batch::default();
+        for item in self.shared.keyspace.iter() {
+            let (k, _) = item.map_err(read_sm_err)?;
+            batch.remove(k);
+        }
+        for (k, v) in records {
+            batch.insert(k, v);
+        }
+        let applied_raw = postcard::to_allocvec(&meta.last_log_id).map_err(sm_err)?;
+        let membership_raw = postcard::to_allocvec(&meta.last_membership).map_err(sm_err)?;
+        {
+            let _gate = self.shared.apply_gate.write().unwrap_or_else(|p| p.into_inner());
+            (&self.shared.keyspace, &self.shared.sm_meta)
+                .transaction(|(keyspace, sm_meta)| {
+                    keyspace.apply_batch(&batch)?;
+                    sm_meta.insert(KEY_APPLIED, applied_raw.as_slice())?;
+                    sm_meta.insert(KEY_MEMBERSHIP, membership_raw.as_slice())?;
+                    Ok::<(), ConflictableTransactionError<()>>(())
+                })
+                .map_err(|e: TransactionError<()>| match e {
+                    TransactionError::Storage(e) => sm_err(e),
+                    TransactionError::Abort(()) => {
+                        sm_err(std::io::Error::other("transaction aborted"))
+                    }
+                })?;
+        }
+        if let Some(l) = meta.last_log_id {
+            self.shared.applied_index.send_replace(l.index);
+        }
+        // Keep the installed snapshot as the current one, with the leader's id.
+        let header = SnapshotHeader {
+            last_applied: meta.last_log_id,
+            membership: meta.last_membership.clone(),
+            snapshot_id: meta.snapshot_id.clone(),
+        };
+        let mut out = postcard::to_allocvec(&header).map_err(snap_err)?;
+        let mut file = (out.len() as u64).to_be_bytes().to_vec();
+        file.append(&mut out);
+        let (_, records) = parse_snapshot(&data).map_err(snap_err)?;
+        for (k, v) in records {
+            file.extend_from_slice(&(k.len() as u32).to_be_bytes());
+            file.extend_from_slice(k);
+            file.extend_from_slice(&(v.len() as u32).to_be_bytes());
+            file.extend_from_slice(v);
+        }
+        self.save_snapshot_file(&file)?;
+        self.db.flush_async().await.map_err(sm_err)?;
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError<NodeId>> {
+        let data = match std::fs::read(self.snapshot_path()) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StorageIOError::read_snapshot(None, &e).into()),
+        };
+        let (header, _) = parse_snapshot(&data).map_err(|e| StorageIOError::read_snapshot(None, &e))?;
+        Ok(Some(Snapshot {
+            meta: SnapshotMeta {
+                last_log_id: header.last_applied,
+                last_membership: header.membership,
+                snapshot_id: header.snapshot_id,
+            },
+            snapshot: Box::new(Cursor::new(data)),
+        }))
+    }
+}
+
+/// Builds snapshots from the committed state machine.
+pub struct SnapshotBuilder {
+    sm: StateMachine,
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError<NodeId>> {
+        // The state machine must be durable before the log it replaces can be purged.
+        self.sm.db.flush_async().await.map_err(sm_err)?;
+        let (header, data) = self.sm.build()?;
+        self.sm.save_snapshot_file(&data)?;
+        Ok(Snapshot {
+            meta: SnapshotMeta {
+                last_log_id: header.last_applied,
+                last_membership: header.membership,
+                snapshot_id: header.snapshot_id,
+            },
+            snapshot: Box::new(Cursor::new(data)),
+        })
+    }
+}
