@@ -1,5 +1,8 @@
 //! Redoubt node: a Redis-compatible server whose writes go through Raft.
 
 pub mod commands;
+pub mod config;
+pub mod info;
 pub mod raft;
+pub mod server;
 pub mod store;

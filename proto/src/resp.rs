@@ -418,7 +418,11 @@ impl RequestCodec {
 
     /// Finds the `\r` ending a `*<n>` / `$<n>` line. `Ok(None)`: wait for more input.
     /// Like Redis, the byte after `\r` is assumed to be `\n` and is not checked.
-    fn length_line_end(&mut self, src: &BytesMut, too_big: &str) -> Result<Option<usize>, ProtocolError> {
+    fn length_line_end(
+        &mut self,
+        src: &BytesMut,
+        too_big: &str,
+    ) -> Result<Option<usize>, ProtocolError> {
         match find_byte(src, self.scanned, b'\r') {
             None => {
                 if src.len() > self.limits.max_inline_len {
@@ -441,7 +445,8 @@ impl RequestCodec {
 
     /// Reads a `*<n>` line. `Ok(false)`: incomplete.
     fn decode_multibulk_len(&mut self, src: &mut BytesMut) -> Result<bool, ProtocolError> {
-        let Some(cr) = self.length_line_end(src, "Protocol error: too big mbulk count string")? else {
+        let Some(cr) = self.length_line_end(src, "Protocol error: too big mbulk count string")?
+        else {
             return Ok(false);
         };
         let count = match parse_i64_strict(&src[1..cr]) {
@@ -452,7 +457,9 @@ impl RequestCodec {
         src.advance(cr + 2);
         if count > 0 {
             self.remaining = count;
-            let cap = usize::try_from(count).unwrap_or(MAX_PREALLOC).min(MAX_PREALLOC);
+            let cap = usize::try_from(count)
+                .unwrap_or(MAX_PREALLOC)
+                .min(MAX_PREALLOC);
             self.argv = Vec::with_capacity(cap);
             self.argv_bytes = 0;
         }
@@ -460,12 +467,17 @@ impl RequestCodec {
     }
 
     /// Reads the arguments of the current multibulk request.
-    fn decode_multibulk_args(&mut self, src: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+    fn decode_multibulk_args(
+        &mut self,
+        src: &mut BytesMut,
+    ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
         while self.remaining > 0 {
             let len = match self.bulk_len {
                 Some(len) => len,
                 None => {
-                    let Some(cr) = self.length_line_end(src, "Protocol error: too big bulk count string")? else {
+                    let Some(cr) =
+                        self.length_line_end(src, "Protocol error: too big bulk count string")?
+                    else {
                         return Ok(None);
                     };
                     if src[0] != b'$' {
@@ -522,7 +534,11 @@ impl RequestCodec {
             return Err(invalid("Protocol error: too big inline request"));
         }
         self.scanned = 0;
-        let end = if lf > 0 && src[lf - 1] == b'\r' { lf - 1 } else { lf };
+        let end = if lf > 0 && src[lf - 1] == b'\r' {
+            lf - 1
+        } else {
+            lf
+        };
         let argv = split_args(&src[..end])
             .ok_or_else(|| invalid("Protocol error: unbalanced quotes in request"))?;
         src.advance(lf + 1);
@@ -821,7 +837,8 @@ fn parse_token(buf: &[u8], pos: usize) -> Result<Option<(Token, usize)>, Protoco
             if kind == b'*' && n == -1 {
                 return Ok(Some((Token::NullArray, next)));
             }
-            let n = u64::try_from(n).map_err(|_| invalid("Protocol error: invalid aggregate length"))?;
+            let n = u64::try_from(n)
+                .map_err(|_| invalid("Protocol error: invalid aggregate length"))?;
             let (agg, count) = match kind {
                 b'*' => (Aggregate::Array, Some(n)),
                 b'~' => (Aggregate::Set, Some(n)),
@@ -829,7 +846,9 @@ fn parse_token(buf: &[u8], pos: usize) -> Result<Option<(Token, usize)>, Protoco
                 b'%' => (Aggregate::Map, n.checked_mul(2)),
                 _ => (Aggregate::Attribute, n.checked_mul(2)),
             };
-            let count = count.ok_or_else(|| invalid("Protocol error: invalid aggregate length"))?;
+            let count = count
+                .filter(|&c| i64::try_from(c).is_ok())
+                .ok_or_else(|| invalid("Protocol error: invalid aggregate length"))?;
             Token::Aggregate(agg, count)
         }
         other => {

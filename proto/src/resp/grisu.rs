@@ -45,84 +45,84 @@ const POWERS_TEN: [Fp; 87] = [
     Fp::new(0xab70_fe17_c79a_c6ca, -1060), // 1e-300
     Fp::new(0xff77_b1fc_bebc_dc4f, -1034), // 1e-292
     Fp::new(0xbe56_91ef_416b_d60c, -1007), // 1e-284
-    Fp::new(0x8dd0_1fad_907f_fc3c, -980), // 1e-276
-    Fp::new(0xd351_5c28_3155_9a83, -954), // 1e-268
-    Fp::new(0x9d71_ac8f_ada6_c9b5, -927), // 1e-260
-    Fp::new(0xea9c_2277_23ee_8bcb, -901), // 1e-252
-    Fp::new(0xaecc_4991_4078_536d, -874), // 1e-244
-    Fp::new(0x823c_1279_5db6_ce57, -847), // 1e-236
-    Fp::new(0xc210_9436_4dfb_5637, -821), // 1e-228
-    Fp::new(0x9096_ea6f_3848_984f, -794), // 1e-220
-    Fp::new(0xd774_85cb_2582_3ac7, -768), // 1e-212
-    Fp::new(0xa086_cfcd_97bf_97f4, -741), // 1e-204
-    Fp::new(0xef34_0a98_172a_ace5, -715), // 1e-196
-    Fp::new(0xb238_67fb_2a35_b28e, -688), // 1e-188
-    Fp::new(0x84c8_d4df_d2c6_3f3b, -661), // 1e-180
-    Fp::new(0xc5dd_4427_1ad3_cdba, -635), // 1e-172
-    Fp::new(0x936b_9fce_bb25_c996, -608), // 1e-164
-    Fp::new(0xdbac_6c24_7d62_a584, -582), // 1e-156
-    Fp::new(0xa3ab_6658_0d5f_daf6, -555), // 1e-148
-    Fp::new(0xf3e2_f893_dec3_f126, -529), // 1e-140
-    Fp::new(0xb5b5_ada8_aaff_80b8, -502), // 1e-132
-    Fp::new(0x8762_5f05_6c7c_4a8b, -475), // 1e-124
-    Fp::new(0xc9bc_ff60_34c1_3053, -449), // 1e-116
-    Fp::new(0x964e_858c_91ba_2655, -422), // 1e-108
-    Fp::new(0xdff9_7724_7029_7ebd, -396), // 1e-100
-    Fp::new(0xa6df_bd9f_b8e5_b88f, -369), // 1e-92
-    Fp::new(0xf8a9_5fcf_8874_7d94, -343), // 1e-84
-    Fp::new(0xb944_7093_8fa8_9bcf, -316), // 1e-76
-    Fp::new(0x8a08_f0f8_bf0f_156b, -289), // 1e-68
-    Fp::new(0xcdb0_2555_6531_31b6, -263), // 1e-60
-    Fp::new(0x993f_e2c6_d07b_7fac, -236), // 1e-52
-    Fp::new(0xe45c_10c4_2a2b_3b06, -210), // 1e-44
-    Fp::new(0xaa24_2499_6973_92d3, -183), // 1e-36
-    Fp::new(0xfd87_b5f2_8300_ca0e, -157), // 1e-28
-    Fp::new(0xbce5_0864_9211_1aeb, -130), // 1e-20
-    Fp::new(0x8cbc_cc09_6f50_88cc, -103), // 1e-12
-    Fp::new(0xd1b7_1758_e219_652c, -77), // 1e-4
-    Fp::new(0x9c40_0000_0000_0000, -50), // 1e4
-    Fp::new(0xe8d4_a510_0000_0000, -24), // 1e12
-    Fp::new(0xad78_ebc5_ac62_0000, 3), // 1e20
-    Fp::new(0x813f_3978_f894_0984, 30), // 1e28
-    Fp::new(0xc097_ce7b_c907_15b3, 56), // 1e36
-    Fp::new(0x8f7e_32ce_7bea_5c70, 83), // 1e44
-    Fp::new(0xd5d2_38a4_abe9_8068, 109), // 1e52
-    Fp::new(0x9f4f_2726_179a_2245, 136), // 1e60
-    Fp::new(0xed63_a231_d4c4_fb27, 162), // 1e68
-    Fp::new(0xb0de_6538_8cc8_ada8, 189), // 1e76
-    Fp::new(0x83c7_088e_1aab_65db, 216), // 1e84
-    Fp::new(0xc45d_1df9_4271_1d9a, 242), // 1e92
-    Fp::new(0x924d_692c_a61b_e758, 269), // 1e100
-    Fp::new(0xda01_ee64_1a70_8dea, 295), // 1e108
-    Fp::new(0xa26d_a399_9aef_774a, 322), // 1e116
-    Fp::new(0xf209_787b_b47d_6b85, 348), // 1e124
-    Fp::new(0xb454_e4a1_79dd_1877, 375), // 1e132
-    Fp::new(0x865b_8692_5b9b_c5c2, 402), // 1e140
-    Fp::new(0xc835_53c5_c896_5d3d, 428), // 1e148
-    Fp::new(0x952a_b45c_fa97_a0b3, 455), // 1e156
-    Fp::new(0xde46_9fbd_99a0_5fe3, 481), // 1e164
-    Fp::new(0xa59b_c234_db39_8c25, 508), // 1e172
-    Fp::new(0xf6c6_9a72_a398_9f5c, 534), // 1e180
-    Fp::new(0xb7dc_bf53_54e9_bece, 561), // 1e188
-    Fp::new(0x88fc_f317_f222_41e2, 588), // 1e196
-    Fp::new(0xcc20_ce9b_d35c_78a5, 614), // 1e204
-    Fp::new(0x9816_5af3_7b21_53df, 641), // 1e212
-    Fp::new(0xe2a0_b5dc_971f_303a, 667), // 1e220
-    Fp::new(0xa8d9_d153_5ce3_b396, 694), // 1e228
-    Fp::new(0xfb9b_7cd9_a4a7_443c, 720), // 1e236
-    Fp::new(0xbb76_4c4c_a7a4_4410, 747), // 1e244
-    Fp::new(0x8bab_8eef_b640_9c1a, 774), // 1e252
-    Fp::new(0xd01f_ef10_a657_842c, 800), // 1e260
-    Fp::new(0x9b10_a4e5_e991_3129, 827), // 1e268
-    Fp::new(0xe710_9bfb_a19c_0c9d, 853), // 1e276
-    Fp::new(0xac28_20d9_623b_f429, 880), // 1e284
-    Fp::new(0x8044_4b5e_7aa7_cf85, 907), // 1e292
-    Fp::new(0xbf21_e440_03ac_dd2d, 933), // 1e300
-    Fp::new(0x8e67_9c2f_5e44_ff8f, 960), // 1e308
-    Fp::new(0xd433_179d_9c8c_b841, 986), // 1e316
-    Fp::new(0x9e19_db92_b4e3_1ba9, 1013), // 1e324
-    Fp::new(0xeb96_bf6e_badf_77d9, 1039), // 1e332
-    Fp::new(0xaf87_023b_9bf0_ee6b, 1066), // 1e340
+    Fp::new(0x8dd0_1fad_907f_fc3c, -980),  // 1e-276
+    Fp::new(0xd351_5c28_3155_9a83, -954),  // 1e-268
+    Fp::new(0x9d71_ac8f_ada6_c9b5, -927),  // 1e-260
+    Fp::new(0xea9c_2277_23ee_8bcb, -901),  // 1e-252
+    Fp::new(0xaecc_4991_4078_536d, -874),  // 1e-244
+    Fp::new(0x823c_1279_5db6_ce57, -847),  // 1e-236
+    Fp::new(0xc210_9436_4dfb_5637, -821),  // 1e-228
+    Fp::new(0x9096_ea6f_3848_984f, -794),  // 1e-220
+    Fp::new(0xd774_85cb_2582_3ac7, -768),  // 1e-212
+    Fp::new(0xa086_cfcd_97bf_97f4, -741),  // 1e-204
+    Fp::new(0xef34_0a98_172a_ace5, -715),  // 1e-196
+    Fp::new(0xb238_67fb_2a35_b28e, -688),  // 1e-188
+    Fp::new(0x84c8_d4df_d2c6_3f3b, -661),  // 1e-180
+    Fp::new(0xc5dd_4427_1ad3_cdba, -635),  // 1e-172
+    Fp::new(0x936b_9fce_bb25_c996, -608),  // 1e-164
+    Fp::new(0xdbac_6c24_7d62_a584, -582),  // 1e-156
+    Fp::new(0xa3ab_6658_0d5f_daf6, -555),  // 1e-148
+    Fp::new(0xf3e2_f893_dec3_f126, -529),  // 1e-140
+    Fp::new(0xb5b5_ada8_aaff_80b8, -502),  // 1e-132
+    Fp::new(0x8762_5f05_6c7c_4a8b, -475),  // 1e-124
+    Fp::new(0xc9bc_ff60_34c1_3053, -449),  // 1e-116
+    Fp::new(0x964e_858c_91ba_2655, -422),  // 1e-108
+    Fp::new(0xdff9_7724_7029_7ebd, -396),  // 1e-100
+    Fp::new(0xa6df_bd9f_b8e5_b88f, -369),  // 1e-92
+    Fp::new(0xf8a9_5fcf_8874_7d94, -343),  // 1e-84
+    Fp::new(0xb944_7093_8fa8_9bcf, -316),  // 1e-76
+    Fp::new(0x8a08_f0f8_bf0f_156b, -289),  // 1e-68
+    Fp::new(0xcdb0_2555_6531_31b6, -263),  // 1e-60
+    Fp::new(0x993f_e2c6_d07b_7fac, -236),  // 1e-52
+    Fp::new(0xe45c_10c4_2a2b_3b06, -210),  // 1e-44
+    Fp::new(0xaa24_2499_6973_92d3, -183),  // 1e-36
+    Fp::new(0xfd87_b5f2_8300_ca0e, -157),  // 1e-28
+    Fp::new(0xbce5_0864_9211_1aeb, -130),  // 1e-20
+    Fp::new(0x8cbc_cc09_6f50_88cc, -103),  // 1e-12
+    Fp::new(0xd1b7_1758_e219_652c, -77),   // 1e-4
+    Fp::new(0x9c40_0000_0000_0000, -50),   // 1e4
+    Fp::new(0xe8d4_a510_0000_0000, -24),   // 1e12
+    Fp::new(0xad78_ebc5_ac62_0000, 3),     // 1e20
+    Fp::new(0x813f_3978_f894_0984, 30),    // 1e28
+    Fp::new(0xc097_ce7b_c907_15b3, 56),    // 1e36
+    Fp::new(0x8f7e_32ce_7bea_5c70, 83),    // 1e44
+    Fp::new(0xd5d2_38a4_abe9_8068, 109),   // 1e52
+    Fp::new(0x9f4f_2726_179a_2245, 136),   // 1e60
+    Fp::new(0xed63_a231_d4c4_fb27, 162),   // 1e68
+    Fp::new(0xb0de_6538_8cc8_ada8, 189),   // 1e76
+    Fp::new(0x83c7_088e_1aab_65db, 216),   // 1e84
+    Fp::new(0xc45d_1df9_4271_1d9a, 242),   // 1e92
+    Fp::new(0x924d_692c_a61b_e758, 269),   // 1e100
+    Fp::new(0xda01_ee64_1a70_8dea, 295),   // 1e108
+    Fp::new(0xa26d_a399_9aef_774a, 322),   // 1e116
+    Fp::new(0xf209_787b_b47d_6b85, 348),   // 1e124
+    Fp::new(0xb454_e4a1_79dd_1877, 375),   // 1e132
+    Fp::new(0x865b_8692_5b9b_c5c2, 402),   // 1e140
+    Fp::new(0xc835_53c5_c896_5d3d, 428),   // 1e148
+    Fp::new(0x952a_b45c_fa97_a0b3, 455),   // 1e156
+    Fp::new(0xde46_9fbd_99a0_5fe3, 481),   // 1e164
+    Fp::new(0xa59b_c234_db39_8c25, 508),   // 1e172
+    Fp::new(0xf6c6_9a72_a398_9f5c, 534),   // 1e180
+    Fp::new(0xb7dc_bf53_54e9_bece, 561),   // 1e188
+    Fp::new(0x88fc_f317_f222_41e2, 588),   // 1e196
+    Fp::new(0xcc20_ce9b_d35c_78a5, 614),   // 1e204
+    Fp::new(0x9816_5af3_7b21_53df, 641),   // 1e212
+    Fp::new(0xe2a0_b5dc_971f_303a, 667),   // 1e220
+    Fp::new(0xa8d9_d153_5ce3_b396, 694),   // 1e228
+    Fp::new(0xfb9b_7cd9_a4a7_443c, 720),   // 1e236
+    Fp::new(0xbb76_4c4c_a7a4_4410, 747),   // 1e244
+    Fp::new(0x8bab_8eef_b640_9c1a, 774),   // 1e252
+    Fp::new(0xd01f_ef10_a657_842c, 800),   // 1e260
+    Fp::new(0x9b10_a4e5_e991_3129, 827),   // 1e268
+    Fp::new(0xe710_9bfb_a19c_0c9d, 853),   // 1e276
+    Fp::new(0xac28_20d9_623b_f429, 880),   // 1e284
+    Fp::new(0x8044_4b5e_7aa7_cf85, 907),   // 1e292
+    Fp::new(0xbf21_e440_03ac_dd2d, 933),   // 1e300
+    Fp::new(0x8e67_9c2f_5e44_ff8f, 960),   // 1e308
+    Fp::new(0xd433_179d_9c8c_b841, 986),   // 1e316
+    Fp::new(0x9e19_db92_b4e3_1ba9, 1013),  // 1e324
+    Fp::new(0xeb96_bf6e_badf_77d9, 1039),  // 1e332
+    Fp::new(0xaf87_023b_9bf0_ee6b, 1066),  // 1e340
 ];
 
 const TENS: [u64; 20] = [
@@ -320,7 +320,14 @@ fn generate_digits(fp: Fp, upper: Fp, lower: Fp, digits: &mut [u8], k: &mut i32)
         part2 &= one_frac.wrapping_sub(1);
         if part2 < delta {
             *k += kappa;
-            round_digit(digits, idx, delta, part2, one_frac, wfrac.wrapping_mul(unit));
+            round_digit(
+                digits,
+                idx,
+                delta,
+                part2,
+                one_frac,
+                wfrac.wrapping_mul(unit),
+            );
             return idx;
         }
     }

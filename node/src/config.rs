@@ -1,0 +1,515 @@
+//! Layered configuration: defaults < `redoubt.toml` < `REDOUBT_*` environment < `--flags`.
+//!
+//! Directive names are Redis's where Redis has one (`port`, `bind`, `proto-max-bulk-len`...).
+//! Every value is checked here, once, at start: a bad one is reported in one line naming the
+//! directive and the value. Secrets are wrapped in [`Secret`], whose Debug/Display print nothing.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use config::{File, FileFormat};
+
+/// A value that must never reach a log line, INFO or an error message.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// `enable-debug-command`: who may run DEBUG.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DebugMode {
+    No,
+    Local,
+    Yes,
+}
+
+impl DebugMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            DebugMode::No => "no",
+            DebugMode::Local => "local",
+            DebugMode::Yes => "yes",
+        }
+    }
+}
+
+/// Redis log levels, mapped onto tracing levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Notice,
+    Warning,
+    Nothing,
+}
+
+impl LogLevel {
+    pub fn parse(s: &str) -> Option<LogLevel> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "debug" => LogLevel::Debug,
+            "verbose" => LogLevel::Verbose,
+            "notice" => LogLevel::Notice,
+            "warning" => LogLevel::Warning,
+            "nothing" => LogLevel::Nothing,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Verbose => "verbose",
+            LogLevel::Notice => "notice",
+            LogLevel::Warning => "warning",
+            LogLevel::Nothing => "nothing",
+        }
+    }
+
+    /// The tracing filter for this level (dependencies stay at warn).
+    pub fn filter(self) -> String {
+        let ours = match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Verbose => "debug",
+            LogLevel::Notice => "info",
+            LogLevel::Warning => "warn",
+            LogLevel::Nothing => "off",
+        };
+        let deps = if self == LogLevel::Nothing { "off" } else { "warn" };
+        format!("{deps},redoubt={ours},redoubt_node={ours}")
+    }
+}
+
+/// Which reads a follower serves from its own state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadConsistency {
+    Linearizable,
+    Stale,
+}
+
+/// The node's configuration, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub config_file: Option<PathBuf>,
+    pub bind: Vec<String>,
+    pub port: u16,
+    pub protected_mode: bool,
+    pub dir: PathBuf,
+    pub logfile: String,
+    pub loglevel: LogLevel,
+    pub maxclients: u64,
+    pub timeout: u64,
+    pub proto_max_bulk_len: u64,
+    pub client_query_buffer_limit: u64,
+    pub rename_command: HashMap<String, String>,
+    pub enable_debug_command: DebugMode,
+    pub node_id: u64,
+    pub raft_addr: String,
+    pub raft_advertise_addr: String,
+    pub raft_snapshot_logs: u64,
+    pub read_consistency: ReadConsistency,
+    pub requirepass: Secret,
+}
+
+/// A configuration problem, printed as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid value for '{directive}': '{value}' ({expected})")]
+    Invalid {
+        directive: String,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("unknown directive '{0}'")]
+    Unknown(String),
+    #[error("cannot read config file '{path}': {reason}")]
+    File { path: String, reason: String },
+    #[error("bad command line: {0}")]
+    Args(String),
+}
+
+/// Every directive this node understands.
+pub const DIRECTIVES: &[&str] = &[
+    "bind",
+    "port",
+    "protected-mode",
+    "dir",
+    "logfile",
+    "loglevel",
+    "maxclients",
+    "timeout",
+    "proto-max-bulk-len",
+    "client-query-buffer-limit",
+    "rename-command",
+    "enable-debug-command",
+    "node-id",
+    "raft-addr",
+    "raft-advertise-addr",
+    "raft-snapshot-logs",
+    "read-consistency",
+    "requirepass",
+];
+
+/// Directives whose values are secrets (never echoed in errors).
+const SECRET_DIRECTIVES: &[&str] = &["requirepass", "masterauth"];
+
+fn invalid(directive: &str, value: &str, expected: &'static str) -> ConfigError {
+    let shown = if SECRET_DIRECTIVES.contains(&directive) {
+        "<redacted>".to_string()
+    } else {
+        value.to_string()
+    };
+    ConfigError::Invalid {
+        directive: directive.to_string(),
+        value: shown,
+        expected,
+    }
+}
+
+pub fn parse_bool(directive: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.to_ascii_lowercase().as_str() {
+        "yes" | "true" | "1" | "on" => Ok(true),
+        "no" | "false" | "0" | "off" => Ok(false),
+        _ => Err(invalid(directive, v, "expected yes or no")),
+    }
+}
+
+pub fn parse_u64(directive: &str, v: &str) -> Result<u64, ConfigError> {
+    parse_memory(v).ok_or_else(|| invalid(directive, v, "expected a non-negative integer"))
+}
+
+/// Integers with Redis's memory units (1k, 1kb, 1m, 1mb, 1g, 1gb).
+pub fn parse_memory(v: &str) -> Option<u64> {
+    let lower = v.trim().to_ascii_lowercase();
+    let units: &[(&str, u64)] = &[
+        ("kb", 1024),
+        ("mb", 1024 * 1024),
+        ("gb", 1024 * 1024 * 1024),
+        ("k", 1000),
+        ("m", 1_000_000),
+        ("g", 1_000_000_000),
+        ("b", 1),
+    ];
+    for (suffix, mul) in units {
+        if let Some(n) = lower.strip_suffix(suffix) {
+            return n.parse::<u64>().ok()?.checked_mul(*mul);
+        }
+    }
+    lower.parse().ok()
+}
+
+/// Reads the command line: `[--config FILE] [--directive value]...` (also `--directive=value`).
+/// Returns the config file and the overrides in order.
+pub fn parse_args(args: &[String]) -> Result<(Option<PathBuf>, Vec<(String, String)>), ConfigError> {
+    let mut file = None;
+    let mut overrides = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        let Some(name) = arg.strip_prefix("--") else {
+            if i == 0 && !arg.starts_with('-') {
+                // `redoubt redoubt.toml`, as `redis-server redis.conf`.
+                file = Some(PathBuf::from(arg));
+                i += 1;
+                continue;
+            }
+            return Err(ConfigError::Args(format!("unexpected argument '{arg}'")));
+        };
+        let (name, value) = match name.split_once('=') {
+            Some((n, v)) => (n.to_string(), v.to_string()),
+            None => {
+                let Some(v) = args.get(i + 1) else {
+                    return Err(ConfigError::Args(format!("'--{name}' needs a value")));
+                };
+                i += 1;
+                (name.to_string(), v.clone())
+            }
+        };
+        if name == "config" {
+            file = Some(PathBuf::from(value));
+        } else {
+            overrides.push((name.to_ascii_lowercase().replace('_', "-"), value));
+        }
+        i += 1;
+    }
+    Ok((file, overrides))
+}
+
+/// `REDOUBT_<NAME>` variables as (directive, value).
+pub fn env_overrides() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::env::vars()
+        .filter_map(|(k, v)| {
+            let name = k.strip_prefix("REDOUBT_")?;
+            Some((name.to_ascii_lowercase().replace('_', "-"), v))
+        })
+        .filter(|(k, _)| DIRECTIVES.contains(&k.as_str()))
+        .collect();
+    out.sort();
+    out
+}
+
+impl Config {
+    /// Loads the layers and validates every directive.
+    pub fn load(
+        file: Option<&Path>,
+        env: &[(String, String)],
+        flags: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        let mut builder = config::Config::builder();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            builder = builder.add_source(File::from_str(&text, FileFormat::Toml));
+        }
+        let layered = builder.build().map_err(|e| ConfigError::File {
+            path: file.map(|p| p.display().to_string()).unwrap_or_default(),
+            reason: e.to_string(),
+        })?;
+        let mut values: HashMap<String, String> = HashMap::new();
+        let mut renames: HashMap<String, String> = HashMap::new();
+        for (key, value) in layered.try_deserialize::<HashMap<String, config::Value>>().map_err(|e| ConfigError::File {
+            path: file.map(|p| p.display().to_string()).unwrap_or_default(),
+            reason: e.to_string(),
+        })? {
+            let key = key.replace('_', "-");
+            if !DIRECTIVES.contains(&key.as_str()) {
+                return Err(ConfigError::Unknown(key));
+            }
+            if key == "rename-command" {
+                let table = value.into_table().map_err(|_| {
+                    invalid("rename-command", "?", "expected a table like { CONFIG = \"\" }")
+                })?;
+                for (old, new) in table {
+                    let new = new.into_string().map_err(|_| {
+                        invalid("rename-command", &old, "expected a string as the new name")
+                    })?;
+                    renames.insert(old.to_ascii_lowercase(), new);
+                }
+                continue;
+            }
+            let text = match value.clone().into_array() {
+                Ok(items) => items
+                    .into_iter()
+                    .map(|v| v.into_string().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                Err(_) => value
+                    .into_string()
+                    .map_err(|_| invalid(&key, "?", "expected a string or number"))?,
+            };
+            values.insert(key, text);
+        }
+        for (key, value) in env.iter().chain(flags) {
+            if !DIRECTIVES.contains(&key.as_str()) {
+                return Err(ConfigError::Unknown(key.clone()));
+            }
+            if key == "rename-command" {
+                // `OLD=NEW` or `OLD NEW`; an empty NEW disables the command.
+                let (old, new) = value
+                    .split_once('=')
+                    .or_else(|| value.split_once(' '))
+                    .unwrap_or((value.as_str(), ""));
+                let new = new.trim().trim_matches('"').trim_matches('\'');
+                renames.insert(old.trim().to_ascii_lowercase(), new.to_string());
+                continue;
+            }
+            values.insert(key.clone(), value.clone());
+        }
+        Config::from_values(file.map(Path::to_path_buf), &values, renames)
+    }
+
+    fn from_values(
+        config_file: Option<PathBuf>,
+        v: &HashMap<String, String>,
+        rename_command: HashMap<String, String>,
+    ) -> Result<Config, ConfigError> {
+        let get = |k: &str| v.get(k).map(String::as_str);
+        let port = match get("port") {
+            Some(p) => p
+                .parse::<u16>()
+                .map_err(|_| invalid("port", p, "expected a port number 0..65535"))?,
+            None => 6379,
+        };
+        let bind = get("bind")
+            .unwrap_or("127.0.0.1 -::1")
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>();
+        if bind.is_empty() {
+            return Err(invalid("bind", "", "expected at least one address"));
+        }
+        let loglevel = match get("loglevel") {
+            Some(l) => LogLevel::parse(l)
+                .ok_or_else(|| invalid("loglevel", l, "expected debug, verbose, notice, warning or nothing"))?,
+            None => LogLevel::Notice,
+        };
+        let enable_debug_command = match get("enable-debug-command").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("no") => DebugMode::No,
+            Some("local") => DebugMode::Local,
+            Some("yes") => DebugMode::Yes,
+            Some(other) => {
+                return Err(invalid("enable-debug-command", other, "expected no, local or yes"))
+            }
+        };
+        let read_consistency = match get("read-consistency").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("linearizable") => ReadConsistency::Linearizable,
+            Some("stale") => ReadConsistency::Stale,
+            Some(other) => {
+                return Err(invalid("read-consistency", other, "expected linearizable or stale"))
+            }
+        };
+        let proto_max_bulk_len = match get("proto-max-bulk-len") {
+            Some(s) => {
+                let n = parse_u64("proto-max-bulk-len", s)?;
+                if n < 1024 * 1024 {
+                    return Err(invalid("proto-max-bulk-len", s, "expected at least 1mb"));
+                }
+                n
+            }
+            None => 512 * 1024 * 1024,
+        };
+        let node_id = match get("node-id") {
+            Some(s) => {
+                let n = parse_u64("node-id", s)?;
+                if n == 0 {
+                    return Err(invalid("node-id", s, "expected a positive integer"));
+                }
+                n
+            }
+            None => 1,
+        };
+        let raft_addr = get("raft-addr").unwrap_or("127.0.0.1:16379").to_string();
+        if raft_addr.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid("raft-addr", &raft_addr, "expected host:port with an IP address"));
+        }
+        let raft_advertise_addr = get("raft-advertise-addr").unwrap_or(&raft_addr).to_string();
+        let maxclients = match get("maxclients") {
+            Some(s) => {
+                let n = parse_u64("maxclients", s)?;
+                if n == 0 {
+                    return Err(invalid("maxclients", s, "expected at least 1"));
+                }
+                n
+            }
+            None => 10000,
+        };
+        Ok(Config {
+            config_file,
+            bind,
+            port,
+            protected_mode: match get("protected-mode") {
+                Some(s) => parse_bool("protected-mode", s)?,
+                None => true,
+            },
+            dir: PathBuf::from(get("dir").unwrap_or(".")),
+            logfile: get("logfile").unwrap_or("").to_string(),
+            loglevel,
+            maxclients,
+            timeout: match get("timeout") {
+                Some(s) => parse_u64("timeout", s)?,
+                None => 0,
+            },
+            proto_max_bulk_len,
+            client_query_buffer_limit: match get("client-query-buffer-limit") {
+                Some(s) => parse_u64("client-query-buffer-limit", s)?,
+                None => 1024 * 1024 * 1024,
+            },
+            rename_command,
+            enable_debug_command,
+            node_id,
+            raft_addr,
+            raft_advertise_addr,
+            raft_snapshot_logs: match get("raft-snapshot-logs") {
+                Some(s) => parse_u64("raft-snapshot-logs", s)?.max(1),
+                None => 100_000,
+            },
+            read_consistency,
+            requirepass: Secret::new(get("requirepass").unwrap_or("")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn layers_apply_in_order_file_env_flags() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("redoubt.toml");
+        std::fs::write(
+            &path,
+            "port = 7000\ntimeout = 5\nloglevel = \"warning\"\n[rename-command]\nCONFIG = \"\"\n",
+        )
+        .expect("write");
+        let c = Config::load(
+            Some(&path),
+            &flags(&[("port", "7001"), ("timeout", "6")]),
+            &flags(&[("port", "7002")]),
+        )
+        .expect("config");
+        assert_eq!(c.port, 7002);
+        assert_eq!(c.timeout, 6);
+        assert_eq!(c.loglevel, LogLevel::Warning);
+        assert_eq!(c.rename_command.get("config").map(String::as_str), Some(""));
+    }
+
+    #[test]
+    fn bad_values_name_the_directive_and_value() {
+        let e = Config::load(None, &[], &flags(&[("port", "abc")])).expect_err("bad port");
+        assert_eq!(e.to_string(), "invalid value for 'port': 'abc' (expected a port number 0..65535)");
+        let e = Config::load(None, &[], &flags(&[("nosuch", "1")])).expect_err("unknown");
+        assert_eq!(e.to_string(), "unknown directive 'nosuch'");
+        let e = Config::load(None, &[], &flags(&[("enable-debug-command", "maybe")])).expect_err("x");
+        assert!(e.to_string().contains("enable-debug-command"));
+    }
+
+    #[test]
+    fn secrets_are_not_echoed() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "<redacted>");
+        assert!(!invalid("requirepass", "hunter2", "x").to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn args_accept_both_forms() {
+        let args: Vec<String> = ["--config", "a.toml", "--port", "1", "--dir=/x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let (file, o) = parse_args(&args).expect("args");
+        assert_eq!(file, Some(PathBuf::from("a.toml")));
+        assert_eq!(o, flags(&[("port", "1"), ("dir", "/x")]));
+        assert!(parse_args(&["--port".to_string()]).is_err());
+    }
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("1mb"), Some(1024 * 1024));
+        assert_eq!(parse_memory("512"), Some(512));
+        assert_eq!(parse_memory("x"), None);
+    }
+}

@@ -1,0 +1,1333 @@
+//! One client connection: decode requests, run them in order, write replies.
+//!
+//! The loop owns the connection's state (selected db, protocol, MULTI queue, WATCHes,
+//! subscriptions). Data reads run locally after a linearizable barrier (one per batch of
+//! pipelined requests); data writes become Raft entries, several of a pipeline in flight at
+//! once, their replies written in request order. Typed errors become RESP errors here and
+//! nowhere else.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use openraft::error::ClientWriteError;
+use redoubt_proto::resp::{Frame, Limits, Protocol, ProtocolError, RequestCodec};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::codec::Decoder;
+
+use super::clients::ClientHandle;
+use super::{now_ms, Server};
+use crate::commands::args::{glob_match, is_kw, lower, parse_i64_opt};
+use crate::commands::table::{command_docs, command_info, command_keys};
+use crate::commands::{flag, CmdError, CommandSpec, CommandTable, Ctx, Exec, Rng};
+use crate::config::{DebugMode, LogLevel, ReadConsistency};
+use crate::raft::{ExecRequest, RaftCallError, Request, Watch};
+use crate::store::DATABASES;
+
+type WriteReceiver = oneshot::Receiver<openraft::raft::ClientWriteResult<crate::raft::TypeConfig>>;
+
+/// A reply that is not known yet: a write waiting for the state machine.
+struct PendingWrite {
+    rx: WriteReceiver,
+    name: &'static str,
+    started: Instant,
+}
+
+/// Most writes of one pipeline in flight at once before waiting for their replies.
+const MAX_IN_FLIGHT: usize = 1024;
+
+struct Connection {
+    server: Arc<Server>,
+    handle: Arc<ClientHandle>,
+    db: u8,
+    protocol: Protocol,
+    authenticated: bool,
+    user: String,
+    multi: Option<Vec<(Vec<Bytes>, &'static CommandSpec)>>,
+    multi_dirty: bool,
+    watches: Vec<Watch>,
+    channels: BTreeSet<Bytes>,
+    patterns: BTreeSet<Bytes>,
+    push_tx: mpsc::UnboundedSender<Frame>,
+    monitor_rx: Option<broadcast::Receiver<Frame>>,
+    pending: VecDeque<PendingWrite>,
+    /// A read barrier was passed for the current batch of requests.
+    barrier_fresh: bool,
+    closing: bool,
+}
+
+/// Serves one client until it quits, is killed, times out or breaks the protocol.
+pub async fn serve(server: Arc<Server>, stream: TcpStream, addr: SocketAddr, laddr: SocketAddr) {
+    let handle = server.clients.register(addr, laddr);
+    let (push_tx, push_rx) = mpsc::unbounded_channel();
+    let authenticated = server.default_user_is_open();
+    let mut conn = Connection {
+        server: server.clone(),
+        handle: handle.clone(),
+        db: 0,
+        protocol: Protocol::Resp2,
+        authenticated,
+        user: "default".to_string(),
+        multi: None,
+        multi_dirty: false,
+        watches: Vec::new(),
+        channels: BTreeSet::new(),
+        patterns: BTreeSet::new(),
+        push_tx,
+        monitor_rx: None,
+        pending: VecDeque::new(),
+        barrier_fresh: false,
+        closing: false,
+    };
+    if let Err(e) = conn.run(stream, push_rx).await {
+        tracing::debug!(client = %addr, error = %e, "connection ended with an error");
+    }
+    conn.unsubscribe_all();
+    if conn.monitor_rx.is_some() {
+        server.monitors.fetch_sub(1, Ordering::Relaxed);
+    }
+    server.clients.unregister(handle.id);
+}
+
+fn unknown_command_error(argv: &[Bytes]) -> Frame {
+    let mut args = String::new();
+    for a in argv.iter().skip(1) {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        let text = String::from_utf8_lossy(a);
+        let cut: String = text.chars().take(room).collect();
+        args.push_str(&format!("'{cut}' "));
+    }
+    let name: String = String::from_utf8_lossy(&argv[0]).chars().take(128).collect();
+    Frame::Error(format!("ERR unknown command '{name}', with args beginning with: {args}"))
+}
+
+fn wrong_arity(spec: &CommandSpec) -> Frame {
+    CmdError::WrongArity(spec.name.to_string()).to_frame()
+}
+
+fn valid_client_name(name: &[u8]) -> bool {
+    name.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+/// MONITOR's line for one command: `+<time> [<db> <addr>] "arg" ...`.
+fn monitor_line(db: u8, addr: SocketAddr, argv: &[Bytes]) -> Frame {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut line = format!("{}.{:06} [{} {}]", now.as_secs(), now.subsec_micros(), db, addr);
+    for a in argv {
+        line.push_str(" \"");
+        for &b in a.iter() {
+            match b {
+                b'\\' => line.push_str("\\\\"),
+                b'"' => line.push_str("\\\""),
+                b'\n' => line.push_str("\\n"),
+                b'\r' => line.push_str("\\r"),
+                b'\t' => line.push_str("\\t"),
+                0x07 => line.push_str("\\a"),
+                0x08 => line.push_str("\\b"),
+                0x20..=0x7e => line.push(char::from(b)),
+                _ => line.push_str(&format!("\\x{b:02x}")),
+            }
+        }
+        line.push('"');
+    }
+    Frame::Simple(line)
+}
+
+impl Connection {
+    fn limits(&self) -> Limits {
+        let rt = &self.server.runtime;
+        Limits {
+            max_bulk_len: rt.proto_max_bulk_len.load(Ordering::Relaxed),
+            max_query_buffer: usize::try_from(rt.client_query_buffer_limit.load(Ordering::Relaxed))
+                .unwrap_or(usize::MAX),
+            ..Limits::default()
+        }
+    }
+
+    async fn run(
+        &mut self,
+        stream: TcpStream,
+        mut push_rx: mpsc::UnboundedReceiver<Frame>,
+    ) -> std::io::Result<()> {
+        let (mut rd, mut wr) = stream.into_split();
+        let mut codec = RequestCodec::new(self.limits());
+        let mut rbuf = BytesMut::with_capacity(16 * 1024);
+        let mut out = BytesMut::with_capacity(16 * 1024);
+        loop {
+            self.barrier_fresh = false;
+            codec.limits = self.limits();
+            loop {
+                match codec.decode(&mut rbuf) {
+                    Ok(Some(argv)) => {
+                        self.handle_command(argv, &mut out).await;
+                        if self.closing {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(ProtocolError::Invalid(msg)) => {
+                        self.resolve_pending(&mut out).await;
+                        let text = format!("ERR {msg}");
+                        tracing::debug!(client = %self.handle.addr, error = %msg, "protocol error");
+                        self.server.stats.record_error(&text);
+                        Frame::Error(text).encode(self.protocol, &mut out);
+                        wr.write_all(&out).await?;
+                        return Ok(());
+                    }
+                    Err(ProtocolError::QueryBufferLimit) => {
+                        tracing::warn!(client = %self.handle.addr, "closing client that reached max query buffer length");
+                        return Ok(());
+                    }
+                    Err(ProtocolError::Io(e)) => return Err(e),
+                }
+            }
+            self.resolve_pending(&mut out).await;
+            if !out.is_empty() {
+                self.server.stats.net_output_bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
+                wr.write_all(&out).await?;
+                out.clear();
+            }
+            if self.closing {
+                let _ = wr.shutdown().await;
+                return Ok(());
+            }
+            let idle = self.server.runtime.timeout.load(Ordering::Relaxed);
+            let subscribed = !self.channels.is_empty() || !self.patterns.is_empty();
+            let idle_limit = if idle == 0 || subscribed || self.monitor_rx.is_some() {
+                Duration::from_secs(365 * 24 * 3600)
+            } else {
+                Duration::from_secs(idle)
+            };
+            let monitor = async {
+                match self.monitor_rx.as_mut() {
+                    Some(rx) => rx.recv().await.ok(),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = self.handle.kill.notified() => return Ok(()),
+                msg = push_rx.recv() => {
+                    if let Some(frame) = msg {
+                        frame.encode(self.protocol, &mut out);
+                        while let Ok(more) = push_rx.try_recv() {
+                            more.encode(self.protocol, &mut out);
+                        }
+                    }
+                }
+                line = monitor => {
+                    if let Some(frame) = line {
+                        frame.encode(self.protocol, &mut out);
+                    }
+                }
+                read = rd.read_buf(&mut rbuf) => {
+                    let n = read?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    self.server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    self.handle.update(|i| i.last_active = Instant::now());
+                }
+                _ = tokio::time::sleep(idle_limit) => {
+                    tracing::debug!(client = %self.handle.addr, "closing idle client");
+                    return Ok(());
+                }
+            }
+            if !out.is_empty() {
+                wr.write_all(&out).await?;
+                out.clear();
+            }
+        }
+    }
+
+    /// Appends a reply (after any writes still waiting, to keep request order).
+    fn reply(&mut self, frame: Frame, out: &mut BytesMut) {
+        if let Frame::Error(text) = &frame {
+            self.server.stats.record_error(text);
+        }
+        frame.encode(self.protocol, out);
+    }
+
+    /// Waits for every write in flight and appends their replies in order.
+    async fn resolve_pending(&mut self, out: &mut BytesMut) {
+        while let Some(p) = self.pending.pop_front() {
+            let frame = match p.rx.await {
+                Ok(Ok(resp)) => resp.data.frame,
+                Ok(Err(ClientWriteError::ForwardToLeader(_))) => RaftCallError::NoLeader.to_frame(),
+                Ok(Err(e)) => RaftCallError::Other(e.to_string()).to_frame(),
+                Err(_) => RaftCallError::Other("the raft node stopped".into()).to_frame(),
+            };
+            let usec = p.started.elapsed().as_micros() as u64;
+            self.server.stats.record_command(p.name, usec, frame.is_error());
+            self.reply(frame, out);
+        }
+    }
+
+    async fn handle_command(&mut self, mut argv: Vec<Bytes>, out: &mut BytesMut) {
+        self.server.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
+        let Some(mut spec) = self.server.table.lookup(&argv[0]) else {
+            self.resolve_pending(out).await;
+            if self.multi.is_some() {
+                self.multi_dirty = true;
+            }
+            self.reply(unknown_command_error(&argv), out);
+            return;
+        };
+        if let Exec::Container = spec.exec {
+            if argv.len() < 2 {
+                if spec.name != "command" {
+                    self.resolve_pending(out).await;
+                    self.reject(spec, wrong_arity(spec), out);
+                    return;
+                }
+            } else {
+                match CommandTable::subcommand(spec, &argv[1]) {
+                    Some(sub) => spec = sub,
+                    None => {
+                        self.resolve_pending(out).await;
+                        let text = format!(
+                            "ERR unknown subcommand '{}'. Try {} HELP.",
+                            String::from_utf8_lossy(&argv[1]).chars().take(128).collect::<String>(),
+                            spec.name.to_ascii_uppercase()
+                        );
+                        self.reject(spec, Frame::Error(text), out);
+                        return;
+                    }
+                }
+            }
+        }
+        if !spec.arity_ok(argv.len()) {
+            self.resolve_pending(out).await;
+            self.reject(spec, wrong_arity(spec), out);
+            return;
+        }
+        if !self.authenticated && spec.flags & flag::NO_AUTH == 0 {
+            self.resolve_pending(out).await;
+            self.reject(spec, Frame::error("NOAUTH Authentication required."), out);
+            return;
+        }
+        let subscribed = !self.channels.is_empty() || !self.patterns.is_empty();
+        if subscribed
+            && self.protocol == Protocol::Resp2
+            && !matches!(
+                spec.name,
+                "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ping" | "quit" | "reset"
+            )
+        {
+            self.resolve_pending(out).await;
+            let text = format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                spec.name
+            );
+            self.reject(spec, Frame::Error(text), out);
+            return;
+        }
+        if self.server.monitors.load(Ordering::Relaxed) > 0 && spec.flags & flag::SKIP_MONITOR == 0 {
+            let line = if matches!(spec.name, "auth" | "hello") && argv.len() > 1 {
+                // Never show credentials: the command name only, as Redis redacts AUTH.
+                monitor_line(self.db, self.handle.addr, &[argv[0].clone(), Bytes::from_static(b"(redacted)")])
+            } else {
+                monitor_line(self.db, self.handle.addr, &argv)
+            };
+            let _ = self.server.monitor.send(line);
+        }
+        self.handle.update(|i| i.last_cmd = spec.name.to_string());
+        if self.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
+            self.resolve_pending(out).await;
+            if spec.flags & flag::NO_MULTI != 0 || spec.name == "monitor" {
+                self.multi_dirty = true;
+                self.reply(Frame::error("ERR Command not allowed inside a transaction"), out);
+                return;
+            }
+            if let Some(q) = self.multi.as_mut() {
+                q.push((argv, spec));
+                let n = q.len();
+                self.handle.update(|i| i.multi = Some(n));
+            }
+            self.reply(Frame::Simple("QUEUED".into()), out);
+            return;
+        }
+        match spec.exec {
+            Exec::Write(_) => {
+                argv[0] = Bytes::from_static(spec.name.as_bytes());
+                if self.pending.len() >= MAX_IN_FLIGHT {
+                    self.resolve_pending(out).await;
+                }
+                self.submit_write(spec, argv, out).await;
+            }
+            Exec::Read(handler) => {
+                self.resolve_pending(out).await;
+                let started = Instant::now();
+                let frame = self.run_read(handler, &argv).await;
+                self.server.stats.record_command(spec.name, started.elapsed().as_micros() as u64, frame.is_error());
+                self.reply(frame, out);
+            }
+            Exec::Server | Exec::Container => {
+                self.resolve_pending(out).await;
+                let started = Instant::now();
+                let frame = self.run_server(spec, argv, out).await;
+                if let Some(frame) = frame {
+                    self.server.stats.record_command(spec.name, started.elapsed().as_micros() as u64, frame.is_error());
+                    self.reply(frame, out);
+                }
+            }
+        }
+    }
+
+    fn reject(&mut self, spec: &CommandSpec, frame: Frame, out: &mut BytesMut) {
+        if self.multi.is_some() {
+            self.multi_dirty = true;
+        }
+        self.server.stats.record_rejected(spec.name);
+        self.reply(frame, out);
+    }
+
+    fn exec_request(&self, commands: Vec<Vec<Bytes>>, multi: bool, watches: Vec<Watch>) -> Request {
+        Request::Exec(ExecRequest {
+            db: self.db,
+            user: self.user.clone(),
+            now_ms: now_ms(),
+            seed: rand::random(),
+            protocol: self.protocol,
+            watches,
+            commands,
+            multi,
+        })
+    }
+
+    async fn submit_write(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>, out: &mut BytesMut) {
+        let req = self.exec_request(vec![argv], false, Vec::new());
+        match self.server.raft.raft.client_write_ff(req).await {
+            Ok(rx) => self.pending.push_back(PendingWrite {
+                rx,
+                name: spec.name,
+                started: Instant::now(),
+            }),
+            Err(e) => {
+                self.resolve_pending(out).await;
+                self.reply(RaftCallError::Other(e.to_string()).to_frame(), out);
+            }
+        }
+    }
+
+    /// Makes sure local state reflects every write acknowledged before this batch arrived.
+    async fn read_barrier(&mut self) -> Result<(), Frame> {
+        if self.barrier_fresh || self.server.read_consistency() == ReadConsistency::Stale {
+            return Ok(());
+        }
+        self.server.raft.read_barrier().await.map_err(|e| e.to_frame())?;
+        self.barrier_fresh = true;
+        Ok(())
+    }
+
+    async fn run_read(&mut self, handler: crate::commands::Handler, argv: &[Bytes]) -> Frame {
+        if let Err(frame) = self.read_barrier().await {
+            return frame;
+        }
+        let _gate = self.server.raft.shared.apply_gate.read().unwrap_or_else(|p| p.into_inner());
+        let mut ks = self.server.raft.read_view(self.db, now_ms());
+        let mut rng = Rng::new(rand::random());
+        let mut ctx = Ctx {
+            ks: &mut ks,
+            rng: &mut rng,
+            protocol: self.protocol,
+        };
+        handler(&mut ctx, argv).unwrap_or_else(|e| e.to_frame())
+    }
+
+    /// Connection, transaction, pub/sub and server commands. None: the reply was already
+    /// written (SUBSCRIBE and friends reply once per channel).
+    async fn run_server(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>, out: &mut BytesMut) -> Option<Frame> {
+        match spec.name {
+            "exec" => Some(self.exec().await),
+            "watch" => Some(self.watch(&argv[1..]).await),
+            "debug" => Some(self.debug(&argv).await),
+            "subscribe" | "psubscribe" => {
+                self.subscribe(spec.name == "psubscribe", &argv[1..], out);
+                None
+            }
+            "unsubscribe" | "punsubscribe" => {
+                self.unsubscribe(spec.name == "punsubscribe", &argv[1..], out);
+                None
+            }
+            _ => Some(self.run_local(spec, &argv)),
+        }
+    }
+
+    /// Server commands that need no waiting (also run for a MULTI's queued commands).
+    fn run_local(&mut self, spec: &'static CommandSpec, argv: &[Bytes]) -> Frame {
+        match spec.name {
+            "ping" => {
+                let subscribed = !self.channels.is_empty() || !self.patterns.is_empty();
+                if subscribed && self.protocol == Protocol::Resp2 {
+                    Frame::Array(vec![
+                        Frame::bulk("pong"),
+                        Frame::Bulk(argv.get(1).cloned().unwrap_or_default()),
+                    ])
+                } else if argv.len() > 2 {
+                    wrong_arity(spec)
+                } else {
+                    match argv.get(1) {
+                        Some(msg) => Frame::Bulk(msg.clone()),
+                        None => Frame::Simple("PONG".into()),
+                    }
+                }
+            }
+            "echo" => Frame::Bulk(argv[1].clone()),
+            "select" => match parse_i64_opt(&argv[1]) {
+                Some(db) if (0..i64::from(DATABASES)).contains(&db) => {
+                    self.db = db as u8;
+                    self.handle.update(|i| i.db = db as u8);
+                    Frame::ok()
+                }
+                Some(_) => Frame::error("ERR DB index is out of range"),
+                None => CmdError::NotInteger.to_frame(),
+            },
+            "quit" => {
+                self.closing = true;
+                Frame::ok()
+            }
+            "reset" => {
+                self.multi = None;
+                self.multi_dirty = false;
+                self.watches.clear();
+                self.unsubscribe_all();
+                self.db = 0;
+                self.protocol = Protocol::Resp2;
+                self.authenticated = self.server.default_user_is_open();
+                if self.monitor_rx.take().is_some() {
+                    self.server.monitors.fetch_sub(1, Ordering::Relaxed);
+                }
+                self.handle.update(|i| {
+                    i.db = 0;
+                    i.resp = 2;
+                    i.name.clear();
+                    i.multi = None;
+                    i.subscriptions = 0;
+                    i.psubscriptions = 0;
+                    i.monitor = false;
+                });
+                Frame::Simple("RESET".into())
+            }
+            "auth" => self.auth(argv),
+            "hello" => self.hello(argv),
+            "multi" => {
+                if self.multi.is_some() {
+                    return Frame::error("ERR MULTI calls can not be nested");
+                }
+                self.multi = Some(Vec::new());
+                self.multi_dirty = false;
+                self.handle.update(|i| i.multi = Some(0));
+                Frame::ok()
+            }
+            "discard" => {
+                if self.multi.take().is_none() {
+                    return Frame::error("ERR DISCARD without MULTI");
+                }
+                self.multi_dirty = false;
+                self.watches.clear();
+                self.handle.update(|i| i.multi = None);
+                Frame::ok()
+            }
+            "unwatch" => {
+                self.watches.clear();
+                Frame::ok()
+            }
+            "publish" => {
+                let n = self.server.pubsub.publish(&argv[1], &argv[2]);
+                Frame::Integer(n as i64)
+            }
+            "pubsub|channels" => {
+                let pattern = argv.get(2).map(|p| &p[..]);
+                Frame::Array(self.server.pubsub.channels(pattern).into_iter().map(Frame::Bulk).collect())
+            }
+            "pubsub|numsub" => {
+                let mut items = Vec::new();
+                for ch in &argv[2..] {
+                    items.push(Frame::Bulk(ch.clone()));
+                    items.push(Frame::Integer(self.server.pubsub.numsub(ch) as i64));
+                }
+                Frame::Array(items)
+            }
+            "pubsub|numpat" => Frame::Integer(self.server.pubsub.numpat() as i64),
+            "pubsub|help" => help(&["PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "CHANNELS [<pattern>]", "NUMPAT", "NUMSUB [<channel> ...]", "HELP"]),
+            "time" => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                Frame::Array(vec![
+                    Frame::bulk(now.as_secs().to_string()),
+                    Frame::bulk(now.subsec_micros().to_string()),
+                ])
+            }
+            "lastsave" => {
+                let started = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs()
+                    .saturating_sub(self.server.started.elapsed().as_secs());
+                Frame::Integer(started as i64)
+            }
+            "info" => Frame::Verbatim(Bytes::from(crate::info::render(&self.server, &argv[1..]))),
+            "monitor" => {
+                if self.monitor_rx.is_none() {
+                    self.monitor_rx = Some(self.server.monitor.subscribe());
+                    self.server.monitors.fetch_add(1, Ordering::Relaxed);
+                    self.handle.update(|i| i.monitor = true);
+                }
+                Frame::ok()
+            }
+            "command" => self.command_all(),
+            name if name.starts_with("command|") => self.command_sub(name, argv),
+            name if name.starts_with("client|") => self.client(name, argv),
+            name if name.starts_with("config|") => self.config(name, argv),
+            "exec" | "watch" | "debug" | "subscribe" | "psubscribe" | "unsubscribe" | "punsubscribe" => {
+                Frame::Error(format!("ERR '{}' is not allowed inside MULTI", spec.name))
+            }
+            other => Frame::Error(format!("ERR command '{other}' is not available")),
+        }
+    }
+
+    fn auth(&mut self, argv: &[Bytes]) -> Frame {
+        let (user, pass) = match argv.len() {
+            2 => (Bytes::from_static(b"default"), &argv[1]),
+            3 => (argv[1].clone(), &argv[2]),
+            _ => return Frame::error("ERR syntax error"),
+        };
+        self.authenticate(&user, pass, argv.len() == 2)
+    }
+
+    fn authenticate(&mut self, user: &[u8], pass: &[u8], password_only: bool) -> Frame {
+        let required = self.server.config.requirepass.expose().as_bytes();
+        if password_only && required.is_empty() {
+            return Frame::error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+        }
+        let ok = user == b"default" && (required.is_empty() || constant_time_eq(required, pass));
+        if ok {
+            self.authenticated = true;
+            self.user = "default".to_string();
+            Frame::ok()
+        } else {
+            tracing::warn!(client = %self.handle.addr, "failed AUTH attempt");
+            Frame::error("WRONGPASS invalid username-password pair or user is disabled.")
+        }
+    }
+
+    fn hello(&mut self, argv: &[Bytes]) -> Frame {
+        let mut protocol = self.protocol;
+        let mut i = 1;
+        if let Some(v) = argv.get(1) {
+            match parse_i64_opt(v) {
+                Some(2) => protocol = Protocol::Resp2,
+                Some(3) => protocol = Protocol::Resp3,
+                Some(_) => return Frame::error("NOPROTO unsupported protocol version"),
+                None => return Frame::error("ERR Protocol version is not an integer or out of range"),
+            }
+            i = 2;
+        }
+        let mut setname = None;
+        while i < argv.len() {
+            if is_kw(&argv[i], "AUTH") && i + 2 < argv.len() {
+                let (u, p) = (argv[i + 1].clone(), argv[i + 2].clone());
+                let r = self.authenticate(&u, &p, false);
+                if r.is_error() {
+                    return r;
+                }
+                i += 3;
+            } else if is_kw(&argv[i], "SETNAME") && i + 1 < argv.len() {
+                if !valid_client_name(&argv[i + 1]) {
+                    return Frame::error("ERR Client names cannot contain spaces, newlines or special characters.");
+                }
+                setname = Some(String::from_utf8_lossy(&argv[i + 1]).into_owned());
+                i += 2;
+            } else {
+                return Frame::Error(format!(
+                    "ERR Syntax error in HELLO option '{}'",
+                    String::from_utf8_lossy(&argv[i])
+                ));
+            }
+        }
+        if !self.authenticated {
+            return Frame::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        }
+        self.protocol = protocol;
+        let resp = if protocol == Protocol::Resp3 { 3 } else { 2 };
+        self.handle.update(|info| {
+            info.resp = resp;
+            if let Some(n) = setname {
+                info.name = n;
+            }
+        });
+        Frame::Map(vec![
+            (Frame::bulk("server"), Frame::bulk("redis")),
+            (Frame::bulk("version"), Frame::bulk(crate::info::REDIS_VERSION)),
+            (Frame::bulk("proto"), Frame::Integer(i64::from(resp))),
+            (Frame::bulk("id"), Frame::Integer(self.handle.id as i64)),
+            (Frame::bulk("mode"), Frame::bulk("standalone")),
+            (Frame::bulk("role"), Frame::bulk("master")),
+            (Frame::bulk("modules"), Frame::Array(Vec::new())),
+        ])
+    }
+
+    async fn watch(&mut self, keys: &[Bytes]) -> Frame {
+        if self.multi.is_some() {
+            return Frame::error("ERR WATCH inside MULTI is not allowed");
+        }
+        if let Err(frame) = self.read_barrier().await {
+            return frame;
+        }
+        let _gate = self.server.raft.shared.apply_gate.read().unwrap_or_else(|p| p.into_inner());
+        let mut ks = self.server.raft.read_view(self.db, now_ms());
+        for key in keys {
+            if self.watches.iter().any(|w| w.db == self.db && &w.key == key) {
+                continue;
+            }
+            match ks.watch_version(key) {
+                Ok(version) => self.watches.push(Watch {
+                    db: self.db,
+                    key: key.clone(),
+                    version,
+                }),
+                Err(e) => return CmdError::from(e).to_frame(),
+            }
+        }
+        Frame::ok()
+    }
+
+    async fn exec(&mut self) -> Frame {
+        let Some(queue) = self.multi.take() else {
+            return Frame::error("ERR EXEC without MULTI");
+        };
+        self.handle.update(|i| i.multi = None);
+        let watches = std::mem::take(&mut self.watches);
+        if std::mem::take(&mut self.multi_dirty) {
+            return Frame::error("EXECABORT Transaction discarded because of previous errors.");
+        }
+        // Data commands (and SELECT, which moves them between dbs) form one Raft entry;
+        // connection-level commands run here, after it, and take their places in the reply.
+        let mut entry_cmds = Vec::new();
+        let mut positions = Vec::new();
+        for (i, (argv, spec)) in queue.iter().enumerate() {
+            if matches!(spec.exec, Exec::Read(_) | Exec::Write(_)) || spec.name == "select" {
+                let mut argv = argv.clone();
+                argv[0] = Bytes::from_static(spec.name.as_bytes());
+                entry_cmds.push(argv);
+                positions.push(i);
+            }
+        }
+        let mut results: Vec<Option<Frame>> = vec![None; queue.len()];
+        if !entry_cmds.is_empty() || !watches.is_empty() {
+            let req = self.exec_request(entry_cmds, true, watches);
+            match self.server.raft.write(req).await {
+                Ok(reply) => match reply.frame {
+                    Frame::Array(frames) => {
+                        for (pos, f) in positions.into_iter().zip(frames) {
+                            results[pos] = Some(f);
+                        }
+                        self.db = reply.db;
+                        let db = self.db;
+                        self.handle.update(|i| i.db = db);
+                    }
+                    Frame::NullArray => return Frame::NullArray,
+                    other => return other,
+                },
+                Err(e) => return e.to_frame(),
+            }
+        }
+        let mut frames = Vec::with_capacity(queue.len());
+        for ((argv, spec), result) in queue.iter().zip(results) {
+            let frame = match result {
+                Some(f) => f,
+                None => self.run_local(spec, argv),
+            };
+            frames.push(frame);
+        }
+        Frame::Array(frames)
+    }
+
+    fn sub_count(&self) -> i64 {
+        (self.channels.len() + self.patterns.len()) as i64
+    }
+
+    fn update_sub_info(&self) {
+        let (c, p) = (self.channels.len(), self.patterns.len());
+        self.handle.update(|i| {
+            i.subscriptions = c;
+            i.psubscriptions = p;
+        });
+    }
+
+    fn subscribe(&mut self, pattern: bool, names: &[Bytes], out: &mut BytesMut) {
+        let kind = if pattern { "psubscribe" } else { "subscribe" };
+        for name in names {
+            if pattern {
+                if self.patterns.insert(name.clone()) {
+                    self.server.pubsub.psubscribe(self.handle.id, name.clone(), self.push_tx.clone());
+                }
+            } else if self.channels.insert(name.clone()) {
+                self.server.pubsub.subscribe(self.handle.id, name.clone(), self.push_tx.clone());
+            }
+            let frame = Frame::Push(vec![Frame::bulk(kind), Frame::Bulk(name.clone()), Frame::Integer(self.sub_count())]);
+            self.reply(frame, out);
+        }
+        self.update_sub_info();
+    }
+
+    fn unsubscribe(&mut self, pattern: bool, names: &[Bytes], out: &mut BytesMut) {
+        let kind = if pattern { "punsubscribe" } else { "unsubscribe" };
+        let targets: Vec<Bytes> = if names.is_empty() {
+            if pattern {
+                self.patterns.iter().cloned().collect()
+            } else {
+                self.channels.iter().cloned().collect()
+            }
+        } else {
+            names.to_vec()
+        };
+        if targets.is_empty() {
+            let frame = Frame::Push(vec![Frame::bulk(kind), Frame::Null, Frame::Integer(self.sub_count())]);
+            self.reply(frame, out);
+        }
+        for name in targets {
+            if pattern {
+                if self.patterns.remove(&name) {
+                    self.server.pubsub.punsubscribe(self.handle.id, &name);
+                }
+            } else if self.channels.remove(&name) {
+                self.server.pubsub.unsubscribe(self.handle.id, &name);
+            }
+            let frame = Frame::Push(vec![Frame::bulk(kind), Frame::Bulk(name), Frame::Integer(self.sub_count())]);
+            self.reply(frame, out);
+        }
+        self.update_sub_info();
+    }
+
+    fn unsubscribe_all(&mut self) {
+        for ch in std::mem::take(&mut self.channels) {
+            self.server.pubsub.unsubscribe(self.handle.id, &ch);
+        }
+        for p in std::mem::take(&mut self.patterns) {
+            self.server.pubsub.punsubscribe(self.handle.id, &p);
+        }
+    }
+
+    async fn debug(&mut self, argv: &[Bytes]) -> Frame {
+        let allowed = match self.server.debug_mode() {
+            DebugMode::Yes => true,
+            DebugMode::Local => self.handle.addr.ip().is_loopback(),
+            DebugMode::No => false,
+        };
+        if !allowed {
+            return Frame::error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+        }
+        let sub = lower(&argv[1]);
+        match sub.as_str() {
+            "sleep" if argv.len() == 3 => {
+                let secs = crate::commands::args::parse_f64_opt(&argv[2]).unwrap_or(0.0);
+                if secs > 0.0 {
+                    tokio::time::sleep(Duration::from_secs_f64(secs.min(3600.0))).await;
+                }
+                Frame::ok()
+            }
+            "set-active-expire" if argv.len() == 3 => {
+                let on = argv[2].as_ref() != b"0";
+                self.server.runtime.active_expire.store(on, Ordering::Relaxed);
+                Frame::ok()
+            }
+            "help" => help(&[
+                "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+                "HELP",
+                "    Print this help.",
+            ]),
+            _ => Frame::Error(format!(
+                "ERR unknown subcommand '{}'. Try DEBUG HELP.",
+                String::from_utf8_lossy(&argv[1])
+            )),
+        }
+    }
+
+    fn command_all(&self) -> Frame {
+        Frame::Array(self.server.table.visible().into_iter().map(command_info).collect())
+    }
+
+    fn find_spec(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        let text = lower(name);
+        match text.split_once('|') {
+            Some((container, sub)) => {
+                let c = self.server.table.lookup(container.as_bytes())?;
+                CommandTable::subcommand(c, sub.as_bytes())
+            }
+            None => self.server.table.lookup(name),
+        }
+    }
+
+    fn command_sub(&self, name: &str, argv: &[Bytes]) -> Frame {
+        match name {
+            "command|count" => Frame::Integer(self.server.table.count() as i64),
+            "command|info" => {
+                if argv.len() == 2 {
+                    return self.command_all();
+                }
+                Frame::Array(
+                    argv[2..]
+                        .iter()
+                        .map(|n| self.find_spec(n).map(command_info).unwrap_or(Frame::NullArray))
+                        .collect(),
+                )
+            }
+            "command|docs" => {
+                let specs: Vec<&CommandSpec> = if argv.len() == 2 {
+                    self.server.table.visible()
+                } else {
+                    argv[2..].iter().filter_map(|n| self.find_spec(n)).collect()
+                };
+                let mut pairs = Vec::new();
+                for s in specs {
+                    if let Frame::Array(mut pair) = command_docs(s) {
+                        if pair.len() == 2 {
+                            let docs = pair.pop().unwrap_or(Frame::Null);
+                            let n = pair.pop().unwrap_or(Frame::Null);
+                            pairs.push((n, docs));
+                        }
+                    }
+                }
+                Frame::Map(pairs)
+            }
+            "command|list" => {
+                let mut names: Vec<Frame> = Vec::new();
+                let filter = if argv.len() >= 5 && is_kw(&argv[2], "FILTERBY") {
+                    Some((lower(&argv[3]), argv[4].clone()))
+                } else if argv.len() > 2 {
+                    return CmdError::Syntax.to_frame();
+                } else {
+                    None
+                };
+                for s in self.server.table.visible() {
+                    let keep = match &filter {
+                        None => true,
+                        Some((kind, v)) if kind == "pattern" => glob_match(v, s.name.as_bytes(), true),
+                        Some((kind, v)) if kind == "aclcat" => {
+                            let cat = lower(v);
+                            crate::commands::table::acl_categories(s).iter().any(|c| *c == cat)
+                        }
+                        Some((kind, _)) if kind == "module" => false,
+                        Some(_) => return CmdError::Syntax.to_frame(),
+                    };
+                    if keep {
+                        names.push(Frame::bulk(s.name));
+                    }
+                }
+                Frame::Array(names)
+            }
+            "command|getkeys" => {
+                let Some(target) = self.server.table.lookup(&argv[2]) else {
+                    return Frame::error("ERR Invalid command specified");
+                };
+                let target = match target.exec {
+                    Exec::Container => match argv.get(3).and_then(|s| CommandTable::subcommand(target, s)) {
+                        Some(s) => s,
+                        None => return Frame::error("ERR Invalid command specified"),
+                    },
+                    _ => target,
+                };
+                let line = &argv[2..];
+                if !target.arity_ok(line.len()) {
+                    return Frame::error("ERR Invalid number of arguments specified for command");
+                }
+                let keys = command_keys(target, line);
+                if keys.is_empty() {
+                    return Frame::error("ERR The command has no key arguments");
+                }
+                Frame::Array(keys.into_iter().map(Frame::Bulk).collect())
+            }
+            _ => help(&[
+                "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "(no subcommand)",
+                "    Return details about all Redis commands.",
+                "COUNT",
+                "    Return the total number of commands in this Redis server.",
+                "LIST",
+                "    Return a list of all commands in this Redis server.",
+                "INFO [<command-name> ...]",
+                "    Return details about multiple Redis commands.",
+                "DOCS [<command-name> ...]",
+                "    Return documentation details about multiple Redis commands.",
+                "GETKEYS <full-command>",
+                "    Return the keys from a full Redis command.",
+                "HELP",
+                "    Print this help.",
+            ]),
+        }
+    }
+
+    fn client(&mut self, name: &str, argv: &[Bytes]) -> Frame {
+        match name {
+            "client|id" => Frame::Integer(self.handle.id as i64),
+            "client|getname" => {
+                let n = self.handle.info().name;
+                if n.is_empty() {
+                    Frame::Null
+                } else {
+                    Frame::bulk(n)
+                }
+            }
+            "client|setname" => {
+                if !valid_client_name(&argv[2]) {
+                    return Frame::error("ERR Client names cannot contain spaces, newlines or special characters.");
+                }
+                let n = String::from_utf8_lossy(&argv[2]).into_owned();
+                self.handle.update(|i| i.name = n);
+                Frame::ok()
+            }
+            "client|setinfo" => {
+                let attr = lower(&argv[2]);
+                if attr != "lib-name" && attr != "lib-ver" {
+                    return Frame::Error(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(&argv[2])));
+                }
+                if !valid_client_name(&argv[3]) && !argv[3].is_empty() {
+                    return Frame::Error(format!("ERR {attr} cannot contain spaces, newlines or special characters."));
+                }
+                let v = String::from_utf8_lossy(&argv[3]).into_owned();
+                self.handle.update(|i| {
+                    if attr == "lib-name" {
+                        i.lib_name = v;
+                    } else {
+                        i.lib_ver = v;
+                    }
+                });
+                Frame::ok()
+            }
+            "client|info" => Frame::Verbatim(Bytes::from(format!("{}\n", self.handle.describe()))),
+            "client|list" => {
+                let mut ids: Option<Vec<u64>> = None;
+                let mut kind: Option<String> = None;
+                let mut i = 2;
+                while i < argv.len() {
+                    if is_kw(&argv[i], "TYPE") && i + 1 < argv.len() {
+                        let t = lower(&argv[i + 1]);
+                        if !matches!(t.as_str(), "normal" | "master" | "replica" | "slave" | "pubsub") {
+                            return Frame::Error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(&argv[i + 1])));
+                        }
+                        kind = Some(t);
+                        i += 2;
+                    } else if is_kw(&argv[i], "ID") && i + 1 < argv.len() {
+                        let mut list = Vec::new();
+                        for a in &argv[i + 1..] {
+                            match parse_i64_opt(a) {
+                                Some(id) if id > 0 => list.push(id as u64),
+                                _ => return Frame::error("ERR Invalid client ID"),
+                            }
+                        }
+                        ids = Some(list);
+                        i = argv.len();
+                    } else {
+                        return CmdError::Syntax.to_frame();
+                    }
+                }
+                let mut text = String::new();
+                for c in self.server.clients.list() {
+                    if let Some(ids) = &ids {
+                        if !ids.contains(&c.id) {
+                            continue;
+                        }
+                    }
+                    if let Some(k) = &kind {
+                        let info = c.info();
+                        let is_pubsub = info.subscriptions + info.psubscriptions > 0;
+                        let keep = match k.as_str() {
+                            "pubsub" => is_pubsub,
+                            "normal" => !is_pubsub,
+                            _ => false,
+                        };
+                        if !keep {
+                            continue;
+                        }
+                    }
+                    text.push_str(&c.describe());
+                    text.push('\n');
+                }
+                Frame::Verbatim(Bytes::from(text))
+            }
+            "client|kill" => self.client_kill(argv),
+            _ => help(&[
+                "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "GETNAME",
+                "    Return the name of the current connection.",
+                "ID",
+                "    Return the ID of the current connection.",
+                "INFO",
+                "    Return information about the current client connection.",
+                "KILL <ip:port>",
+                "    Kill connection made from <ip:port>.",
+                "KILL <option> <value> [<option> <value> [...]]",
+                "    Kill connections. Options are: ID, ADDR, LADDR, USER, SKIPME, MAXAGE.",
+                "LIST [options ...]",
+                "    Return information about client connections.",
+                "SETNAME <name>",
+                "    Assign the name <name> to the current connection.",
+                "SETINFO <option> <value>",
+                "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
+                "HELP",
+                "    Print this help.",
+            ]),
+        }
+    }
+
+    fn client_kill(&mut self, argv: &[Bytes]) -> Frame {
+        if argv.len() == 3 {
+            let addr = String::from_utf8_lossy(&argv[2]).into_owned();
+            for c in self.server.clients.list() {
+                if c.addr.to_string() == addr {
+                    c.kill.notify_one();
+                    if c.id == self.handle.id {
+                        self.closing = true;
+                    }
+                    return Frame::ok();
+                }
+            }
+            return Frame::error("ERR No such client");
+        }
+        let mut id = None;
+        let mut addr = None;
+        let mut laddr = None;
+        let mut user = None;
+        let mut maxage = None;
+        let mut skipme = true;
+        let mut kind = None;
+        let mut i = 2;
+        while i + 1 < argv.len() {
+            let v = &argv[i + 1];
+            if is_kw(&argv[i], "ID") {
+                match parse_i64_opt(v) {
+                    Some(n) if n > 0 => id = Some(n as u64),
+                    _ => return Frame::error("ERR client-id should be greater than 0"),
+                }
+            } else if is_kw(&argv[i], "ADDR") {
+                addr = Some(String::from_utf8_lossy(v).into_owned());
+            } else if is_kw(&argv[i], "LADDR") {
+                laddr = Some(String::from_utf8_lossy(v).into_owned());
+            } else if is_kw(&argv[i], "USER") {
+                user = Some(String::from_utf8_lossy(v).into_owned());
+            } else if is_kw(&argv[i], "TYPE") {
+                kind = Some(lower(v));
+            } else if is_kw(&argv[i], "MAXAGE") {
+                match parse_i64_opt(v) {
+                    Some(n) if n >= 0 => maxage = Some(n as u64),
+                    _ => return CmdError::NotInteger.to_frame(),
+                }
+            } else if is_kw(&argv[i], "SKIPME") {
+                if is_kw(v, "yes") {
+                    skipme = true;
+                } else if is_kw(v, "no") {
+                    skipme = false;
+                } else {
+                    return CmdError::Syntax.to_frame();
+                }
+            } else {
+                return CmdError::Syntax.to_frame();
+            }
+            i += 2;
+        }
+        if i != argv.len() {
+            return CmdError::Syntax.to_frame();
+        }
+        let mut killed = 0;
+        for c in self.server.clients.list() {
+            if id.is_some_and(|x| x != c.id)
+                || addr.as_ref().is_some_and(|a| *a != c.addr.to_string())
+                || laddr.as_ref().is_some_and(|a| *a != c.laddr.to_string())
+                || maxage.is_some_and(|m| c.created.elapsed().as_secs() < m)
+                || (skipme && c.id == self.handle.id)
+            {
+                continue;
+            }
+            let info = c.info();
+            if user.as_ref().is_some_and(|u| *u != info.user) {
+                continue;
+            }
+            if let Some(k) = &kind {
+                let is_pubsub = info.subscriptions + info.psubscriptions > 0;
+                let keep = match k.as_str() {
+                    "pubsub" => is_pubsub,
+                    "normal" => !is_pubsub,
+                    _ => false,
+                };
+                if !keep {
+                    continue;
+                }
+            }
+            c.kill.notify_one();
+            if c.id == self.handle.id {
+                self.closing = true;
+            }
+            killed += 1;
+        }
+        Frame::Integer(killed)
+    }
+
+    fn config(&mut self, name: &str, argv: &[Bytes]) -> Frame {
+        match name {
+            "config|get" => {
+                let all = config_values(&self.server);
+                let mut pairs = Vec::new();
+                for (k, v) in &all {
+                    if argv[2..].iter().any(|p| glob_match(p, k.as_bytes(), true)) {
+                        pairs.push((Frame::bulk(*k), Frame::bulk(v.clone())));
+                    }
+                }
+                Frame::Map(pairs)
+            }
+            "config|set" => self.config_set(&argv[2..]),
+            "config|resetstat" => {
+                self.server.stats.reset();
+                Frame::ok()
+            }
+            "config|rewrite" => {
+                Frame::error("ERR CONFIG REWRITE is not supported: Redoubt's configuration file is TOML; edit it and restart")
+            }
+            _ => help(&[
+                "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "GET <pattern>",
+                "    Return parameters matching the glob-like <pattern> and their values.",
+                "SET <directive> <value>",
+                "    Set the configuration <directive> to <value>.",
+                "RESETSTAT",
+                "    Reset statistics reported by the INFO command.",
+                "HELP",
+                "    Print this help.",
+            ]),
+        }
+    }
+
+    fn config_set(&mut self, pairs: &[Bytes]) -> Frame {
+        if pairs.len() % 2 != 0 {
+            return Frame::error("ERR wrong number of arguments for 'config|set' command");
+        }
+        let fail = |name: &str, why: &str| {
+            Frame::Error(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"))
+        };
+        // Check everything first: CONFIG SET applies all or nothing.
+        let mut changes: Vec<(String, String)> = Vec::new();
+        for pair in pairs.chunks(2) {
+            let name = lower(&pair[0]);
+            let value = String::from_utf8_lossy(&pair[1]).into_owned();
+            if changes.iter().any(|(n, _)| *n == name) {
+                return fail(&name, "duplicate parameter");
+            }
+            let ok = match name.as_str() {
+                "timeout" | "maxclients" | "proto-max-bulk-len" | "client-query-buffer-limit" => {
+                    match crate::config::parse_memory(&value) {
+                        Some(n) if name == "maxclients" && n == 0 => false,
+                        Some(n) if name == "proto-max-bulk-len" && n < 1024 * 1024 => false,
+                        Some(_) => true,
+                        None => return fail(&name, "argument couldn't be parsed into an integer"),
+                    }
+                }
+                "protected-mode" => crate::config::parse_bool(&name, &value).is_ok(),
+                "loglevel" => LogLevel::parse(&value).is_some(),
+                "save" | "appendonly" | "appendfsync" => true,
+                n if crate::config::DIRECTIVES.contains(&n) || n == "databases" => {
+                    return fail(&name, "can't set immutable config");
+                }
+                _ => {
+                    return Frame::Error(format!(
+                        "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+                    ))
+                }
+            };
+            if !ok {
+                return fail(&name, "argument must be a valid value");
+            }
+            changes.push((name, value));
+        }
+        let rt = &self.server.runtime;
+        for (name, value) in changes {
+            let n = crate::config::parse_memory(&value).unwrap_or(0);
+            match name.as_str() {
+                "timeout" => rt.timeout.store(n, Ordering::Relaxed),
+                "maxclients" => rt.maxclients.store(n, Ordering::Relaxed),
+                "proto-max-bulk-len" => rt.proto_max_bulk_len.store(n, Ordering::Relaxed),
+                "client-query-buffer-limit" => rt.client_query_buffer_limit.store(n, Ordering::Relaxed),
+                "protected-mode" => rt
+                    .protected_mode
+                    .store(crate::config::parse_bool(&name, &value).unwrap_or(true), Ordering::Relaxed),
+                "loglevel" => {
+                    if let Some(level) = LogLevel::parse(&value) {
+                        *rt.loglevel.lock().unwrap_or_else(|p| p.into_inner()) = level;
+                        (self.server.set_log_filter)(&level.filter());
+                    }
+                }
+                // Durability is not optional in Redoubt: accepted for client compatibility.
+                _ => {}
+            }
+        }
+        Frame::ok()
+    }
+}
+
+/// CONFIG GET's view: every directive with its effective value (secrets redacted).
+pub fn config_values(server: &Server) -> Vec<(&'static str, String)> {
+    let c = &server.config;
+    let rt = &server.runtime;
+    vec![
+        ("bind", c.bind.join(" ")),
+        ("port", c.port.to_string()),
+        ("protected-mode", yes_no(rt.protected_mode.load(Ordering::Relaxed))),
+        ("dir", c.dir.display().to_string()),
+        ("logfile", c.logfile.clone()),
+        ("loglevel", rt.loglevel.lock().unwrap_or_else(|p| p.into_inner()).name().to_string()),
+        ("maxclients", rt.maxclients.load(Ordering::Relaxed).to_string()),
+        ("timeout", rt.timeout.load(Ordering::Relaxed).to_string()),
+        ("proto-max-bulk-len", rt.proto_max_bulk_len.load(Ordering::Relaxed).to_string()),
+        ("client-query-buffer-limit", rt.client_query_buffer_limit.load(Ordering::Relaxed).to_string()),
+        ("enable-debug-command", c.enable_debug_command.name().to_string()),
+        ("databases", DATABASES.to_string()),
+        ("requirepass", if c.requirepass.is_empty() { String::new() } else { "<redacted>".into() }),
+        ("save", String::new()),
+        ("appendonly", "yes".into()),
+        ("appendfsync", "always".into()),
+        ("node-id", c.node_id.to_string()),
+        ("raft-addr", c.raft_addr.clone()),
+        ("raft-advertise-addr", c.raft_advertise_addr.clone()),
+        ("raft-snapshot-logs", c.raft_snapshot_logs.to_string()),
+        (
+            "read-consistency",
+            match c.read_consistency {
+                ReadConsistency::Linearizable => "linearizable".into(),
+                ReadConsistency::Stale => "stale".into(),
+            },
+        ),
+    ]
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+fn help(lines: &[&str]) -> Frame {
+    Frame::Array(lines.iter().map(|l| Frame::Simple((*l).to_string())).collect())
+}
+
+/// Compares secrets in time independent of where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = (a.len() ^ b.len()) as u64;
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= u64::from(x ^ y);
+    }
+    diff == 0
+}

@@ -1,0 +1,317 @@
+//! Client listeners and what all connections of a node share.
+//!
+//! [`Server`] owns the Raft node, the command table, the connection registry, pub/sub, the
+//! run-time settings and the statistics. It accepts connections (bind, protected-mode,
+//! maxclients) and hands each to [`connection::serve`]. It never writes the keyspace: writes
+//! go through the Raft node.
+
+pub mod clients;
+pub mod connection;
+pub mod pubsub;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redoubt_proto::resp::{Frame, Protocol};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::broadcast;
+
+use crate::commands::CommandTable;
+use crate::config::{Config, DebugMode, LogLevel, ReadConsistency};
+use crate::raft::{RaftNode, RaftSettings, Request};
+use crate::store::DATABASES;
+
+/// Settings that CONFIG SET may change while the node runs.
+pub struct Runtime {
+    pub maxclients: AtomicU64,
+    pub timeout: AtomicU64,
+    pub proto_max_bulk_len: AtomicU64,
+    pub client_query_buffer_limit: AtomicU64,
+    pub protected_mode: AtomicBool,
+    pub active_expire: AtomicBool,
+    pub loglevel: Mutex<LogLevel>,
+}
+
+/// Per-command and per-error counters for INFO.
+#[derive(Default)]
+pub struct Stats {
+    pub connections_received: AtomicU64,
+    pub commands_processed: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub error_replies: AtomicU64,
+    pub expired_keys_proposed: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    /// name -> (calls, usec, rejected, failed)
+    pub commands: Mutex<HashMap<String, [u64; 4]>>,
+    /// error code -> count
+    pub errors: Mutex<HashMap<String, u64>>,
+}
+
+impl Stats {
+    pub fn record_command(&self, name: &str, usec: u64, failed: bool) {
+        let mut m = self.commands.lock().unwrap_or_else(|p| p.into_inner());
+        let e = m.entry(name.to_string()).or_insert([0; 4]);
+        e[0] += 1;
+        e[1] += usec;
+        if failed {
+            e[3] += 1;
+        }
+    }
+
+    pub fn record_rejected(&self, name: &str) {
+        let mut m = self.commands.lock().unwrap_or_else(|p| p.into_inner());
+        m.entry(name.to_string()).or_insert([0; 4])[2] += 1;
+    }
+
+    pub fn record_error(&self, text: &str) {
+        self.error_replies.fetch_add(1, Ordering::Relaxed);
+        let code = text.split(' ').next().unwrap_or("ERR").to_string();
+        *self
+            .errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(code)
+            .or_insert(0) += 1;
+    }
+
+    pub fn reset(&self) {
+        self.commands.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.errors.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.error_replies.store(0, Ordering::Relaxed);
+        self.commands_processed.store(0, Ordering::Relaxed);
+        self.connections_received.store(0, Ordering::Relaxed);
+        self.rejected_connections.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Everything the connections of one node share.
+pub struct Server {
+    pub config: Config,
+    pub runtime: Runtime,
+    pub table: Arc<CommandTable>,
+    pub raft: RaftNode,
+    pub clients: clients::Clients,
+    pub pubsub: pubsub::PubSub,
+    pub stats: Stats,
+    pub started: Instant,
+    pub run_id: String,
+    /// MONITOR feed: every command line, formatted.
+    pub monitor: broadcast::Sender<Frame>,
+    pub monitors: AtomicU64,
+    /// Changes tracing's filter (CONFIG SET loglevel).
+    pub set_log_filter: Box<dyn Fn(&str) + Send + Sync>,
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Server {
+    /// Opens storage, starts Raft and returns the shared server state.
+    pub async fn start(
+        config: Config,
+        set_log_filter: Box<dyn Fn(&str) + Send + Sync>,
+    ) -> anyhow::Result<Arc<Server>> {
+        let table = Arc::new(
+            CommandTable::new(&config.rename_command)
+                .map_err(|e| anyhow::anyhow!("invalid value for 'rename-command': {e}"))?,
+        );
+        std::fs::create_dir_all(&config.dir)
+            .map_err(|e| anyhow::anyhow!("cannot create dir '{}': {e}", config.dir.display()))?;
+        let raft = RaftNode::start(
+            &config.dir,
+            RaftSettings {
+                node_id: config.node_id,
+                advertise_addr: config.raft_advertise_addr.clone(),
+                snapshot_logs: config.raft_snapshot_logs,
+            },
+            table.clone(),
+        )
+        .await?;
+        let run_id: String = (0..40)
+            .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
+            .collect();
+        let (monitor, _) = broadcast::channel(4096);
+        Ok(Arc::new(Server {
+            runtime: Runtime {
+                maxclients: AtomicU64::new(config.maxclients),
+                timeout: AtomicU64::new(config.timeout),
+                proto_max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
+                client_query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit),
+                protected_mode: AtomicBool::new(config.protected_mode),
+                active_expire: AtomicBool::new(true),
+                loglevel: Mutex::new(config.loglevel),
+            },
+            config,
+            table,
+            raft,
+            clients: clients::Clients::default(),
+            pubsub: pubsub::PubSub::default(),
+            stats: Stats::default(),
+            started: Instant::now(),
+            run_id,
+            monitor,
+            monitors: AtomicU64::new(0),
+            set_log_filter,
+        }))
+    }
+
+    pub fn debug_mode(&self) -> DebugMode {
+        self.config.enable_debug_command
+    }
+
+    pub fn read_consistency(&self) -> ReadConsistency {
+        self.config.read_consistency
+    }
+
+    /// Whether the default user can be used without a password (protected-mode applies).
+    pub fn default_user_is_open(&self) -> bool {
+        self.config.requirepass.is_empty()
+    }
+
+    /// Binds every address of `bind` (a leading '-' makes one optional) and serves clients
+    /// until the process ends.
+    pub async fn serve(self: Arc<Self>) -> anyhow::Result<()> {
+        let mut listeners = Vec::new();
+        for addr in &self.config.bind {
+            let (optional, host) = match addr.strip_prefix('-') {
+                Some(h) => (true, h),
+                None => (false, addr.as_str()),
+            };
+            let host = if host == "*" { "0.0.0.0" } else { host };
+            let ip: IpAddr = match host.parse() {
+                Ok(ip) => ip,
+                Err(_) => anyhow::bail!("invalid value for 'bind': '{addr}' (expected an IP address)"),
+            };
+            match TcpListener::bind(SocketAddr::new(ip, self.config.port)).await {
+                Ok(l) => {
+                    tracing::info!(addr = %SocketAddr::new(ip, self.config.port), "accepting clients");
+                    listeners.push(l);
+                }
+                Err(e) if optional => {
+                    tracing::warn!(%addr, error = %e, "optional bind address unavailable");
+                }
+                Err(e) => anyhow::bail!("cannot listen on {host}:{}: {e}", self.config.port),
+            }
+        }
+        if listeners.is_empty() {
+            anyhow::bail!("no address of 'bind' could be used");
+        }
+        tokio::spawn(active_expire(self.clone()));
+        let mut tasks = Vec::new();
+        for listener in listeners {
+            let server = self.clone();
+            tasks.push(tokio::spawn(async move { server.accept_loop(listener).await }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+        Ok(())
+    }
+
+    async fn accept_loop(self: Arc<Self>, listener: TcpListener) -> anyhow::Result<()> {
+        loop {
+            let (stream, addr) = match listener.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little, never spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            self.stats.connections_received.fetch_add(1, Ordering::Relaxed);
+            let server = self.clone();
+            tokio::spawn(async move { server.admit(stream, addr).await });
+        }
+    }
+
+    /// maxclients and protected-mode checks, then the connection loop.
+    async fn admit(self: Arc<Self>, stream: TcpStream, addr: SocketAddr) {
+        let _ = stream.set_nodelay(true);
+        let laddr = stream.local_addr().unwrap_or(addr);
+        if self.clients.count() as u64 >= self.runtime.maxclients.load(Ordering::Relaxed) {
+            self.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+            refuse(stream, "ERR max number of clients reached").await;
+            return;
+        }
+        if self.runtime.protected_mode.load(Ordering::Relaxed)
+            && self.default_user_is_open()
+            && !addr.ip().is_loopback()
+            && !is_mapped_loopback(addr.ip())
+        {
+            self.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(client = %addr, "refused a non-loopback client: protected mode");
+            refuse(stream, PROTECTED_MODE_ERROR).await;
+            return;
+        }
+        connection::serve(self, stream, addr, laddr).await;
+    }
+
+    /// Proposes deletion of expired keys in batches (only the leader does).
+    async fn propose_expired(&self) {
+        if self.raft.raft.current_leader().await != Some(self.raft.node_id) {
+            return;
+        }
+        let now = now_ms();
+        for db in 0..DATABASES {
+            let keys = {
+                let _gate = self.raft.shared.apply_gate.read().unwrap_or_else(|p| p.into_inner());
+                let view = self.raft.read_view(db, now);
+                match view.expired_keys(db, now, 500) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        tracing::error!(error = %e, "reading the expiry index failed");
+                        return;
+                    }
+                }
+            };
+            if keys.is_empty() {
+                continue;
+            }
+            let n = keys.len() as u64;
+            match self.raft.write(Request::Expire { db, keys, now_ms: now }).await {
+                Ok(_) => {
+                    self.stats.expired_keys_proposed.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(e) => tracing::debug!(error = %e, "expiry proposal failed"),
+            }
+        }
+    }
+}
+
+fn is_mapped_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V4(_) => false,
+    }
+}
+
+async fn refuse(mut stream: TcpStream, message: &str) {
+    use tokio::io::AsyncWriteExt;
+    let mut out = bytes::BytesMut::new();
+    Frame::Error(message.to_string()).encode(Protocol::Resp2, &mut out);
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&out)).await;
+    let _ = stream.shutdown().await;
+}
+
+/// The leader removes expired keys through the log, as a Redis master sends DELs to replicas.
+async fn active_expire(server: Arc<Server>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if server.runtime.active_expire.load(Ordering::Relaxed) {
+            server.propose_expired().await;
+        }
+    }
+}
+
+pub const PROTECTED_MODE_ERROR: &str = "DENIED Redoubt is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redoubt you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redoubt from the same host the server is running, however MAKE SURE Redoubt is not publicly accessible from internet if you do so. 2) Alternatively you can just disable the protected mode by editing the configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";
