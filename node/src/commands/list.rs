@@ -270,7 +270,13 @@ impl ListRecords {
     }
 
     /// The elements at indexes `from..=to` (both within the list), in order.
-    fn elements(&self, ctx: &Ctx<'_>, meta: &Meta, from: i64, to: i64) -> Result<Vec<Bytes>, CmdError> {
+    fn elements(
+        &self,
+        ctx: &Ctx<'_>,
+        meta: &Meta,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Bytes>, CmdError> {
         if from > to {
             return Ok(Vec::new());
         }
@@ -287,7 +293,13 @@ impl ListRecords {
     }
 
     /// Adds `values` one by one at `end` (so LPUSH a b c gives c b a).
-    fn push(&self, ctx: &mut Ctx<'_>, meta: &mut Meta, values: &[Bytes], end: End) -> Result<(), CmdError> {
+    fn push(
+        &self,
+        ctx: &mut Ctx<'_>,
+        meta: &mut Meta,
+        values: &[Bytes],
+        end: End,
+    ) -> Result<(), CmdError> {
         for value in values {
             match end {
                 End::Left => {
@@ -305,7 +317,13 @@ impl ListRecords {
     }
 
     /// Removes and returns up to `n` elements from `end`, in pop order.
-    fn pop(&self, ctx: &mut Ctx<'_>, meta: &mut Meta, n: u64, end: End) -> Result<Vec<Bytes>, CmdError> {
+    fn pop(
+        &self,
+        ctx: &mut Ctx<'_>,
+        meta: &mut Meta,
+        n: u64,
+        end: End,
+    ) -> Result<Vec<Bytes>, CmdError> {
         let n = n.min(meta.count);
         let mut out = Vec::with_capacity(n as usize);
         for _ in 0..n {
@@ -325,7 +343,13 @@ impl ListRecords {
     }
 
     /// Inserts `value` so that it becomes index `at` (0..=count), shifting the shorter side.
-    fn insert_at(&self, ctx: &mut Ctx<'_>, meta: &mut Meta, at: i64, value: &[u8]) -> Result<(), CmdError> {
+    fn insert_at(
+        &self,
+        ctx: &mut Ctx<'_>,
+        meta: &mut Meta,
+        at: i64,
+        value: &[u8],
+    ) -> Result<(), CmdError> {
         let count = meta.count as i64;
         if at <= count - at {
             // Move indexes 0..at one sequence down.
@@ -419,8 +443,16 @@ fn lookup_list(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Meta>, CmdError> 
 /// Redis's index normalisation for LRANGE/LTRIM: the inclusive range `start..=end` of a list of
 /// `len` elements, None when empty.
 fn clamp_range(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
-    let mut start = if start < 0 { len.saturating_add(start) } else { start };
-    let end = if end < 0 { len.saturating_add(end) } else { end };
+    let mut start = if start < 0 {
+        len.saturating_add(start)
+    } else {
+        start
+    };
+    let end = if end < 0 {
+        len.saturating_add(end)
+    } else {
+        end
+    };
     if start < 0 {
         start = 0;
     }
@@ -430,7 +462,12 @@ fn clamp_range(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
     Some((start, end.min(len - 1)))
 }
 
-fn push_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End, only_existing: bool) -> Result<Frame, CmdError> {
+fn push_generic(
+    ctx: &mut Ctx<'_>,
+    argv: &[Bytes],
+    end: End,
+    only_existing: bool,
+) -> Result<Frame, CmdError> {
     let key = &argv[1];
     let mut meta = match lookup_list(ctx, key)? {
         Some(meta) => meta,
@@ -468,7 +505,10 @@ fn pop_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> Result<Frame, Cmd
         return Err(CmdError::WrongArity(super::args::lower(&argv[0])));
     }
     let count = match argv.get(2) {
-        Some(arg) => Some(parse_positive(arg, "ERR value is out of range, must be positive")?),
+        Some(arg) => Some(parse_positive(
+            arg,
+            "ERR value is out of range, must be positive",
+        )?),
         None => None,
     };
     let key = &argv[1];
@@ -546,7 +586,11 @@ fn lrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
 /// The index `index` (negative: from the end) of a list of `len` as 0-based, None if outside.
 fn normalize_index(index: i64, len: u64) -> Option<i64> {
     let len = len as i64;
-    let i = if index < 0 { len.checked_add(index)? } else { index };
+    let i = if index < 0 {
+        len.checked_add(index)?
+    } else {
+        index
+    };
     (0..len).contains(&i).then_some(i)
 }
 
@@ -750,7 +794,11 @@ fn lpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
         if matches < rank {
             continue;
         }
-        let index = if from_tail { len - scanned - 1 } else { scanned };
+        let index = if from_tail {
+            len - scanned - 1
+        } else {
+            scanned
+        };
         found.push(Frame::Integer(index as i64));
         match count {
             None => break,
@@ -766,13 +814,23 @@ fn lpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
 
 /// Pops one element from `src` at `from` and pushes it to `dst` at `to`; nil if `src` is
 /// missing. The destination's type is checked before anything moves.
-fn move_generic(ctx: &mut Ctx<'_>, src: &Bytes, dst: &Bytes, from: End, to: End) -> Result<Frame, CmdError> {
+fn move_generic(
+    ctx: &mut Ctx<'_>,
+    src: &Bytes,
+    dst: &Bytes,
+    from: End,
+    to: End,
+) -> Result<Frame, CmdError> {
     let Some(mut src_meta) = lookup_list(ctx, src)? else {
         return Ok(Frame::Null);
     };
     lookup_list(ctx, dst)?;
     let src_records = ListRecords::of(ctx, src);
-    let Some(value) = src_records.pop(ctx, &mut src_meta, 1, from)?.into_iter().next() else {
+    let Some(value) = src_records
+        .pop(ctx, &mut src_meta, 1, from)?
+        .into_iter()
+        .next()
+    else {
         return Ok(Frame::Null);
     };
     ctx.ks.save_meta(src, &mut src_meta)?;
@@ -818,7 +876,10 @@ mod tests {
         for seq in meta.head..meta.tail {
             let mut k = prefix.clone();
             k.extend_from_slice(&encode_i64_ordered(seq));
-            assert!(db.ks.txn.get(&k).expect("get").is_some(), "seq {seq} missing");
+            assert!(
+                db.ks.txn.get(&k).expect("get").is_some(),
+                "seq {seq} missing"
+            );
         }
     }
 
@@ -835,7 +896,10 @@ mod tests {
         assert_eq!(db.exec(&["lrange", "l", "3", "1"]), arr(&[]));
         assert_eq!(db.exec(&["lrange", "l", "5", "10"]), arr(&[]));
         assert_eq!(db.exec(&["lrange", "nokey", "0", "-1"]), arr(&[]));
-        assert_eq!(db.exec(&["lrange", "l", "a", "1"]), err("ERR value is not an integer or out of range"));
+        assert_eq!(
+            db.exec(&["lrange", "l", "a", "1"]),
+            err("ERR value is not an integer or out of range")
+        );
         assert_eq!(db.exec(&["llen", "nokey"]), int(0));
         assert_contiguous(&mut db, "l");
     }
@@ -865,9 +929,18 @@ mod tests {
         assert_eq!(db.exec(&["lpop", "l"]), Frame::Null);
         assert_eq!(db.exec(&["lpop", "l", "2"]), Frame::NullArray);
         assert_eq!(db.exec(&["rpop", "l", "0"]), Frame::NullArray);
-        assert_eq!(db.exec(&["lpop", "l", "-1"]), err("ERR value is out of range, must be positive"));
-        assert_eq!(db.exec(&["lpop", "l", "x"]), err("ERR value is out of range, must be positive"));
-        assert_eq!(db.exec(&["lpop", "l", "1", "2"]), err("ERR wrong number of arguments for 'lpop' command"));
+        assert_eq!(
+            db.exec(&["lpop", "l", "-1"]),
+            err("ERR value is out of range, must be positive")
+        );
+        assert_eq!(
+            db.exec(&["lpop", "l", "x"]),
+            err("ERR value is out of range, must be positive")
+        );
+        assert_eq!(
+            db.exec(&["lpop", "l", "1", "2"]),
+            err("ERR wrong number of arguments for 'lpop' command")
+        );
         db.exec(&["rpush", "l", "a", "b", "c"]);
         assert_eq!(db.exec(&["lpop", "l", "2"]), arr(&["a", "b"]));
         assert_contiguous(&mut db, "l");
@@ -883,12 +956,21 @@ mod tests {
         assert_eq!(db.exec(&["lindex", "l", "4"]), Frame::Null);
         assert_eq!(db.exec(&["lindex", "l", "-5"]), Frame::Null);
         assert_eq!(db.exec(&["lindex", "nokey", "0"]), Frame::Null);
-        assert_eq!(db.exec(&["lindex", "l", "x"]), err("ERR value is not an integer or out of range"));
+        assert_eq!(
+            db.exec(&["lindex", "l", "x"]),
+            err("ERR value is not an integer or out of range")
+        );
         assert_eq!(db.exec(&["lset", "l", "1", "A"]), Frame::ok());
         assert_eq!(db.exec(&["lset", "l", "-1", "C"]), Frame::ok());
         assert_eq!(list(&mut db, "l"), arr(&["z", "A", "b", "C"]));
-        assert_eq!(db.exec(&["lset", "l", "4", "x"]), err("ERR index out of range"));
-        assert_eq!(db.exec(&["lset", "nokey", "0", "x"]), err("ERR no such key"));
+        assert_eq!(
+            db.exec(&["lset", "l", "4", "x"]),
+            err("ERR index out of range")
+        );
+        assert_eq!(
+            db.exec(&["lset", "nokey", "0", "x"]),
+            err("ERR no such key")
+        );
     }
 
     #[test]
@@ -896,7 +978,10 @@ mod tests {
         let mut db = TestDb::new();
         db.exec(&["rpush", "l", "a", "x", "b", "x", "c", "x", "d", "x"]);
         assert_eq!(db.exec(&["lrem", "l", "1", "x"]), int(1));
-        assert_eq!(list(&mut db, "l"), arr(&["a", "b", "x", "c", "x", "d", "x"]));
+        assert_eq!(
+            list(&mut db, "l"),
+            arr(&["a", "b", "x", "c", "x", "d", "x"])
+        );
         assert_contiguous(&mut db, "l");
         assert_eq!(db.exec(&["lrem", "l", "-2", "x"]), int(2));
         assert_eq!(list(&mut db, "l"), arr(&["a", "b", "x", "c", "d"]));
@@ -908,7 +993,10 @@ mod tests {
         assert_contiguous(&mut db, "l");
         assert_eq!(db.exec(&["lrem", "l", "0", "nothere"]), int(0));
         assert_eq!(db.exec(&["lrem", "nokey", "0", "x"]), int(0));
-        assert_eq!(db.exec(&["lrem", "l", "z", "x"]), err("ERR value is not an integer or out of range"));
+        assert_eq!(
+            db.exec(&["lrem", "l", "z", "x"]),
+            err("ERR value is not an integer or out of range")
+        );
         db.exec(&["rpush", "only", "x", "x"]);
         assert_eq!(db.exec(&["lrem", "only", "0", "x"]), int(2));
         assert!(db.ks.lookup(b"only").expect("lookup").is_none());
@@ -924,7 +1012,11 @@ mod tests {
             db.exec(&argv);
             let target = items[at].clone();
             assert_eq!(db.exec(&["lrem", "l", "0", &target]), int(1), "{name}");
-            let expect: Vec<&str> = items.iter().filter(|s| **s != target).map(|s| s.as_str()).collect();
+            let expect: Vec<&str> = items
+                .iter()
+                .filter(|s| **s != target)
+                .map(|s| s.as_str())
+                .collect();
             assert_eq!(list(&mut db, "l"), arr(&expect), "{name}");
             assert_contiguous(&mut db, "l");
             assert_eq!(db.exec(&["lindex", "l", "-1"]), bulk("9"));
@@ -943,7 +1035,10 @@ mod tests {
         assert_eq!(db.exec(&["ltrim", "l", "2", "1"]), Frame::ok());
         assert!(db.ks.lookup(b"l").expect("lookup").is_none());
         assert_eq!(db.exec(&["ltrim", "nokey", "0", "1"]), Frame::ok());
-        assert_eq!(db.exec(&["ltrim", "l", "x", "1"]), err("ERR value is not an integer or out of range"));
+        assert_eq!(
+            db.exec(&["ltrim", "l", "x", "1"]),
+            err("ERR value is not an integer or out of range")
+        );
     }
 
     #[test]
@@ -954,11 +1049,17 @@ mod tests {
         assert_eq!(db.exec(&["linsert", "l", "AFTER", "d", "Y"]), int(7));
         assert_eq!(db.exec(&["linsert", "l", "after", "e", "Z"]), int(8));
         assert_eq!(db.exec(&["linsert", "l", "before", "a", "W"]), int(9));
-        assert_eq!(list(&mut db, "l"), arr(&["W", "a", "X", "b", "c", "d", "Y", "e", "Z"]));
+        assert_eq!(
+            list(&mut db, "l"),
+            arr(&["W", "a", "X", "b", "c", "d", "Y", "e", "Z"])
+        );
         assert_contiguous(&mut db, "l");
         assert_eq!(db.exec(&["linsert", "l", "before", "nope", "Q"]), int(-1));
         assert_eq!(db.exec(&["linsert", "nokey", "before", "a", "Q"]), int(0));
-        assert_eq!(db.exec(&["linsert", "l", "middle", "a", "Q"]), err("ERR syntax error"));
+        assert_eq!(
+            db.exec(&["linsert", "l", "middle", "a", "Q"]),
+            err("ERR syntax error")
+        );
     }
 
     #[test]
@@ -973,14 +1074,26 @@ mod tests {
             db.exec(&["lpos", "l", "c", "COUNT", "0"]),
             Frame::Array(vec![int(2), int(6), int(7)])
         );
-        assert_eq!(db.exec(&["lpos", "l", "c", "COUNT", "2"]), Frame::Array(vec![int(2), int(6)]));
+        assert_eq!(
+            db.exec(&["lpos", "l", "c", "COUNT", "2"]),
+            Frame::Array(vec![int(2), int(6)])
+        );
         assert_eq!(
             db.exec(&["lpos", "l", "c", "COUNT", "0", "RANK", "-1"]),
             Frame::Array(vec![int(7), int(6), int(2)])
         );
-        assert_eq!(db.exec(&["lpos", "l", "c", "COUNT", "0", "MAXLEN", "7"]), Frame::Array(vec![int(2), int(6)]));
-        assert_eq!(db.exec(&["lpos", "l", "c", "RANK", "-1", "MAXLEN", "1"]), int(7));
-        assert_eq!(db.exec(&["lpos", "l", "c", "RANK", "-1", "MAXLEN", "1", "RANK", "-4"]), Frame::Null);
+        assert_eq!(
+            db.exec(&["lpos", "l", "c", "COUNT", "0", "MAXLEN", "7"]),
+            Frame::Array(vec![int(2), int(6)])
+        );
+        assert_eq!(
+            db.exec(&["lpos", "l", "c", "RANK", "-1", "MAXLEN", "1"]),
+            int(7)
+        );
+        assert_eq!(
+            db.exec(&["lpos", "l", "c", "RANK", "-1", "MAXLEN", "1", "RANK", "-4"]),
+            Frame::Null
+        );
         assert_eq!(db.exec(&["lpos", "l", "x"]), Frame::Null);
         assert_eq!(db.exec(&["lpos", "l", "x", "COUNT", "1"]), arr(&[]));
         assert_eq!(db.exec(&["lpos", "nokey", "x"]), Frame::Null);
@@ -989,10 +1102,22 @@ mod tests {
             db.exec(&["lpos", "l", "c", "RANK", "0"]),
             err("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
         );
-        assert_eq!(db.exec(&["lpos", "l", "c", "COUNT", "-1"]), err("ERR COUNT can't be negative"));
-        assert_eq!(db.exec(&["lpos", "l", "c", "MAXLEN", "-1"]), err("ERR MAXLEN can't be negative"));
-        assert_eq!(db.exec(&["lpos", "l", "c", "RANK"]), err("ERR syntax error"));
-        assert_eq!(db.exec(&["lpos", "l", "c", "FOO", "1"]), err("ERR syntax error"));
+        assert_eq!(
+            db.exec(&["lpos", "l", "c", "COUNT", "-1"]),
+            err("ERR COUNT can't be negative")
+        );
+        assert_eq!(
+            db.exec(&["lpos", "l", "c", "MAXLEN", "-1"]),
+            err("ERR MAXLEN can't be negative")
+        );
+        assert_eq!(
+            db.exec(&["lpos", "l", "c", "RANK"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            db.exec(&["lpos", "l", "c", "FOO", "1"]),
+            err("ERR syntax error")
+        );
         assert_eq!(
             db.exec(&["lpos", "l", "c", "RANK", "-9223372036854775808"]),
             err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
@@ -1003,8 +1128,14 @@ mod tests {
     fn lmove_between_lists_and_rotation() {
         let mut db = TestDb::new();
         db.exec(&["rpush", "src", "a", "b", "c"]);
-        assert_eq!(db.exec(&["lmove", "src", "dst", "LEFT", "RIGHT"]), bulk("a"));
-        assert_eq!(db.exec(&["lmove", "src", "dst", "right", "left"]), bulk("c"));
+        assert_eq!(
+            db.exec(&["lmove", "src", "dst", "LEFT", "RIGHT"]),
+            bulk("a")
+        );
+        assert_eq!(
+            db.exec(&["lmove", "src", "dst", "right", "left"]),
+            bulk("c")
+        );
         assert_eq!(list(&mut db, "dst"), arr(&["c", "a"]));
         assert_eq!(list(&mut db, "src"), arr(&["b"]));
         assert_eq!(db.exec(&["rpoplpush", "src", "dst"]), bulk("b"));
@@ -1013,12 +1144,18 @@ mod tests {
         assert_eq!(list(&mut db, "dst"), arr(&["b", "c", "a"]));
         assert_eq!(db.exec(&["rpoplpush", "dst", "dst"]), bulk("a"));
         assert_eq!(list(&mut db, "dst"), arr(&["a", "b", "c"]));
-        assert_eq!(db.exec(&["lmove", "dst", "dst", "LEFT", "RIGHT"]), bulk("a"));
+        assert_eq!(
+            db.exec(&["lmove", "dst", "dst", "LEFT", "RIGHT"]),
+            bulk("a")
+        );
         assert_eq!(list(&mut db, "dst"), arr(&["b", "c", "a"]));
         db.exec(&["rpush", "one", "x"]);
         assert_eq!(db.exec(&["rpoplpush", "one", "one"]), bulk("x"));
         assert_eq!(list(&mut db, "one"), arr(&["x"]));
-        assert_eq!(db.exec(&["lmove", "dst", "x", "UP", "LEFT"]), err("ERR syntax error"));
+        assert_eq!(
+            db.exec(&["lmove", "dst", "x", "UP", "LEFT"]),
+            err("ERR syntax error")
+        );
         assert_contiguous(&mut db, "dst");
     }
 

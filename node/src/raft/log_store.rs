@@ -102,7 +102,9 @@ async fn flush_appends(db: sled::Db, mut rx: mpsc::UnboundedReceiver<LogFlushed<
         while let Ok(more) = rx.try_recv() {
             waiting.push(more);
         }
+        let started = std::time::Instant::now();
         let result = db.flush_async().await;
+        tracing::trace!(batch = waiting.len(), micros = started.elapsed().as_micros() as u64, "log flushed");
         for callback in waiting {
             let outcome = match &result {
                 Ok(_) => Ok(()),

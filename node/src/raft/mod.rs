@@ -17,6 +17,7 @@ use openraft::error::{ClientWriteError, RaftError};
 use openraft::{BasicNode, Config as RaftConfig, Raft, SnapshotPolicy};
 use redoubt_proto::resp::{Frame, Protocol};
 use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::commands::CommandTable;
 use crate::store::{Keyspace, Txn};
@@ -27,7 +28,7 @@ openraft::declare_raft_types!(
     /// Redoubt's openraft types.
     pub TypeConfig:
         D = Request,
-        R = Reply,
+        R = Response,
         NodeId = u64,
         Node = BasicNode,
         Entry = openraft::Entry<TypeConfig>,
@@ -41,6 +42,8 @@ openraft::declare_raft_types!(
 pub enum Request {
     /// A client's write command, or a whole MULTI/EXEC transaction.
     Exec(ExecRequest),
+    /// Requests of many clients proposed together (group commit): one entry, one fsync.
+    Batch(Vec<ExecRequest>),
     /// Remove keys the leader found expired (each is checked again against `now_ms`).
     Expire { db: u8, keys: Vec<Bytes>, now_ms: u64 },
 }
@@ -72,7 +75,14 @@ pub struct Watch {
     pub version: u64,
 }
 
-/// The state machine's answer to an entry.
+/// The state machine's answer to an entry: one reply, or one per request of a batch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Response {
+    One(Reply),
+    Batch(Vec<Reply>),
+}
+
+/// The state machine's answer to one request.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reply {
     pub frame: Frame,
@@ -90,7 +100,7 @@ impl Reply {
 }
 
 /// Why a write or a read barrier failed, as a client should hear it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum RaftCallError {
     #[error("TRYAGAIN no leader is known yet, retry the command")]
     NoLeader,
@@ -111,9 +121,88 @@ pub struct RaftSettings {
     pub snapshot_logs: u64,
 }
 
+/// A client request waiting to be proposed, and where its reply goes.
+struct Proposal {
+    request: ExecRequest,
+    reply_to: oneshot::Sender<Result<Reply, RaftCallError>>,
+}
+
+/// Most requests (and bytes) proposed in one entry.
+const MAX_BATCH_REQUESTS: usize = 4096;
+const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Group commit: every request that arrives while an entry is being committed is proposed in
+/// the next entry, so N concurrent clients share one log append and one fsync.
+async fn run_proposer(raft: Raft<TypeConfig>, mut rx: mpsc::UnboundedReceiver<Proposal>) {
+    while let Some(first) = rx.recv().await {
+        let mut bytes = first.request.size();
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH_REQUESTS && bytes < MAX_BATCH_BYTES {
+            match rx.try_recv() {
+                Ok(p) => {
+                    bytes += p.request.size();
+                    batch.push(p);
+                }
+                Err(_) => break,
+            }
+        }
+        let (mut requests, waiters): (Vec<ExecRequest>, Vec<_>) =
+            batch.into_iter().map(|p| (p.request, p.reply_to)).unzip();
+        let entry = match (requests.len(), requests.pop()) {
+            (1, Some(one)) => Request::Exec(one),
+            (_, Some(last)) => {
+                requests.push(last);
+                Request::Batch(requests)
+            }
+            (_, None) => continue,
+        };
+        match raft.client_write(entry).await {
+            Ok(resp) => match resp.data {
+                Response::One(reply) => {
+                    for w in waiters {
+                        let _ = w.send(Ok(reply.clone()));
+                    }
+                }
+                Response::Batch(replies) => {
+                    for (w, reply) in waiters.into_iter().zip(replies) {
+                        let _ = w.send(Ok(reply));
+                    }
+                }
+            },
+            Err(e) => {
+                let leaderless = matches!(
+                    e,
+                    RaftError::APIError(ClientWriteError::ForwardToLeader(_))
+                );
+                for w in waiters {
+                    let err = if leaderless {
+                        RaftCallError::NoLeader
+                    } else {
+                        RaftCallError::Other(e.to_string())
+                    };
+                    let _ = w.send(Err(err));
+                }
+            }
+        }
+    }
+}
+
+impl ExecRequest {
+    /// Approximate size in bytes, for batching limits.
+    pub fn size(&self) -> usize {
+        64 + self
+            .commands
+            .iter()
+            .flat_map(|c| c.iter())
+            .map(|a| a.len() + 8)
+            .sum::<usize>()
+    }
+}
+
 /// A running Raft member with its storage.
 pub struct RaftNode {
     pub raft: Raft<TypeConfig>,
+    proposals: mpsc::UnboundedSender<Proposal>,
     pub shared: Arc<SharedState>,
     pub log: LogStore,
     pub node_id: u64,
@@ -164,8 +253,11 @@ impl RaftNode {
             );
             raft.initialize(members).await?;
         }
+        let (proposals, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run_proposer(raft.clone(), rx));
         Ok(RaftNode {
             raft,
+            proposals,
             shared,
             log,
             node_id: settings.node_id,
@@ -173,8 +265,26 @@ impl RaftNode {
         })
     }
 
-    /// Proposes `req` and waits for the state machine's reply.
-    pub async fn write(&self, req: Request) -> Result<Reply, RaftCallError> {
+    /// Queues a client request for the next entry; the receiver gets the state machine's reply.
+    pub fn propose(&self, request: ExecRequest) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
+        let (reply_to, rx) = oneshot::channel();
+        if let Err(mpsc::error::SendError(p)) = self.proposals.send(Proposal { request, reply_to }) {
+            let _ = p
+                .reply_to
+                .send(Err(RaftCallError::Other("the raft node is shutting down".into())));
+        }
+        rx
+    }
+
+    /// Proposes a client request and waits for its reply.
+    pub async fn execute(&self, request: ExecRequest) -> Result<Reply, RaftCallError> {
+        self.propose(request)
+            .await
+            .unwrap_or_else(|_| Err(RaftCallError::Other("the raft node stopped".into())))
+    }
+
+    /// Proposes `req` as an entry of its own and waits for the state machine's response.
+    pub async fn write(&self, req: Request) -> Result<Response, RaftCallError> {
         match self.raft.client_write(req).await {
             Ok(resp) => Ok(resp.data),
             Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => {

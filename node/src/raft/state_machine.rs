@@ -21,7 +21,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use tokio::sync::watch;
 
-use super::{ExecRequest, Reply, Request, TypeConfig};
+use super::{ExecRequest, Reply, Request, Response, TypeConfig};
 use crate::commands::{CmdError, CommandTable, Ctx, Exec, Rng};
 use crate::store::{Keyspace, Txn, DATABASES};
 
@@ -295,7 +295,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         self.read_applied()
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Reply>, StorageError<NodeId>>
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Response>, StorageError<NodeId>>
     where
         I: IntoIterator<Item = Entry<TypeConfig>> + openraft::OptionalSend,
         I::IntoIter: openraft::OptionalSend,
@@ -308,12 +308,17 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             last = Some(entry.log_id);
             ks.version = entry.log_id.index;
             let reply = match &entry.payload {
-                EntryPayload::Blank => Reply::ok(),
+                EntryPayload::Blank => Response::One(Reply::ok()),
                 EntryPayload::Membership(m) => {
                     membership = Some(StoredMembership::new(Some(entry.log_id), m.clone()));
-                    Reply::ok()
+                    Response::One(Reply::ok())
                 }
-                EntryPayload::Normal(Request::Exec(req)) => apply_exec(&self.table, &mut ks, req),
+                EntryPayload::Normal(Request::Exec(req)) => {
+                    Response::One(apply_exec(&self.table, &mut ks, req))
+                }
+                EntryPayload::Normal(Request::Batch(reqs)) => Response::Batch(
+                    reqs.iter().map(|req| apply_exec(&self.table, &mut ks, req)).collect(),
+                ),
                 EntryPayload::Normal(Request::Expire { db, keys, now_ms }) => {
                     ks.db = *db;
                     ks.now_ms = *now_ms;
@@ -323,7 +328,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                             return Err(sm_err(e));
                         }
                     }
-                    Reply::ok()
+                    Response::One(Reply::ok())
                 }
             };
             replies.push(reply);

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use openraft::error::ClientWriteError;
 use redoubt_proto::resp::{Frame, Limits, Protocol, ProtocolError, RequestCodec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -26,10 +25,10 @@ use crate::commands::args::{glob_match, is_kw, lower, parse_i64_opt};
 use crate::commands::table::{command_docs, command_info, command_keys};
 use crate::commands::{flag, CmdError, CommandSpec, CommandTable, Ctx, Exec, Rng};
 use crate::config::{DebugMode, LogLevel, ReadConsistency};
-use crate::raft::{ExecRequest, RaftCallError, Request, Watch};
+use crate::raft::{ExecRequest, RaftCallError, Watch};
 use crate::store::DATABASES;
 
-type WriteReceiver = oneshot::Receiver<openraft::raft::ClientWriteResult<crate::raft::TypeConfig>>;
+type WriteReceiver = oneshot::Receiver<Result<crate::raft::Reply, RaftCallError>>;
 
 /// A reply that is not known yet: a write waiting for the state machine.
 struct PendingWrite {
@@ -261,9 +260,8 @@ impl Connection {
     async fn resolve_pending(&mut self, out: &mut BytesMut) {
         while let Some(p) = self.pending.pop_front() {
             let frame = match p.rx.await {
-                Ok(Ok(resp)) => resp.data.frame,
-                Ok(Err(ClientWriteError::ForwardToLeader(_))) => RaftCallError::NoLeader.to_frame(),
-                Ok(Err(e)) => RaftCallError::Other(e.to_string()).to_frame(),
+                Ok(Ok(reply)) => reply.frame,
+                Ok(Err(e)) => e.to_frame(),
                 Err(_) => RaftCallError::Other("the raft node stopped".into()).to_frame(),
             };
             let usec = p.started.elapsed().as_micros() as u64;
@@ -362,7 +360,7 @@ impl Connection {
                 if self.pending.len() >= MAX_IN_FLIGHT {
                     self.resolve_pending(out).await;
                 }
-                self.submit_write(spec, argv, out).await;
+                self.submit_write(spec, argv);
             }
             Exec::Read(handler) => {
                 self.resolve_pending(out).await;
@@ -391,8 +389,8 @@ impl Connection {
         self.reply(frame, out);
     }
 
-    fn exec_request(&self, commands: Vec<Vec<Bytes>>, multi: bool, watches: Vec<Watch>) -> Request {
-        Request::Exec(ExecRequest {
+    fn exec_request(&self, commands: Vec<Vec<Bytes>>, multi: bool, watches: Vec<Watch>) -> ExecRequest {
+        ExecRequest {
             db: self.db,
             user: self.user.clone(),
             now_ms: now_ms(),
@@ -401,22 +399,17 @@ impl Connection {
             watches,
             commands,
             multi,
-        })
+        }
     }
 
-    async fn submit_write(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>, out: &mut BytesMut) {
+    fn submit_write(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>) {
         let req = self.exec_request(vec![argv], false, Vec::new());
-        match self.server.raft.raft.client_write_ff(req).await {
-            Ok(rx) => self.pending.push_back(PendingWrite {
-                rx,
-                name: spec.name,
-                started: Instant::now(),
-            }),
-            Err(e) => {
-                self.resolve_pending(out).await;
-                self.reply(RaftCallError::Other(e.to_string()).to_frame(), out);
-            }
-        }
+        let rx = self.server.raft.propose(req);
+        self.pending.push_back(PendingWrite {
+            rx,
+            name: spec.name,
+            started: Instant::now(),
+        });
     }
 
     /// Makes sure local state reflects every write acknowledged before this batch arrived.
@@ -727,7 +720,7 @@ impl Connection {
         let mut results: Vec<Option<Frame>> = vec![None; queue.len()];
         if !entry_cmds.is_empty() || !watches.is_empty() {
             let req = self.exec_request(entry_cmds, true, watches);
-            match self.server.raft.write(req).await {
+            match self.server.raft.execute(req).await {
                 Ok(reply) => match reply.frame {
                     Frame::Array(frames) => {
                         for (pos, f) in positions.into_iter().zip(frames) {
