@@ -1,4 +1,8 @@
-//! String commands: GET, SET and friends.
+//! String commands: GET, SET and friends (counters, ranges, multi-key get/set).
+//!
+//! Values are the `value` of a string [`Meta`]; every change goes through `save_meta` or
+//! `overwrite`, so expiry index, counters and WATCH versions stay right. INCRBYFLOAT computes
+//! in an emulated 80-bit `long double` ([`long_double`]) so its digits are Redis's own.
 
 use bytes::Bytes;
 use redoubt_proto::resp::Frame;
@@ -8,31 +12,71 @@ use super::flag::*;
 use super::{CmdError, CommandSpec, Ctx, Exec, KeySpec};
 use crate::store::{KeyType, Meta};
 
+/// Redis's default `proto-max-bulk-len`: the longest string SETRANGE/APPEND may build.
+pub const MAX_STRING_LEN: u64 = 512 * 1024 * 1024;
+
+const STRING: &[&str] = &["string"];
+
+macro_rules! string_cmd {
+    ($name:expr, $arity:expr, $flags:expr, $keys:expr, $exec:expr, $summary:expr, $since:expr) => {
+        CommandSpec {
+            name: $name,
+            group: "string",
+            summary: $summary,
+            since: $since,
+            arity: $arity,
+            flags: $flags,
+            acl: STRING,
+            keys: $keys,
+            exec: $exec,
+            subcommands: &[],
+        }
+    };
+}
+
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "get",
-        group: "string",
-        summary: "Returns the string value of a key.",
-        since: "1.0.0",
-        arity: 2,
-        flags: READONLY | FAST,
-        acl: &["string"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(get),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "set",
-        group: "string",
-        summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
-        since: "1.0.0",
-        arity: -3,
-        flags: WRITE | DENYOOM,
-        acl: &["string"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(set),
-        subcommands: &[],
-    },
+    string_cmd!("get", 2, READONLY | FAST, KeySpec::ONE, Exec::Read(get),
+        "Returns the string value of a key.", "1.0.0"),
+    string_cmd!("set", -3, WRITE | DENYOOM, KeySpec::ONE, Exec::Write(set),
+        "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0"),
+    string_cmd!("setnx", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(setnx),
+        "Set the string value of a key only when the key doesn't exist.", "1.0.0"),
+    string_cmd!("setex", 4, WRITE | DENYOOM, KeySpec::ONE, Exec::Write(setex),
+        "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "2.0.0"),
+    string_cmd!("psetex", 4, WRITE | DENYOOM, KeySpec::ONE, Exec::Write(psetex),
+        "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "2.6.0"),
+    string_cmd!("getset", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(getset),
+        "Returns the previous string value of a key after setting it to a new value.", "1.0.0"),
+    string_cmd!("getdel", 2, WRITE | FAST, KeySpec::ONE, Exec::Write(getdel),
+        "Returns the string value of a key after deleting the key.", "6.2.0"),
+    string_cmd!("getex", -2, WRITE | FAST, KeySpec::ONE, Exec::Write(getex),
+        "Returns the string value of a key after setting its expiration time.", "6.2.0"),
+    string_cmd!("mget", -2, READONLY | FAST, KeySpec::ALL, Exec::Read(mget),
+        "Atomically returns the string values of one or more keys.", "1.0.0"),
+    string_cmd!("mset", -3, WRITE | DENYOOM, KeySpec::new(1, -1, 2), Exec::Write(mset),
+        "Atomically creates or modifies the string values of one or more keys.", "1.0.1"),
+    string_cmd!("msetnx", -3, WRITE | DENYOOM, KeySpec::new(1, -1, 2), Exec::Write(msetnx),
+        "Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1"),
+    string_cmd!("append", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(append),
+        "Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0"),
+    string_cmd!("strlen", 2, READONLY | FAST, KeySpec::ONE, Exec::Read(strlen),
+        "Returns the length of a string value.", "2.2.0"),
+    string_cmd!("getrange", 4, READONLY, KeySpec::ONE, Exec::Read(getrange),
+        "Returns a substring of the string stored at a key.", "2.4.0"),
+    string_cmd!("substr", 4, READONLY, KeySpec::ONE, Exec::Read(getrange),
+        "Returns a substring from a string value.", "1.0.0"),
+    string_cmd!("setrange", 4, WRITE | DENYOOM, KeySpec::ONE, Exec::Write(setrange),
+        "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0"),
+    string_cmd!("incr", 2, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(incr),
+        "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0"),
+    string_cmd!("decr", 2, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(decr),
+        "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0"),
+    string_cmd!("incrby", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(incrby),
+        "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "1.0.0"),
+    string_cmd!("decrby", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(decrby),
+        "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "1.0.0"),
+    string_cmd!("incrbyfloat", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(incrbyfloat),
+        "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0"),
 ];
 
 /// The live string value of `key`, WRONGTYPE for another type.
@@ -40,73 +84,394 @@ pub fn read_string(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Meta>, CmdErr
     Ok(ctx.ks.lookup_typed(key, KeyType::String)?)
 }
 
-/// GET key -> bulk value or nil.
-fn get(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
-    Ok(match read_string(ctx, &argv[1])? {
+fn bulk_or_nil(meta: Option<Meta>) -> Frame {
+    match meta {
         Some(meta) => Frame::Bulk(meta.value),
         None => Frame::Null,
-    })
+    }
 }
 
-/// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT ts | PXAT ts-ms | KEEPTTL]
-/// -> OK, nil when NX/XX prevented it, or the old value with GET.
-fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
-    let (key, value) = (&argv[1], &argv[2]);
-    let mut nx = false;
-    let mut xx = false;
-    let mut get_old = false;
-    let mut keep_ttl = false;
-    let mut expire: Option<u64> = None;
-    let mut expire_given = false;
-    let mut i = 3;
+/// GET key -> bulk value or nil.
+fn get(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    Ok(bulk_or_nil(read_string(ctx, &argv[1])?))
+}
+
+/// Which expiry option SET/GETEX were given.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExpireUnit {
+    Ex,
+    Px,
+    ExAt,
+    PxAt,
+}
+
+/// The options of SET (`for_set`) or GETEX, parsed as Redis's
+/// `parseExtendedStringArgumentsOrReply` does (same acceptance, same conflicts).
+#[derive(Default)]
+struct StringOptions<'a> {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keep_ttl: bool,
+    persist: bool,
+    expire: Option<(ExpireUnit, &'a [u8])>,
+}
+
+fn parse_string_options(argv: &[Bytes], for_set: bool) -> Result<StringOptions<'_>, CmdError> {
+    let mut o = StringOptions::default();
+    let first = if for_set { 3 } else { 2 };
+    let mut i = first;
     while i < argv.len() {
-        let a = &argv[i];
-        let next = argv.get(i + 1);
-        if is_kw(a, "NX") && !xx {
-            nx = true;
-        } else if is_kw(a, "XX") && !nx {
-            xx = true;
-        } else if is_kw(a, "GET") {
-            get_old = true;
-        } else if is_kw(a, "KEEPTTL") && !expire_given {
-            keep_ttl = true;
-        } else if (is_kw(a, "EX") || is_kw(a, "PX") || is_kw(a, "EXAT") || is_kw(a, "PXAT"))
-            && !keep_ttl
-            && !expire_given
-            && next.is_some()
-        {
-            let n = parse_i64(next.map(|b| &b[..]).unwrap_or_default())?;
-            expire = Some(absolute_expiry(ctx, a, n, "set")?);
-            expire_given = true;
+        let a = &argv[i][..];
+        let next = argv.get(i + 1).map(|b| &b[..]);
+        // An expiry option may repeat itself (last wins) but not follow another kind.
+        let expire_ok = |unit: ExpireUnit| {
+            !o.keep_ttl && !o.persist && o.expire.is_none_or(|(u, _)| u == unit) && next.is_some()
+        };
+        let unit = if is_kw(a, "EX") {
+            Some(ExpireUnit::Ex)
+        } else if is_kw(a, "PX") {
+            Some(ExpireUnit::Px)
+        } else if is_kw(a, "EXAT") {
+            Some(ExpireUnit::ExAt)
+        } else if is_kw(a, "PXAT") {
+            Some(ExpireUnit::PxAt)
+        } else {
+            None
+        };
+        if is_kw(a, "NX") && !o.xx && for_set {
+            o.nx = true;
+        } else if is_kw(a, "XX") && !o.nx && for_set {
+            o.xx = true;
+        } else if is_kw(a, "GET") && for_set {
+            o.get = true;
+        } else if is_kw(a, "KEEPTTL") && !o.persist && o.expire.is_none() && for_set {
+            o.keep_ttl = true;
+        } else if is_kw(a, "PERSIST") && !for_set && o.expire.is_none() && !o.keep_ttl {
+            o.persist = true;
+        } else if let (Some(unit), Some(value)) = (unit.filter(|u| expire_ok(*u)), next) {
+            o.expire = Some((unit, value));
             i += 1;
         } else {
             return Err(CmdError::Syntax);
         }
         i += 1;
     }
+    Ok(o)
+}
+
+/// The absolute expiry in ms of a parsed EX/PX/EXAT/PXAT option, with Redis's checks.
+fn option_expiry(ctx: &Ctx<'_>, expire: Option<(ExpireUnit, &[u8])>, cmd: &str) -> Result<Option<u64>, CmdError> {
+    let Some((unit, value)) = expire else {
+        return Ok(None);
+    };
+    let n = parse_i64(value)?;
+    let kw = match unit {
+        ExpireUnit::Ex => "EX",
+        ExpireUnit::Px => "PX",
+        ExpireUnit::ExAt => "EXAT",
+        ExpireUnit::PxAt => "PXAT",
+    };
+    absolute_expiry(ctx, kw.as_bytes(), n, cmd).map(Some)
+}
+
+/// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT ts | PXAT ts-ms | KEEPTTL]
+/// -> OK, nil when NX/XX prevented it, or the old value with GET.
+fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let (key, value) = (&argv[1], &argv[2]);
+    let opts = parse_string_options(argv, true)?;
+    let expire = option_expiry(ctx, opts.expire, "set")?;
     let old = ctx.ks.lookup(key)?;
-    if get_old {
-        if let Some(m) = &old {
-            if m.ty != KeyType::String {
-                return Err(CmdError::WrongType);
-            }
-        }
+    if opts.get && old.as_ref().is_some_and(|m| m.ty != KeyType::String) {
+        return Err(CmdError::WrongType);
     }
     let old_value = old
         .as_ref()
         .map(|m| Frame::Bulk(m.value.clone()))
         .unwrap_or(Frame::Null);
-    if (nx && old.is_some()) || (xx && old.is_none()) {
-        return Ok(if get_old { old_value } else { Frame::Null });
+    if (opts.nx && old.is_some()) || (opts.xx && old.is_none()) {
+        return Ok(if opts.get { old_value } else { Frame::Null });
     }
     let mut meta = Meta::string(value.clone());
-    if keep_ttl {
-        meta.expire_at = old.as_ref().and_then(|m| m.expire_at);
+    meta.expire_at = if opts.keep_ttl {
+        old.as_ref().and_then(|m| m.expire_at)
     } else {
-        meta.expire_at = expire;
-    }
+        expire
+    };
     ctx.ks.overwrite(key, &mut meta)?;
-    Ok(if get_old { old_value } else { Frame::ok() })
+    Ok(if opts.get { old_value } else { Frame::ok() })
+}
+
+/// SETNX key value -> 1 if the key was set, 0 if it already existed.
+fn setnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    if ctx.ks.lookup(&argv[1])?.is_some() {
+        return Ok(Frame::Integer(0));
+    }
+    ctx.ks.overwrite(&argv[1], &mut Meta::string(argv[2].clone()))?;
+    Ok(Frame::Integer(1))
+}
+
+/// SETEX key seconds value -> OK.
+fn setex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    set_with_expiry(ctx, argv, b"EX", "setex")
+}
+
+/// PSETEX key milliseconds value -> OK.
+fn psetex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    set_with_expiry(ctx, argv, b"PX", "psetex")
+}
+
+fn set_with_expiry(ctx: &mut Ctx<'_>, argv: &[Bytes], unit: &[u8], cmd: &str) -> Result<Frame, CmdError> {
+    let n = parse_i64(&argv[2])?;
+    let at = absolute_expiry(ctx, unit, n, cmd)?;
+    let mut meta = Meta::string(argv[3].clone());
+    meta.expire_at = Some(at);
+    ctx.ks.overwrite(&argv[1], &mut meta)?;
+    Ok(Frame::ok())
+}
+
+/// GETSET key value -> the old value (or nil); the new value has no expiry.
+fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let old = read_string(ctx, &argv[1])?;
+    ctx.ks.overwrite(&argv[1], &mut Meta::string(argv[2].clone()))?;
+    Ok(bulk_or_nil(old))
+}
+
+/// GETDEL key -> the value (or nil), and the key is deleted.
+fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let old = read_string(ctx, &argv[1])?;
+    if old.is_some() {
+        ctx.ks.delete(&argv[1])?;
+    }
+    Ok(bulk_or_nil(old))
+}
+
+/// GETEX key [EX s | PX ms | EXAT ts | PXAT ts-ms | PERSIST] -> the value (or nil), after
+/// changing the key's expiry as asked (an absolute time in the past deletes it).
+fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let key = &argv[1];
+    let opts = parse_string_options(argv, false)?;
+    let expire = option_expiry(ctx, opts.expire, "getex")?;
+    let Some(mut meta) = read_string(ctx, key)? else {
+        return Ok(Frame::Null);
+    };
+    let reply = Frame::Bulk(meta.value.clone());
+    match expire {
+        Some(at) if at <= ctx.ks.now_ms => {
+            ctx.ks.delete(key)?;
+        }
+        Some(at) => {
+            meta.expire_at = Some(at);
+            ctx.ks.save_meta(key, &mut meta)?;
+        }
+        None if opts.persist && meta.expire_at.is_some() => {
+            meta.expire_at = None;
+            ctx.ks.save_meta(key, &mut meta)?;
+        }
+        None => {}
+    }
+    Ok(reply)
+}
+
+/// MGET key [key ...] -> one bulk or nil per key (nil also for keys of another type).
+fn mget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let mut out = Vec::with_capacity(argv.len() - 1);
+    for key in &argv[1..] {
+        out.push(match ctx.ks.lookup(key)? {
+            Some(meta) if meta.ty == KeyType::String => Frame::Bulk(meta.value),
+            _ => Frame::Null,
+        });
+    }
+    Ok(Frame::Array(out))
+}
+
+/// The (key, value) pairs of MSET/MSETNX; an odd count is Redis's arity error.
+fn key_value_pairs<'a>(argv: &'a [Bytes], cmd: &str) -> Result<Vec<(&'a Bytes, &'a Bytes)>, CmdError> {
+    if argv.len() % 2 == 0 {
+        return Err(CmdError::WrongArity(cmd.to_string()));
+    }
+    Ok(argv[1..].chunks_exact(2).map(|p| (&p[0], &p[1])).collect())
+}
+
+/// MSET key value [key value ...] -> OK; every key loses its expiry.
+fn mset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    for (key, value) in key_value_pairs(argv, "mset")? {
+        ctx.ks.overwrite(key, &mut Meta::string(value.clone()))?;
+    }
+    Ok(Frame::ok())
+}
+
+/// MSETNX key value [key value ...] -> 1 if all keys were set, 0 (nothing set) if any existed.
+fn msetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let pairs = key_value_pairs(argv, "msetnx")?;
+    for (key, _) in &pairs {
+        if ctx.ks.lookup(key)?.is_some() {
+            return Ok(Frame::Integer(0));
+        }
+    }
+    for (key, value) in pairs {
+        ctx.ks.overwrite(key, &mut Meta::string(value.clone()))?;
+    }
+    Ok(Frame::Integer(1))
+}
+
+/// Redis's `checkStringLength`: a string of `size + append` bytes must fit the bulk limit.
+fn check_string_length(size: u64, append: u64) -> Result<(), CmdError> {
+    match size.checked_add(append) {
+        Some(total) if total <= MAX_STRING_LEN => Ok(()),
+        _ => Err(CmdError::other(
+            "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+        )),
+    }
+}
+
+/// APPEND key value -> the new length; creates the key, keeps its expiry.
+fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let (key, tail) = (&argv[1], &argv[2]);
+    let mut meta = match read_string(ctx, key)? {
+        Some(meta) => {
+            check_string_length(meta.value.len() as u64, tail.len() as u64)?;
+            let mut value = Vec::with_capacity(meta.value.len() + tail.len());
+            value.extend_from_slice(&meta.value);
+            value.extend_from_slice(tail);
+            Meta {
+                value: Bytes::from(value),
+                ..meta
+            }
+        }
+        None => Meta::string(tail.clone()),
+    };
+    let len = meta.value.len();
+    ctx.ks.save_meta(key, &mut meta)?;
+    Ok(Frame::Integer(len as i64))
+}
+
+/// STRLEN key -> the length of the value, 0 when absent.
+fn strlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let len = read_string(ctx, &argv[1])?.map_or(0, |m| m.value.len());
+    Ok(Frame::Integer(len as i64))
+}
+
+/// GETRANGE key start end (and SUBSTR) -> the bytes from start to end inclusive; negative
+/// indexes count from the end; "" when absent or the range is empty.
+fn getrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let mut start = parse_i64(&argv[2])?;
+    let mut end = parse_i64(&argv[3])?;
+    let Some(meta) = read_string(ctx, &argv[1])? else {
+        return Ok(Frame::Bulk(Bytes::new()));
+    };
+    let value = meta.value;
+    let len = value.len() as i64;
+    if start < 0 && end < 0 && start > end {
+        return Ok(Frame::Bulk(Bytes::new()));
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0).min(len - 1);
+    if start > end || len == 0 {
+        return Ok(Frame::Bulk(Bytes::new()));
+    }
+    Ok(Frame::Bulk(value.slice(start as usize..=end as usize)))
+}
+
+/// SETRANGE key offset value -> the new length; pads with zero bytes, keeps the expiry.
+fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let (key, patch) = (&argv[1], &argv[3]);
+    let offset = parse_i64(&argv[2])?;
+    let Ok(offset) = u64::try_from(offset) else {
+        return Err(CmdError::other("ERR offset is out of range"));
+    };
+    let existing = read_string(ctx, key)?;
+    if patch.is_empty() {
+        return Ok(Frame::Integer(existing.map_or(0, |m| m.value.len() as i64)));
+    }
+    check_string_length(offset, patch.len() as u64)?;
+    // Fits in usize: bounded by MAX_STRING_LEN just above.
+    let offset = offset as usize;
+    let mut meta = existing.unwrap_or_else(|| Meta::string(Bytes::new()));
+    let mut value = meta.value.to_vec();
+    let needed = offset + patch.len();
+    if value.len() < needed {
+        value.resize(needed, 0);
+    }
+    value[offset..needed].copy_from_slice(patch);
+    let len = value.len();
+    meta.value = Bytes::from(value);
+    ctx.ks.save_meta(key, &mut meta)?;
+    Ok(Frame::Integer(len as i64))
+}
+
+/// Adds `delta` to the integer value of `key` (0 when absent), keeping its expiry.
+fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> Result<Frame, CmdError> {
+    let existing = read_string(ctx, key)?;
+    let current = match &existing {
+        Some(meta) => parse_i64(&meta.value)?,
+        None => 0,
+    };
+    let next = current.checked_add(delta).ok_or(CmdError::Overflow)?;
+    let mut meta = existing.unwrap_or_else(|| Meta::string(Bytes::new()));
+    meta.value = Bytes::from(next.to_string());
+    ctx.ks.save_meta(key, &mut meta)?;
+    Ok(Frame::Integer(next))
+}
+
+/// INCR key -> the value after adding 1.
+fn incr(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    incr_by(ctx, &argv[1], 1)
+}
+
+/// DECR key -> the value after subtracting 1.
+fn decr(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    incr_by(ctx, &argv[1], -1)
+}
+
+/// INCRBY key increment -> the value after adding the increment.
+fn incrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let delta = parse_i64(&argv[2])?;
+    incr_by(ctx, &argv[1], delta)
+}
+
+/// DECRBY key decrement -> the value after subtracting the decrement.
+fn decrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let delta = parse_i64(&argv[2])?;
+    let Some(negated) = delta.checked_neg() else {
+        return Err(CmdError::other("ERR decrement would overflow"));
+    };
+    incr_by(ctx, &argv[1], negated)
+}
+
+/// INCRBYFLOAT key increment -> bulk string of the new value, computed and printed as Redis
+/// does (long double, `%.17Lf` with trailing zeros trimmed); keeps the expiry.
+fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let key = &argv[1];
+    let existing = read_string(ctx, key)?;
+    let formatted = add_float_strings(existing.as_ref().map(|m| &m.value[..]), &argv[2])?;
+    let mut meta = existing.unwrap_or_else(|| Meta::string(Bytes::new()));
+    meta.value = Bytes::from(formatted);
+    let reply = Frame::Bulk(meta.value.clone());
+    ctx.ks.save_meta(key, &mut meta)?;
+    Ok(reply)
+}
+
+/// `current + increment` as Redis's INCRBYFLOAT/HINCRBYFLOAT compute it (absent current: 0):
+/// "ERR value is not a valid float" when either is not a float, "ERR increment would produce
+/// NaN or Infinity" when the sum is not finite.
+pub fn add_float_strings(current: Option<&[u8]>, increment: &[u8]) -> Result<String, CmdError> {
+    use long_double::Ld;
+    let value = match current {
+        Some(v) => long_double::parse(v).ok_or(CmdError::NotFloat)?,
+        None => Ld::Zero { neg: false },
+    };
+    let incr = long_double::parse(increment).ok_or(CmdError::NotFloat)?;
+    match long_double::add(value, incr) {
+        Some(sum @ (Ld::Num { .. } | Ld::Zero { .. })) => Ok(long_double::format_human(sum)),
+        _ => Err(CmdError::other("ERR increment would produce NaN or Infinity")),
+    }
 }
 
 /// Turns an EX/PX/EXAT/PXAT argument into absolute unix ms, with Redis's checks and error text
@@ -127,4 +492,768 @@ pub fn absolute_expiry(ctx: &Ctx<'_>, unit: &[u8], n: i64, cmd: &str) -> Result<
         ms
     };
     u64::try_from(at).map_err(|_| invalid())
+}
+
+/// An emulation of the x87 80-bit `long double` (64-bit mantissa) Redis uses for INCRBYFLOAT:
+/// parsing like glibc's `strtold` (correctly rounded, hex floats, inf), one correctly rounded
+/// addition, and printing like `printf("%.17Lf")`. With an f64 instead, 0.1 + 0.2 would print
+/// as 0.30000000000000004 where Redis prints 0.3.
+pub mod long_double {
+    use std::cmp::Ordering;
+
+    /// Longest input `string2ld` accepts (MAX_LONG_DOUBLE_CHARS - 1).
+    const MAX_INPUT: usize = 5 * 1024 - 1;
+    /// Largest binary exponent of a finite value `mant * 2^exp` (mant in [2^63, 2^64)).
+    const MAX_EXP: i64 = 16384 - 64;
+    /// Below this exponent a value rounds to zero (under the smallest subnormal).
+    const MIN_EXP: i64 = -16446 - 64;
+
+    /// A long double value; `Num` is normalised (top bit of `mant` set).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Ld {
+        Zero { neg: bool },
+        Inf { neg: bool },
+        Num { neg: bool, mant: u64, exp: i64 },
+    }
+
+    /// A small unsigned big integer (little-endian 32-bit limbs, no high zero limbs): just
+    /// what exact decimal <-> binary conversion needs.
+    #[derive(Clone, Debug, Default)]
+    struct Big(Vec<u32>);
+
+    impl Big {
+        fn from_u128(mut v: u128) -> Big {
+            let mut limbs = Vec::new();
+            while v > 0 {
+                limbs.push(v as u32);
+                v >>= 32;
+            }
+            Big(limbs)
+        }
+
+        fn is_zero(&self) -> bool {
+            self.0.is_empty()
+        }
+
+        fn trim(&mut self) {
+            while self.0.last() == Some(&0) {
+                self.0.pop();
+            }
+        }
+
+        /// self = self * m + a.
+        fn mul_add_small(&mut self, m: u32, a: u32) {
+            let mut carry = u64::from(a);
+            for limb in &mut self.0 {
+                let v = u64::from(*limb) * u64::from(m) + carry;
+                *limb = v as u32;
+                carry = v >> 32;
+            }
+            if carry > 0 {
+                self.0.push(carry as u32);
+            }
+            self.trim();
+        }
+
+        /// self = self / d, returning the remainder (d > 0).
+        fn div_small(&mut self, d: u32) -> u32 {
+            let d = u64::from(d);
+            let mut rem = 0u64;
+            for limb in self.0.iter_mut().rev() {
+                let cur = (rem << 32) | u64::from(*limb);
+                *limb = (cur / d) as u32;
+                rem = cur % d;
+            }
+            self.trim();
+            rem as u32
+        }
+
+        fn bit_len(&self) -> u64 {
+            match self.0.last() {
+                None => 0,
+                Some(top) => (self.0.len() as u64 - 1) * 32 + u64::from(32 - top.leading_zeros()),
+            }
+        }
+
+        fn shifted_left(&self, bits: u64) -> Big {
+            if self.is_zero() {
+                return Big::default();
+            }
+            let b = (bits % 32) as u32;
+            let mut out = vec![0u32; (bits / 32) as usize];
+            if b == 0 {
+                out.extend_from_slice(&self.0);
+            } else {
+                let mut carry = 0u32;
+                for &limb in &self.0 {
+                    out.push((limb << b) | carry);
+                    carry = limb >> (32 - b);
+                }
+                if carry != 0 {
+                    out.push(carry);
+                }
+            }
+            Big(out)
+        }
+
+        fn shifted_right(&self, bits: u64) -> Big {
+            let src = self.0.get((bits / 32) as usize..).unwrap_or_default();
+            let b = (bits % 32) as u32;
+            let mut out: Vec<u32> = src
+                .iter()
+                .enumerate()
+                .map(|(i, &lo)| {
+                    let hi = match src.get(i + 1) {
+                        Some(&hi) if b != 0 => hi << (32 - b),
+                        _ => 0,
+                    };
+                    (lo >> b) | hi
+                })
+                .collect();
+            while out.last() == Some(&0) {
+                out.pop();
+            }
+            Big(out)
+        }
+
+        fn bit(&self, i: u64) -> bool {
+            self.0
+                .get((i / 32) as usize)
+                .is_some_and(|l| (l >> (i % 32)) & 1 == 1)
+        }
+
+        /// Whether any of the bits below `i` is set.
+        fn any_below(&self, i: u64) -> bool {
+            let words = (i / 32) as usize;
+            if self.0.iter().take(words).any(|&l| l != 0) {
+                return true;
+            }
+            let b = i % 32;
+            b > 0 && self.0.get(words).is_some_and(|&l| l & ((1u32 << b) - 1) != 0)
+        }
+
+        /// The value when it has at most 128 bits.
+        fn low_u128(&self) -> u128 {
+            self.0
+                .iter()
+                .take(4)
+                .rev()
+                .fold(0u128, |acc, &l| (acc << 32) | u128::from(l))
+        }
+
+        fn cmp_mag(&self, other: &Big) -> Ordering {
+            self.0
+                .len()
+                .cmp(&other.0.len())
+                .then_with(|| self.0.iter().rev().cmp(other.0.iter().rev()))
+        }
+
+        /// self -= other (self >= other).
+        fn subtract(&mut self, other: &Big) {
+            let mut borrow = 0u64;
+            for (i, limb) in self.0.iter_mut().enumerate() {
+                let o = u64::from(other.0.get(i).copied().unwrap_or(0)) + borrow;
+                let cur = u64::from(*limb);
+                if cur >= o {
+                    *limb = (cur - o) as u32;
+                    borrow = 0;
+                } else {
+                    *limb = ((1u64 << 32) + cur - o) as u32;
+                    borrow = 1;
+                }
+            }
+            self.trim();
+        }
+
+        fn times_pow10(&mut self, mut n: u64) {
+            while n >= 9 {
+                self.mul_add_small(1_000_000_000, 0);
+                n -= 9;
+            }
+            self.mul_add_small(10u32.pow(n as u32), 0);
+        }
+
+        fn to_decimal(&self) -> String {
+            if self.is_zero() {
+                return "0".to_string();
+            }
+            let mut n = self.clone();
+            let mut chunks = Vec::new();
+            while !n.is_zero() {
+                chunks.push(n.div_small(1_000_000_000));
+            }
+            let mut out = String::new();
+            for (i, chunk) in chunks.iter().rev().enumerate() {
+                if i == 0 {
+                    out.push_str(&chunk.to_string());
+                } else {
+                    out.push_str(&format!("{chunk:09}"));
+                }
+            }
+            out
+        }
+    }
+
+    fn finish(neg: bool, mant: u64, exp: i64) -> Ld {
+        if exp > MAX_EXP {
+            Ld::Inf { neg }
+        } else if exp < MIN_EXP {
+            Ld::Zero { neg }
+        } else {
+            Ld::Num { neg, mant, exp }
+        }
+    }
+
+    /// Rounds `(n + sticky) * 2^exp`, where `sticky` stands for a positive amount below n's
+    /// lowest bit, to a 64-bit mantissa, ties to even. With `sticky`, n must have > 64 bits.
+    fn round_big(n: &Big, sticky: bool, exp: i64, neg: bool) -> Ld {
+        let len = n.bit_len();
+        if len == 0 {
+            return Ld::Zero { neg };
+        }
+        if len <= 64 {
+            let mant = (n.low_u128() as u64) << (64 - len);
+            return finish(neg, mant, exp - (64 - len as i64));
+        }
+        let shift = len - 64;
+        let top = n.shifted_right(shift).low_u128() as u64;
+        let half = n.bit(shift - 1);
+        let lower = sticky || n.any_below(shift - 1);
+        let exp = exp + shift as i64;
+        if half && (lower || top & 1 == 1) {
+            match top.checked_add(1) {
+                Some(mant) => finish(neg, mant, exp),
+                None => finish(neg, 1 << 63, exp + 1),
+            }
+        } else {
+            finish(neg, top, exp)
+        }
+    }
+
+    fn is_space(b: u8) -> bool {
+        matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+    }
+
+    /// Digits (in `radix`) from `s[*i..]` into `n`; returns how many.
+    fn take_digits(s: &[u8], i: &mut usize, radix: u32, n: &mut Big) -> i64 {
+        let mut count = 0;
+        while let Some(d) = s.get(*i).and_then(|&c| char::from(c).to_digit(radix)) {
+            n.mul_add_small(radix, d);
+            *i += 1;
+            count += 1;
+        }
+        count
+    }
+
+    /// An optionally signed decimal exponent from `s[*i..]`, saturated; None without digits.
+    fn take_exponent(s: &[u8], i: &mut usize) -> Option<i64> {
+        let mut j = *i;
+        let neg = match s.get(j) {
+            Some(b'-') => {
+                j += 1;
+                true
+            }
+            Some(b'+') => {
+                j += 1;
+                false
+            }
+            _ => false,
+        };
+        let start = j;
+        let mut v: i64 = 0;
+        while let Some(&c) = s.get(j).filter(|c| c.is_ascii_digit()) {
+            v = (v * 10 + i64::from(c - b'0')).min(1_000_000_000);
+            j += 1;
+        }
+        if j == start {
+            return None;
+        }
+        *i = j;
+        Some(if neg { -v } else { v })
+    }
+
+    /// Redis's `string2ld`: the whole string must be one `strtold` number, no leading space,
+    /// neither NaN nor an overflow/underflow to infinity or zero.
+    pub fn parse(s: &[u8]) -> Option<Ld> {
+        if s.is_empty() || s.len() > MAX_INPUT || s.first().copied().is_some_and(is_space) {
+            return None;
+        }
+        let lower = s.to_ascii_lowercase();
+        let (neg, body) = match lower.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            Some((b'+', rest)) => (false, rest),
+            _ => (false, &lower[..]),
+        };
+        if body == b"inf" || body == b"infinity" {
+            return Some(Ld::Inf { neg });
+        }
+        let (radix, digits) = match body.strip_prefix(b"0x") {
+            Some(hex) => (16, hex),
+            None => (10, body),
+        };
+        let mut n = Big::default();
+        let mut i = 0;
+        let int_digits = take_digits(digits, &mut i, radix, &mut n);
+        let mut frac_digits = 0;
+        if digits.get(i) == Some(&b'.') {
+            i += 1;
+            frac_digits = take_digits(digits, &mut i, radix, &mut n);
+        }
+        if int_digits + frac_digits == 0 {
+            return None;
+        }
+        let marker = if radix == 16 { b'p' } else { b'e' };
+        let mut exponent = 0;
+        if digits.get(i) == Some(&marker) {
+            i += 1;
+            exponent = take_exponent(digits, &mut i)?;
+        }
+        if i != digits.len() {
+            return None;
+        }
+        if n.is_zero() {
+            return Some(Ld::Zero { neg });
+        }
+        let value = if radix == 16 {
+            let exp2 = exponent - 4 * frac_digits;
+            let top = exp2 + n.bit_len() as i64;
+            if top > MAX_EXP + 128 || top < MIN_EXP {
+                return None;
+            }
+            round_big(&n, false, exp2, neg)
+        } else {
+            decimal_to_ld(n, exponent - frac_digits, neg)?
+        };
+        matches!(value, Ld::Num { .. }).then_some(value)
+    }
+
+    /// `n * 10^exp10` correctly rounded (None when far out of range).
+    fn decimal_to_ld(mut n: Big, exp10: i64, neg: bool) -> Option<Ld> {
+        // n has at most ~5120 digits: bound the magnitude before any big arithmetic.
+        let digits = n.to_decimal().len() as i64;
+        if digits + exp10 > 4934 || digits + exp10 < -4952 {
+            return None;
+        }
+        if exp10 >= 0 {
+            n.times_pow10(exp10 as u64);
+            return Some(round_big(&n, false, 0, neg));
+        }
+        let mut den = Big::from_u128(1);
+        den.times_pow10(exp10.unsigned_abs());
+        // Scale so that the quotient has 66 or 67 bits: two more than the mantissa.
+        let shift = 66 + den.bit_len() as i64 - n.bit_len() as i64;
+        let (mut num, den) = if shift >= 0 {
+            (n.shifted_left(shift as u64), den)
+        } else {
+            (n, den.shifted_left(shift.unsigned_abs()))
+        };
+        let mut q: u128 = 0;
+        for bit in (0..=67u64).rev() {
+            let part = den.shifted_left(bit);
+            if num.cmp_mag(&part) != Ordering::Less {
+                num.subtract(&part);
+                q |= 1u128 << bit;
+            }
+        }
+        Some(round_big(&Big::from_u128(q), !num.is_zero(), -shift, neg))
+    }
+
+    /// `a + b` rounded to long double; None when it is NaN (inf - inf).
+    pub fn add(a: Ld, b: Ld) -> Option<Ld> {
+        match (a, b) {
+            (Ld::Inf { neg: x }, Ld::Inf { neg: y }) => (x == y).then_some(a),
+            (Ld::Inf { .. }, _) => Some(a),
+            (_, Ld::Inf { .. }) => Some(b),
+            (Ld::Zero { neg: x }, Ld::Zero { neg: y }) => Some(Ld::Zero { neg: x && y }),
+            (Ld::Zero { .. }, _) => Some(b),
+            (_, Ld::Zero { .. }) => Some(a),
+            (
+                Ld::Num { neg: na, mant: ma, exp: ea },
+                Ld::Num { neg: nb, mant: mb, exp: eb },
+            ) => {
+                let ((big_neg, big_mant, big_exp), (small_neg, small_mant, small_exp)) =
+                    if ea >= eb {
+                        ((na, ma, ea), (nb, mb, eb))
+                    } else {
+                        ((nb, mb, eb), (na, ma, ea))
+                    };
+                // 63 guard bits below each mantissa; what falls off the smaller one is
+                // jammed into its lowest bit (enough for correct rounding either way).
+                let big = u128::from(big_mant) << 63;
+                let small_full = u128::from(small_mant) << 63;
+                let d = (big_exp - small_exp).unsigned_abs();
+                let small = if d >= 127 {
+                    1
+                } else {
+                    let lost = small_full & ((1u128 << d) - 1) != 0;
+                    (small_full >> d) | u128::from(lost)
+                };
+                let base = big_exp - 63;
+                let (sum, neg) = if big_neg == small_neg {
+                    (big + small, big_neg)
+                } else {
+                    match big.cmp(&small) {
+                        Ordering::Greater => (big - small, big_neg),
+                        Ordering::Less => (small - big, small_neg),
+                        Ordering::Equal => return Some(Ld::Zero { neg: false }),
+                    }
+                };
+                Some(round_big(&Big::from_u128(sum), false, base, neg))
+            }
+        }
+    }
+
+    /// `printf("%.17Lf")` with trailing zeros (and a bare '.') removed and "-0" as "0": Redis's
+    /// human-friendly long double format (`LD_STR_HUMAN`).
+    pub fn format_human(v: Ld) -> String {
+        const SCALE: u128 = 100_000_000_000_000_000; // 10^17
+        let (neg, int_part, frac) = match v {
+            Ld::Zero { .. } => return "0".to_string(),
+            Ld::Inf { neg } => return if neg { "-inf" } else { "inf" }.to_string(),
+            Ld::Num { neg, mant, exp } if exp >= 0 => {
+                let n = Big::from_u128(u128::from(mant)).shifted_left(exp as u64);
+                (neg, n.to_decimal(), 0)
+            }
+            Ld::Num { neg, mant, exp } => {
+                // mant * 10^17 < 2^121: the scaled value fits in a u128.
+                let x = u128::from(mant) * SCALE;
+                let sh = exp.unsigned_abs();
+                let q = if sh >= 128 {
+                    0
+                } else {
+                    let q = x >> sh;
+                    let rem = x & ((1u128 << sh) - 1);
+                    let half = 1u128 << (sh - 1);
+                    if rem > half || (rem == half && q & 1 == 1) {
+                        q + 1
+                    } else {
+                        q
+                    }
+                };
+                (neg, (q / SCALE).to_string(), q % SCALE)
+            }
+        };
+        let mut out = String::new();
+        if neg {
+            out.push('-');
+        }
+        out.push_str(&int_part);
+        if frac != 0 {
+            out.push('.');
+            out.push_str(format!("{frac:017}").trim_end_matches('0'));
+        }
+        if out == "-0" {
+            "0".to_string()
+        } else {
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::long_double;
+    use crate::commands::testutil::{arr, bulk, err, int, TestDb};
+    use redoubt_proto::resp::Frame;
+
+    const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    const NOT_INT: &str = "ERR value is not an integer or out of range";
+
+    fn db_with_list(key: &str) -> TestDb {
+        let mut db = TestDb::new();
+        let mut meta = crate::store::Meta::new(crate::store::KeyType::List);
+        meta.count = 1;
+        meta.tail = 1;
+        db.ks.save_meta(key.as_bytes(), &mut meta).expect("save list");
+        db
+    }
+
+    fn ttl_ms(db: &mut TestDb, key: &str) -> Option<u64> {
+        let now = db.ks.now_ms;
+        db.ks
+            .lookup(key.as_bytes())
+            .expect("lookup")
+            .and_then(|m| m.expire_at)
+            .map(|at| at - now)
+    }
+
+    #[test]
+    fn get_and_set_basics() {
+        let mut db = TestDb::new();
+        assert_eq!(db.exec(&["GET", "k"]), Frame::Null);
+        assert_eq!(db.exec(&["SET", "k", "v"]), Frame::ok());
+        assert_eq!(db.exec(&["GET", "k"]), bulk("v"));
+        assert_eq!(db.exec(&["SET", "e", ""]), Frame::ok());
+        assert_eq!(db.exec(&["GET", "e"]), bulk(""));
+        assert_eq!(db.exec(&["GET"]), err("ERR wrong number of arguments for 'get' command"));
+    }
+
+    #[test]
+    fn set_nx_xx_get_options() {
+        let mut db = TestDb::new();
+        assert_eq!(db.exec(&["SET", "k", "1", "XX"]), Frame::Null);
+        assert_eq!(db.exec(&["SET", "k", "1", "NX"]), Frame::ok());
+        assert_eq!(db.exec(&["SET", "k", "2", "NX"]), Frame::Null);
+        assert_eq!(db.exec(&["SET", "k", "2", "XX", "GET"]), bulk("1"));
+        assert_eq!(db.exec(&["SET", "k", "3", "NX", "GET"]), bulk("2"));
+        assert_eq!(db.exec(&["GET", "k"]), bulk("2"));
+        assert_eq!(db.exec(&["SET", "new", "x", "GET"]), Frame::Null);
+        assert_eq!(db.exec(&["SET", "k", "1", "NX", "XX"]), err("ERR syntax error"));
+        assert_eq!(db.exec(&["SET", "k", "1", "BOGUS"]), err("ERR syntax error"));
+        let mut db = db_with_list("l");
+        assert_eq!(db.exec(&["SET", "l", "v", "GET"]), err(WRONGTYPE));
+        assert_eq!(db.exec(&["SET", "l", "v"]), Frame::ok());
+        assert_eq!(db.exec(&["GET", "l"]), bulk("v"));
+    }
+
+    #[test]
+    fn set_expiry_options() {
+        let mut db = TestDb::new();
+        db.exec(&["SET", "k", "v", "EX", "10"]);
+        assert_eq!(ttl_ms(&mut db, "k"), Some(10_000));
+        db.exec(&["SET", "k", "v", "PX", "1500"]);
+        assert_eq!(ttl_ms(&mut db, "k"), Some(1500));
+        let at = (db.ks.now_ms / 1000 + 100).to_string();
+        db.exec(&["SET", "k", "v", "EXAT", &at]);
+        assert_eq!(db.ks.lookup(b"k").expect("l").and_then(|m| m.expire_at), Some(at.parse::<u64>().expect("n") * 1000));
+        let pat = (db.ks.now_ms + 777).to_string();
+        db.exec(&["SET", "k", "v", "PXAT", &pat]);
+        assert_eq!(ttl_ms(&mut db, "k"), Some(777));
+        db.exec(&["SET", "k", "w", "KEEPTTL"]);
+        assert_eq!(ttl_ms(&mut db, "k"), Some(777));
+        db.exec(&["SET", "k", "w"]);
+        assert_eq!(ttl_ms(&mut db, "k"), None);
+        // The same expiry option may repeat; two different ones may not.
+        assert_eq!(db.exec(&["SET", "k", "v", "EX", "1", "EX", "5"]), Frame::ok());
+        assert_eq!(ttl_ms(&mut db, "k"), Some(5000));
+        assert_eq!(db.exec(&["SET", "k", "v", "EX", "1", "PX", "5"]), err("ERR syntax error"));
+        assert_eq!(db.exec(&["SET", "k", "v", "EX", "1", "KEEPTTL"]), err("ERR syntax error"));
+        assert_eq!(db.exec(&["SET", "k", "v", "EX"]), err("ERR syntax error"));
+        let bad = "ERR invalid expire time in 'set' command";
+        assert_eq!(db.exec(&["SET", "k", "v", "EX", "0"]), err(bad));
+        assert_eq!(db.exec(&["SET", "k", "v", "EX", "-9999999999999999"]), err(bad));
+        assert_eq!(db.exec(&["SET", "k", "v", "EX", "10000000000000000"]), err(bad));
+        assert_eq!(db.exec(&["SET", "k", "v", "PX", "9223372036854775807"]), err(bad));
+        assert_eq!(db.exec(&["SET", "k", "v", "EX", "abc"]), err(NOT_INT));
+        db.advance_ms(5000);
+        assert_eq!(db.exec(&["GET", "k"]), Frame::Null);
+    }
+
+    #[test]
+    fn setnx_setex_psetex() {
+        let mut db = TestDb::new();
+        assert_eq!(db.exec(&["SETNX", "k", "a"]), int(1));
+        assert_eq!(db.exec(&["SETNX", "k", "b"]), int(0));
+        assert_eq!(db.exec(&["GET", "k"]), bulk("a"));
+        db.exec(&["SET", "v", "x", "PX", "10"]);
+        db.advance_ms(10);
+        assert_eq!(db.exec(&["SETNX", "v", "y"]), int(1));
+        assert_eq!(db.exec(&["SETEX", "s", "10", "val"]), Frame::ok());
+        assert_eq!(ttl_ms(&mut db, "s"), Some(10_000));
+        assert_eq!(db.exec(&["GET", "s"]), bulk("val"));
+        assert_eq!(db.exec(&["PSETEX", "p", "100", "val"]), Frame::ok());
+        assert_eq!(ttl_ms(&mut db, "p"), Some(100));
+        assert_eq!(db.exec(&["SETEX", "s", "-10", "v"]), err("ERR invalid expire time in 'setex' command"));
+        assert_eq!(db.exec(&["PSETEX", "s", "0", "v"]), err("ERR invalid expire time in 'psetex' command"));
+        assert_eq!(db.exec(&["SETEX", "s", "x", "v"]), err(NOT_INT));
+    }
+
+    #[test]
+    fn getset_getdel_getex() {
+        let mut db = TestDb::new();
+        assert_eq!(db.exec(&["GETSET", "k", "a"]), Frame::Null);
+        db.exec(&["EXPIRE", "k", "100"]);
+        assert_eq!(db.exec(&["GETSET", "k", "b"]), bulk("a"));
+        assert_eq!(ttl_ms(&mut db, "k"), None);
+        assert_eq!(db.exec(&["GETDEL", "k"]), bulk("b"));
+        assert_eq!(db.exec(&["GETDEL", "k"]), Frame::Null);
+        assert_eq!(db.exec(&["EXISTS", "k"]), int(0));
+
+        db.exec(&["SET", "g", "v"]);
+        assert_eq!(db.exec(&["GETEX", "g", "EX", "10"]), bulk("v"));
+        assert_eq!(ttl_ms(&mut db, "g"), Some(10_000));
+        assert_eq!(db.exec(&["GETEX", "g", "PX", "500"]), bulk("v"));
+        assert_eq!(ttl_ms(&mut db, "g"), Some(500));
+        assert_eq!(db.exec(&["GETEX", "g"]), bulk("v"));
+        assert_eq!(ttl_ms(&mut db, "g"), Some(500));
+        assert_eq!(db.exec(&["GETEX", "g", "PERSIST"]), bulk("v"));
+        assert_eq!(ttl_ms(&mut db, "g"), None);
+        let at = (db.ks.now_ms + 2000).to_string();
+        assert_eq!(db.exec(&["GETEX", "g", "PXAT", &at]), bulk("v"));
+        assert_eq!(ttl_ms(&mut db, "g"), Some(2000));
+        let past = (db.ks.now_ms / 1000 - 10).to_string();
+        assert_eq!(db.exec(&["GETEX", "g", "EXAT", &past]), bulk("v"));
+        assert_eq!(db.exec(&["EXISTS", "g"]), int(0));
+        assert_eq!(db.exec(&["GETEX", "missing", "EX", "1"]), Frame::Null);
+        assert_eq!(db.exec(&["GETEX", "g", "NX"]), err("ERR syntax error"));
+        assert_eq!(db.exec(&["GETEX", "g", "EX", "1", "PERSIST"]), err("ERR syntax error"));
+        assert_eq!(db.exec(&["GETEX", "g", "EX", "0"]), err("ERR invalid expire time in 'getex' command"));
+        assert_eq!(db.exec(&["GETEX"]), err("ERR wrong number of arguments for 'getex' command"));
+        let mut db = db_with_list("l");
+        assert_eq!(db.exec(&["GETSET", "l", "x"]), err(WRONGTYPE));
+        assert_eq!(db.exec(&["GETDEL", "l"]), err(WRONGTYPE));
+        assert_eq!(db.exec(&["GETEX", "l"]), err(WRONGTYPE));
+    }
+
+    #[test]
+    fn mget_mset_msetnx() {
+        let mut db = db_with_list("l");
+        assert_eq!(db.exec(&["MSET", "a", "1", "b", "2", "a", "3"]), Frame::ok());
+        assert_eq!(
+            db.exec(&["MGET", "a", "b", "c", "l"]),
+            Frame::Array(vec![bulk("3"), bulk("2"), Frame::Null, Frame::Null])
+        );
+        assert_eq!(db.exec(&["MSET", "a", "1", "b"]), err("ERR wrong number of arguments for 'mset' command"));
+        assert_eq!(db.exec(&["MSETNX", "a", "1", "b"]), err("ERR wrong number of arguments for 'msetnx' command"));
+        assert_eq!(db.exec(&["MSETNX", "x", "1", "a", "2"]), int(0));
+        assert_eq!(db.exec(&["EXISTS", "x"]), int(0));
+        assert_eq!(db.exec(&["MSETNX", "x", "1", "y", "2", "x", "3"]), int(1));
+        assert_eq!(db.exec(&["MGET", "x", "y"]), arr(&["3", "2"]));
+        db.exec(&["EXPIRE", "x", "100"]);
+        db.exec(&["MSET", "x", "9"]);
+        assert_eq!(ttl_ms(&mut db, "x"), None);
+    }
+
+    #[test]
+    fn append_and_strlen() {
+        let mut db = TestDb::new();
+        assert_eq!(db.exec(&["STRLEN", "k"]), int(0));
+        assert_eq!(db.exec(&["APPEND", "k", "foo"]), int(3));
+        db.exec(&["PEXPIRE", "k", "1000"]);
+        assert_eq!(db.exec(&["APPEND", "k", "bar"]), int(6));
+        assert_eq!(db.exec(&["GET", "k"]), bulk("foobar"));
+        assert_eq!(ttl_ms(&mut db, "k"), Some(1000));
+        assert_eq!(db.exec(&["STRLEN", "k"]), int(6));
+        let mut db = db_with_list("l");
+        assert_eq!(db.exec(&["APPEND", "l", "x"]), err(WRONGTYPE));
+        assert_eq!(db.exec(&["STRLEN", "l"]), err(WRONGTYPE));
+    }
+
+    #[test]
+    fn getrange_and_substr() {
+        let mut db = TestDb::new();
+        assert_eq!(db.exec(&["GETRANGE", "k", "0", "-1"]), bulk(""));
+        db.exec(&["SET", "k", "Hello World"]);
+        let cases = [
+            ("0", "3", "Hell"),
+            ("0", "-1", "Hello World"),
+            ("-4", "-1", "orld"),
+            ("5", "3", ""),
+            ("5", "5000", " World"),
+            ("-5000", "10000", "Hello World"),
+            ("-1", "-5", ""),
+            ("0", "-100", "H"),
+            ("-9223372036854775808", "9223372036854775807", "Hello World"),
+        ];
+        for (s, e, want) in cases {
+            assert_eq!(db.exec(&["GETRANGE", "k", s, e]), bulk(want), "{s} {e}");
+        }
+        assert_eq!(db.exec(&["SUBSTR", "k", "6", "-1"]), bulk("World"));
+        db.exec(&["SET", "e", ""]);
+        assert_eq!(db.exec(&["GETRANGE", "e", "0", "-1"]), bulk(""));
+        assert_eq!(db.exec(&["GETRANGE", "k", "a", "1"]), err(NOT_INT));
+        let mut db = db_with_list("l");
+        assert_eq!(db.exec(&["GETRANGE", "l", "0", "1"]), err(WRONGTYPE));
+    }
+
+    #[test]
+    fn setrange_pads_and_checks_limits() {
+        let mut db = TestDb::new();
+        assert_eq!(db.exec(&["SETRANGE", "k", "0", ""]), int(0));
+        assert_eq!(db.exec(&["EXISTS", "k"]), int(0));
+        assert_eq!(db.exec(&["SETRANGE", "k", "1", "foo"]), int(4));
+        assert_eq!(db.exec(&["GET", "k"]), Frame::Bulk(bytes::Bytes::from_static(b"\0foo")));
+        assert_eq!(db.exec(&["SETRANGE", "k", "0", "b"]), int(4));
+        assert_eq!(db.exec(&["GET", "k"]), Frame::Bulk(bytes::Bytes::from_static(b"bfoo")));
+        assert_eq!(db.exec(&["SETRANGE", "k", "10", ""]), int(4));
+        assert_eq!(db.exec(&["SETRANGE", "k", "-1", "x"]), err("ERR offset is out of range"));
+        let too_big = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+        assert_eq!(db.exec(&["SETRANGE", "k", "536870908", "world"]), err(too_big));
+        assert_eq!(db.exec(&["SETRANGE", "n", "9223372036854775807", "A"]), err(too_big));
+        let mut db = db_with_list("l");
+        assert_eq!(db.exec(&["SETRANGE", "l", "0", "x"]), err(WRONGTYPE));
+    }
+
+    #[test]
+    fn integer_counters() {
+        let mut db = TestDb::new();
+        assert_eq!(db.exec(&["INCR", "n"]), int(1));
+        assert_eq!(db.exec(&["INCRBY", "n", "10"]), int(11));
+        assert_eq!(db.exec(&["DECR", "n"]), int(10));
+        assert_eq!(db.exec(&["DECRBY", "n", "20"]), int(-10));
+        assert_eq!(db.exec(&["GET", "n"]), bulk("-10"));
+        assert_eq!(db.exec(&["DECR", "absent"]), int(-1));
+        db.exec(&["SET", "big", "17179869184"]);
+        assert_eq!(db.exec(&["INCRBY", "big", "17179869184"]), int(34_359_738_368));
+        db.exec(&["PEXPIRE", "n", "5000"]);
+        db.exec(&["INCR", "n"]);
+        assert_eq!(ttl_ms(&mut db, "n"), Some(5000));
+        for bad in [" 1", "1 ", "a", "1.5", "01", ""] {
+            db.exec(&["SET", "s", bad]);
+            assert_eq!(db.exec(&["INCR", "s"]), err(NOT_INT), "{bad:?}");
+        }
+        db.exec(&["SET", "m", "9223372036854775807"]);
+        assert_eq!(db.exec(&["INCR", "m"]), err("ERR increment or decrement would overflow"));
+        db.exec(&["SET", "m", "0"]);
+        assert_eq!(db.exec(&["DECRBY", "m", "-9223372036854775808"]), err("ERR decrement would overflow"));
+        assert_eq!(db.exec(&["INCRBY", "m", "x"]), err(NOT_INT));
+        let mut db = db_with_list("l");
+        assert_eq!(db.exec(&["INCR", "l"]), err(WRONGTYPE));
+        assert_eq!(db.exec(&["INCRBY", "l", "x"]), err(NOT_INT));
+    }
+
+    #[test]
+    fn incrbyfloat_matches_redis_digits() {
+        let mut db = TestDb::new();
+        assert_eq!(db.exec(&["INCRBYFLOAT", "f", "1"]), bulk("1"));
+        assert_eq!(db.exec(&["INCRBYFLOAT", "f", "0.25"]), bulk("1.25"));
+        assert_eq!(db.exec(&["GET", "f"]), bulk("1.25"));
+        db.exec(&["SET", "f", "10.50"]);
+        assert_eq!(db.exec(&["INCRBYFLOAT", "f", "0.1"]), bulk("10.6"));
+        assert_eq!(db.exec(&["INCRBYFLOAT", "f", "-5"]), bulk("5.6"));
+        db.exec(&["SET", "f", "5.0e3"]);
+        assert_eq!(db.exec(&["INCRBYFLOAT", "f", "2.0e5"]), bulk("205000"));
+        db.exec(&["SET", "f", "0.1"]);
+        assert_eq!(db.exec(&["INCRBYFLOAT", "f", "0.2"]), bulk("0.3"));
+        db.exec(&["SET", "f", "1"]);
+        assert_eq!(db.exec(&["INCRBYFLOAT", "f", "-1.1"]), bulk("-0.1"));
+        db.exec(&["SET", "f", "17179869184"]);
+        assert_eq!(db.exec(&["INCRBYFLOAT", "f", "1.5"]), bulk("17179869185.5"));
+        db.exec(&["DEL", "f"]);
+        db.exec(&["INCRBYFLOAT", "f", "0.024390243902439025"]);
+        assert_eq!(db.exec(&["INCRBYFLOAT", "f", "-0.024390243902439025"]), bulk("0"));
+        db.exec(&["SET", "f", "0"]);
+        let nan = "ERR increment would produce NaN or Infinity";
+        assert_eq!(db.exec(&["INCRBYFLOAT", "f", "+inf"]), err(nan));
+        assert_eq!(db.exec(&["GET", "f"]), bulk("0"));
+        let bad = "ERR value is not a valid float";
+        for v in [" 1", "1 ", " 1 ", "abc", "1\u{0}2", "nan"] {
+            db.exec(&["SET", "s", v]);
+            assert_eq!(db.exec(&["INCRBYFLOAT", "s", "1"]), err(bad), "{v:?}");
+        }
+        assert_eq!(db.exec(&["INCRBYFLOAT", "f", "x"]), err(bad));
+        db.exec(&["SET", "f", "1"]);
+        db.exec(&["PEXPIRE", "f", "3000"]);
+        db.exec(&["INCRBYFLOAT", "f", "1"]);
+        assert_eq!(ttl_ms(&mut db, "f"), Some(3000));
+        let mut db = db_with_list("l");
+        assert_eq!(db.exec(&["INCRBYFLOAT", "l", "x"]), err(WRONGTYPE));
+    }
+
+    #[test]
+    fn long_double_parses_like_strtold() {
+        let p = |s: &str| long_double::parse(s.as_bytes()).map(long_double::format_human);
+        assert_eq!(p("1.5").as_deref(), Some("1.5"));
+        assert_eq!(p("+.5").as_deref(), Some("0.5"));
+        assert_eq!(p("5.").as_deref(), Some("5"));
+        assert_eq!(p("0x10").as_deref(), Some("16"));
+        assert_eq!(p("0x1.8p1").as_deref(), Some("3"));
+        assert_eq!(p("-0").as_deref(), Some("0"));
+        assert_eq!(p("1e400").map(|s| s.len()), Some(401));
+        assert_eq!(p("1e-30").as_deref(), Some("0"));
+        assert_eq!(p("inf"), Some("inf".to_string()));
+        for bad in ["", ".", "e5", "1e", "1e+", "0x", "nan", "1e99999", "1e-99999", "--1", "1..2"] {
+            assert_eq!(p(bad), None, "{bad:?}");
+        }
+    }
 }
