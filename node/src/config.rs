@@ -74,7 +74,7 @@ impl LogLevel {
 
     pub fn name(self) -> &'static str {
         match self {
-            LogLevel::Debug => "debug",
+            LogLevel::Debug => "trace",
             LogLevel::Verbose => "verbose",
             LogLevel::Notice => "notice",
             LogLevel::Warning => "warning",
@@ -85,7 +85,7 @@ impl LogLevel {
     /// The tracing filter for this level (dependencies stay at warn).
     pub fn filter(self) -> String {
         let ours = match self {
-            LogLevel::Debug => "debug",
+            LogLevel::Debug => "trace",
             LogLevel::Verbose => "debug",
             LogLevel::Notice => "info",
             LogLevel::Warning => "warn",

@@ -69,7 +69,16 @@ pub fn parse_f64_opt(arg: &[u8]) -> Option<f64> {
             if lower.contains("inf") || lower.contains("nan") {
                 return None;
             }
-            lower.parse::<f64>().ok()?
+            let v = lower.parse::<f64>().ok()?;
+            // strtod's ERANGE: Redis refuses overflow and underflow to zero.
+            if v.is_infinite() {
+                return None;
+            }
+            let mantissa = lower.split('e').next().unwrap_or("");
+            if v == 0.0 && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+                return None;
+            }
+            v
         }
     };
     if v.is_nan() {
@@ -236,7 +245,7 @@ mod tests {
         assert_eq!(parse_f64_opt(b"+inf"), Some(f64::INFINITY));
         assert_eq!(parse_f64_opt(b"1e3"), Some(1000.0));
         assert_eq!(parse_f64_opt(b".5"), Some(0.5));
-        for bad in [&b"nan"[..], b" 1", b"1 ", b"abc", b""] {
+        for bad in [&b"nan"[..], b" 1", b"1 ", b"abc", b"", b"1e400", b"1e-400"] {
             assert_eq!(parse_f64_opt(bad), None, "{bad:?}");
         }
     }

@@ -381,7 +381,9 @@ fn hkeys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
         return Ok(Frame::Array(Vec::new()));
     }
     let pairs = read_members(ctx, &argv[1])?;
-    Ok(Frame::Array(pairs.into_iter().map(|(f, _)| Frame::Bulk(f)).collect()))
+    Ok(Frame::Array(
+        pairs.into_iter().map(|(f, _)| Frame::Bulk(f)).collect(),
+    ))
 }
 
 /// HVALS key -> array of values.
@@ -390,7 +392,9 @@ fn hvals(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
         return Ok(Frame::Array(Vec::new()));
     }
     let pairs = read_members(ctx, &argv[1])?;
-    Ok(Frame::Array(pairs.into_iter().map(|(_, v)| Frame::Bulk(v)).collect()))
+    Ok(Frame::Array(
+        pairs.into_iter().map(|(_, v)| Frame::Bulk(v)).collect(),
+    ))
 }
 
 /// HINCRBY key field increment -> the new integer value.
@@ -399,8 +403,9 @@ fn hincrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     let incr = parse_i64(&argv[3])?;
     let mut meta = lookup_hash(ctx, key)?.unwrap_or_else(|| Meta::new(KeyType::Hash));
     let current = match field_value(ctx, key, field)? {
-        Some(v) => parse_i64_opt(&v)
-            .ok_or_else(|| CmdError::other("ERR hash value is not an integer"))?,
+        Some(v) => {
+            parse_i64_opt(&v).ok_or_else(|| CmdError::other("ERR hash value is not an integer"))?
+        }
         None => 0,
     };
     let value = current.checked_add(incr).ok_or(CmdError::Overflow)?;
@@ -419,14 +424,15 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     }
     let mut meta = lookup_hash(ctx, key)?.unwrap_or_else(|| Meta::new(KeyType::Hash));
     let current = match field_value(ctx, key, field)? {
-        Some(v) => {
-            long_double::parse(&v).ok_or_else(|| CmdError::other("ERR hash value is not a float"))?
-        }
+        Some(v) => long_double::parse(&v)
+            .ok_or_else(|| CmdError::other("ERR hash value is not a float"))?,
         None => long_double::ExtFloat::ZERO,
     };
     let sum = current.add(&incr);
     if !sum.is_finite() {
-        return Err(CmdError::other("ERR increment would produce NaN or Infinity"));
+        return Err(CmdError::other(
+            "ERR increment would produce NaN or Infinity",
+        ));
     }
     let text = sum.to_human_string();
     put_field(ctx, key, &mut meta, field, text.as_bytes())?;
@@ -462,7 +468,11 @@ fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     }
     let pairs = read_members(ctx, key)?;
     let picks = random_picks(ctx.rng, pairs.len(), count)?;
-    let mut out = Vec::with_capacity(if with_values { picks.len() * 2 } else { picks.len() });
+    let mut out = Vec::with_capacity(if with_values {
+        picks.len() * 2
+    } else {
+        picks.len()
+    });
     for i in picks {
         let Some((field, value)) = pairs.get(i) else {
             continue;
@@ -546,7 +556,10 @@ pub(super) fn nth_member(
     match ctx.ks.txn.prefix(&prefix, false).nth(index) {
         Some(item) => {
             let (k, v) = item?;
-            Ok(Some((member_name(&k, prefix.len()), Bytes::copy_from_slice(&v))))
+            Ok(Some((
+                member_name(&k, prefix.len()),
+                Bytes::copy_from_slice(&v),
+            )))
         }
         None => Ok(None),
     }
@@ -579,7 +592,11 @@ pub fn parse_scan_cursor(arg: &[u8]) -> Result<u64, CmdError> {
     };
     if digits.is_empty() {
         // strtoul("") stops at the end: cursor 0; a lone sign is left unparsed.
-        return if arg.is_empty() { Ok(0) } else { Err(invalid()) };
+        return if arg.is_empty() {
+            Ok(0)
+        } else {
+            Err(invalid())
+        };
     }
     let mut v: u64 = 0;
     for &d in digits {
@@ -631,7 +648,7 @@ impl ScanArgs {
     pub fn matches(&self, name: &[u8]) -> bool {
         self.pattern
             .as_ref()
-            .map_or(true, |p| glob_match(p, name, false))
+            .is_none_or(|p| glob_match(p, name, false))
     }
 }
 
@@ -1097,7 +1114,11 @@ pub mod long_double {
                 return true;
             }
             let rem = i % 32;
-            rem > 0 && self.0.get(full).is_some_and(|l| l & ((1u32 << rem) - 1) != 0)
+            rem > 0
+                && self
+                    .0
+                    .get(full)
+                    .is_some_and(|l| l & ((1u32 << rem) - 1) != 0)
         }
 
         /// The 64 bits starting at bit `s` (the caller knows the rest above is zero).
@@ -1159,7 +1180,8 @@ pub mod long_double {
         fn sub(&mut self, other: &Big) {
             let mut borrow: i64 = 0;
             for (i, l) in self.0.iter_mut().enumerate() {
-                let mut v = i64::from(*l) - i64::from(other.0.get(i).copied().unwrap_or(0)) - borrow;
+                let mut v =
+                    i64::from(*l) - i64::from(other.0.get(i).copied().unwrap_or(0)) - borrow;
                 borrow = 0;
                 if v < 0 {
                     v += 1 << 32;
@@ -1187,7 +1209,7 @@ pub mod long_double {
                 }
             }
             if limbs > 0 {
-                self.0.splice(0..0, std::iter::repeat(0).take(limbs));
+                self.0.splice(0..0, std::iter::repeat_n(0, limbs));
             }
         }
 
@@ -1373,7 +1395,16 @@ mod tests {
             db.exec(&["HINCRBY", "h", "n", "x"]),
             err("ERR value is not an integer or out of range")
         );
-        db.exec(&["HSET", "h", "s", " 11", "big", "9223372036854775807", "f", "1.5"]);
+        db.exec(&[
+            "HSET",
+            "h",
+            "s",
+            " 11",
+            "big",
+            "9223372036854775807",
+            "f",
+            "1.5",
+        ]);
         assert_eq!(
             db.exec(&["HINCRBY", "h", "s", "1"]),
             err("ERR hash value is not an integer")
@@ -1387,7 +1418,10 @@ mod tests {
             err("ERR increment or decrement would overflow")
         );
         db.exec(&["HSET", "h", "tmp", "17179869184"]);
-        assert_eq!(db.exec(&["HINCRBY", "h", "tmp", "17179869184"]), int(34359738368));
+        assert_eq!(
+            db.exec(&["HINCRBY", "h", "tmp", "17179869184"]),
+            int(34359738368)
+        );
     }
 
     #[test]
@@ -1400,7 +1434,10 @@ mod tests {
         db.exec(&["HSET", "h", "g", "5.0e3"]);
         assert_eq!(db.exec(&["HINCRBYFLOAT", "h", "g", "2.0e2"]), bulk("5200"));
         db.exec(&["HSET", "h", "t", "17179869184"]);
-        assert_eq!(db.exec(&["HINCRBYFLOAT", "h", "t", "1.5"]), bulk("17179869185.5"));
+        assert_eq!(
+            db.exec(&["HINCRBYFLOAT", "h", "t", "1.5"]),
+            bulk("17179869185.5")
+        );
         db.exec(&["HSET", "h", "k", "1000"]);
         assert_eq!(
             db.exec(&["HINCRBYFLOAT", "h", "k", "0.1"]),
@@ -1447,7 +1484,11 @@ mod tests {
             ("-0", "0", "0"),
         ];
         for (a, b, want) in cases {
-            assert_eq!(long_double_add(a.as_bytes(), b.as_bytes()).as_deref(), Some(want), "{a} + {b}");
+            assert_eq!(
+                long_double_add(a.as_bytes(), b.as_bytes()).as_deref(),
+                Some(want),
+                "{a} + {b}"
+            );
         }
         assert_eq!(long_double_add(b"1e5000", b"0"), None);
         assert_eq!(long_double_add(b"nan", b"0"), None);
@@ -1459,7 +1500,10 @@ mod tests {
         assert_eq!(format_long_double(1e20), "100000000000000000000");
         assert_eq!(format_long_double(f64::NEG_INFINITY), "-inf");
         assert_eq!(format_long_double(1e-20), "0");
-        assert_eq!(format_long_double(0.123456789012345678), "0.12345678901234568");
+        assert_eq!(
+            format_long_double(0.123_456_789_012_345_68),
+            "0.12345678901234568"
+        );
     }
 
     #[test]
@@ -1471,7 +1515,10 @@ mod tests {
         let one = db.exec(&["HRANDFIELD", "h"]);
         assert!([bulk("a"), bulk("b"), bulk("c")].contains(&one));
         assert_eq!(db.exec(&["HRANDFIELD", "h", "0"]), arr(&[]));
-        assert_eq!(sorted(db.exec(&["HRANDFIELD", "h", "10"])), vec![bulk("a"), bulk("b"), bulk("c")]);
+        assert_eq!(
+            sorted(db.exec(&["HRANDFIELD", "h", "10"])),
+            vec![bulk("a"), bulk("b"), bulk("c")]
+        );
         let Frame::Array(two) = db.exec(&["HRANDFIELD", "h", "2"]) else {
             panic!("array");
         };
@@ -1486,7 +1533,9 @@ mod tests {
         };
         assert_eq!(flat.len(), 10);
         for pair in flat.chunks(2) {
-            let Frame::Bulk(f) = &pair[0] else { panic!("bulk") };
+            let Frame::Bulk(f) = &pair[0] else {
+                panic!("bulk")
+            };
             let want = match &f[..] {
                 b"a" => "1",
                 b"b" => "2",
@@ -1499,9 +1548,17 @@ mod tests {
             panic!("array");
         };
         assert_eq!(nested.len(), 3);
-        assert!(nested.iter().all(|p| matches!(p, Frame::Array(v) if v.len() == 2)));
-        assert_eq!(db.exec(&["HRANDFIELD", "h", "1", "bad"]), err("ERR syntax error"));
-        assert_eq!(db.exec(&["HRANDFIELD", "h", "1", "withvalues", "x"]), err("ERR syntax error"));
+        assert!(nested
+            .iter()
+            .all(|p| matches!(p, Frame::Array(v) if v.len() == 2)));
+        assert_eq!(
+            db.exec(&["HRANDFIELD", "h", "1", "bad"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            db.exec(&["HRANDFIELD", "h", "1", "withvalues", "x"]),
+            err("ERR syntax error")
+        );
         assert_eq!(
             db.exec(&["HRANDFIELD", "h", "x"]),
             err("ERR value is not an integer or out of range")
@@ -1568,8 +1625,14 @@ mod tests {
         }
         assert_eq!(seen.len(), 300);
         assert_eq!(db.exec(&["HSCAN", "big", "x"]), err("ERR invalid cursor"));
-        assert_eq!(db.exec(&["HSCAN", "big", "0", "COUNT", "0"]), err("ERR syntax error"));
-        assert_eq!(db.exec(&["HSCAN", "big", "0", "MATCH"]), err("ERR syntax error"));
+        assert_eq!(
+            db.exec(&["HSCAN", "big", "0", "COUNT", "0"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            db.exec(&["HSCAN", "big", "0", "MATCH"]),
+            err("ERR syntax error")
+        );
         assert_eq!(
             db.exec(&["HSCAN", "big", "0", "COUNT", "x"]),
             err("ERR value is not an integer or out of range")
@@ -1603,7 +1666,9 @@ mod tests {
             assert_eq!(db.exec(&cmd), wrongtype, "{cmd:?}");
         }
         db.exec(&["HSET", "h", "a", "1"]);
-        db.ks.set_expire(b"h", Some(db.ks.now_ms + 100)).expect("expire");
+        db.ks
+            .set_expire(b"h", Some(db.ks.now_ms + 100))
+            .expect("expire");
         assert_eq!(db.exec(&["HLEN", "h"]), int(1));
         db.advance_ms(100);
         assert_eq!(db.exec(&["HGET", "h", "a"]), Frame::Null);
@@ -1615,7 +1680,10 @@ mod tests {
     #[test]
     fn scan_cursor_parses_like_strtoul() {
         assert_eq!(parse_scan_cursor(b"0").ok(), Some(0));
-        assert_eq!(parse_scan_cursor(b"18446744073709551615").ok(), Some(u64::MAX));
+        assert_eq!(
+            parse_scan_cursor(b"18446744073709551615").ok(),
+            Some(u64::MAX)
+        );
         assert_eq!(parse_scan_cursor(b"+5").ok(), Some(5));
         assert_eq!(parse_scan_cursor(b"-1").ok(), Some(u64::MAX));
         assert_eq!(parse_scan_cursor(b"").ok(), Some(0));

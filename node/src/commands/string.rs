@@ -505,8 +505,8 @@ pub mod long_double {
     const MAX_INPUT: usize = 5 * 1024 - 1;
     /// Largest binary exponent of a finite value `mant * 2^exp` (mant in [2^63, 2^64)).
     const MAX_EXP: i64 = 16384 - 64;
-    /// Below this exponent a value rounds to zero (under the smallest subnormal).
-    const MIN_EXP: i64 = -16446 - 64;
+    /// Exponent of the lowest mantissa bit of the smallest subnormal (2^-16445).
+    const MIN_LSB_EXP: i64 = -16445;
 
     /// A long double value; `Num` is normalised (top bit of `mant` set).
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -697,37 +697,44 @@ pub mod long_double {
     fn finish(neg: bool, mant: u64, exp: i64) -> Ld {
         if exp > MAX_EXP {
             Ld::Inf { neg }
-        } else if exp < MIN_EXP {
-            Ld::Zero { neg }
         } else {
             Ld::Num { neg, mant, exp }
         }
     }
 
     /// Rounds `(n + sticky) * 2^exp`, where `sticky` stands for a positive amount below n's
-    /// lowest bit, to a 64-bit mantissa, ties to even. With `sticky`, n must have > 64 bits.
+    /// lowest bit, to a 64-bit mantissa (fewer bits for subnormals), ties to even. With
+    /// `sticky`, n must have more bits than are kept.
     fn round_big(n: &Big, sticky: bool, exp: i64, neg: bool) -> Ld {
         let len = n.bit_len();
         if len == 0 {
             return Ld::Zero { neg };
         }
-        if len <= 64 {
+        // Exponent of the lowest bit kept.
+        let lsb = (exp + len as i64 - 64).max(MIN_LSB_EXP);
+        let drop = lsb - exp;
+        if drop <= 0 {
+            // Exact: then len <= 64.
             let mant = (n.low_u128() as u64) << (64 - len);
             return finish(neg, mant, exp - (64 - len as i64));
         }
-        let shift = len - 64;
-        let top = n.shifted_right(shift).low_u128() as u64;
-        let half = n.bit(shift - 1);
-        let lower = sticky || n.any_below(shift - 1);
-        let exp = exp + shift as i64;
-        if half && (lower || top & 1 == 1) {
+        let drop = drop.unsigned_abs();
+        let top = n.shifted_right(drop).low_u128() as u64;
+        let half = n.bit(drop - 1);
+        let lower = sticky || n.any_below(drop - 1);
+        let (mant, lsb) = if half && (lower || top & 1 == 1) {
             match top.checked_add(1) {
-                Some(mant) => finish(neg, mant, exp),
-                None => finish(neg, 1 << 63, exp + 1),
+                Some(m) => (m, lsb),
+                None => (1 << 63, lsb + 1),
             }
         } else {
-            finish(neg, top, exp)
+            (top, lsb)
+        };
+        if mant == 0 {
+            return Ld::Zero { neg };
         }
+        let lz = mant.leading_zeros();
+        finish(neg, mant << lz, lsb - i64::from(lz))
     }
 
     fn is_space(b: u8) -> bool {
@@ -817,7 +824,7 @@ pub mod long_double {
         let value = if radix == 16 {
             let exp2 = exponent - 4 * frac_digits;
             let top = exp2 + n.bit_len() as i64;
-            if top > MAX_EXP + 128 || top < MIN_EXP {
+            if top > MAX_EXP + 128 || top < MIN_LSB_EXP - 2 {
                 return None;
             }
             round_big(&n, false, exp2, neg)

@@ -50,11 +50,11 @@ impl CommandTable {
 
     /// The spec a client's command name refers to (case-insensitive).
     pub fn lookup(&self, name: &[u8]) -> Option<&'static CommandSpec> {
-        if name.len() > 64 {
-            return None;
-        }
-        let lower = name.to_ascii_lowercase();
-        self.by_name.get(&lower).copied()
+        let mut buf = [0u8; 64];
+        let lower = buf.get_mut(..name.len())?;
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.by_name.get(&*lower).copied()
     }
 
     /// The spec of a canonical name (as stored in a Raft entry).

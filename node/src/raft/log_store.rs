@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
 use openraft::{Entry, LogId, OptionalSend, StorageError, StorageIOError, Vote};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::TypeConfig;
 
@@ -31,7 +31,11 @@ struct LogInner {
     db: sled::Db,
     log: sled::Tree,
     meta: sled::Tree,
-    flush_requests: mpsc::UnboundedSender<LogFlushed<TypeConfig>>,
+    flush_requests: mpsc::UnboundedSender<(u64, LogFlushed<TypeConfig>)>,
+    /// Index of the last entry handed to `append`.
+    appended: watch::Sender<u64>,
+    /// Index of the last entry known to be on disk.
+    flushed: watch::Sender<u64>,
 }
 
 fn read_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
@@ -48,13 +52,21 @@ impl LogStore {
         let log = db.open_tree("raft_log")?;
         let meta = db.open_tree("raft_meta")?;
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(flush_appends(db.clone(), rx));
+        let last = log
+            .last()?
+            .map(|(k, _)| crate::store::encoding::hash_at(&k, 0))
+            .unwrap_or(0);
+        let (appended, _) = watch::channel(last);
+        let (flushed, _) = watch::channel(last);
+        tokio::spawn(flush_appends(db.clone(), rx, flushed.clone()));
         Ok(LogStore {
             inner: Arc::new(LogInner {
                 db: db.clone(),
                 log,
                 meta,
                 flush_requests: tx,
+                appended,
+                flushed,
             }),
         })
     }
@@ -85,6 +97,16 @@ impl LogStore {
         }
     }
 
+    /// Watches the index of the last appended entry.
+    pub fn appended_index(&self) -> watch::Receiver<u64> {
+        self.inner.appended.subscribe()
+    }
+
+    /// Watches the index of the last entry known to be durable.
+    pub fn flushed_index(&self) -> watch::Receiver<u64> {
+        self.inner.flushed.subscribe()
+    }
+
     /// Number of entries currently in the log (for RAFT.INFO / INFO).
     pub fn len(&self) -> usize {
         self.inner.log.len()
@@ -96,15 +118,24 @@ impl LogStore {
 }
 
 /// Group commit: one fsync for every append queued while the previous one ran.
-async fn flush_appends(db: sled::Db, mut rx: mpsc::UnboundedReceiver<LogFlushed<TypeConfig>>) {
-    while let Some(first) = rx.recv().await {
+async fn flush_appends(
+    db: sled::Db,
+    mut rx: mpsc::UnboundedReceiver<(u64, LogFlushed<TypeConfig>)>,
+    flushed: watch::Sender<u64>,
+) {
+    while let Some((first_index, first)) = rx.recv().await {
+        let mut last_index = first_index;
         let mut waiting = vec![first];
-        while let Ok(more) = rx.try_recv() {
+        while let Ok((index, more)) = rx.try_recv() {
+            last_index = index;
             waiting.push(more);
         }
         let started = std::time::Instant::now();
         let result = db.flush_async().await;
         tracing::trace!(batch = waiting.len(), micros = started.elapsed().as_micros() as u64, "log flushed");
+        if result.is_ok() {
+            flushed.send_replace(last_index);
+        }
         for callback in waiting {
             let outcome = match &result {
                 Ok(_) => Ok(()),
@@ -194,12 +225,18 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I::IntoIter: OptionalSend,
     {
         let mut batch = sled::Batch::default();
+        let mut last = None;
         for entry in entries {
             let raw = postcard::to_allocvec(&entry).map_err(write_err)?;
             batch.insert(&entry.log_id.index.to_be_bytes(), raw);
+            last = Some(entry.log_id.index);
         }
         self.inner.log.apply_batch(batch).map_err(write_err)?;
-        if let Err(mpsc::error::SendError(callback)) = self.inner.flush_requests.send(callback) {
+        let last = last.unwrap_or_else(|| *self.inner.appended.borrow());
+        self.inner.appended.send_replace(last);
+        if let Err(mpsc::error::SendError((_, callback))) =
+            self.inner.flush_requests.send((last, callback))
+        {
             // The flusher is gone (shutting down): flush here.
             let r = self.inner.db.flush_async().await.map(|_| ()).map_err(io::Error::other);
             callback.log_io_completed(r);
@@ -214,6 +251,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             batch.remove(k);
         }
         self.inner.log.apply_batch(batch).map_err(write_err)?;
+        self.inner.appended.send_replace(log_id.index.saturating_sub(1));
         Ok(())
     }
 

@@ -9,6 +9,7 @@ pub mod state_machine;
 
 use std::io::Cursor;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -131,9 +132,17 @@ struct Proposal {
 const MAX_BATCH_REQUESTS: usize = 4096;
 const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
-/// Group commit: every request that arrives while an entry is being committed is proposed in
-/// the next entry, so N concurrent clients share one log append and one fsync.
-async fn run_proposer(raft: Raft<TypeConfig>, mut rx: mpsc::UnboundedReceiver<Proposal>) {
+/// Group commit: every request that arrives while an entry is being written is proposed in the
+/// next entry, so N concurrent clients share one log append and one fsync. The next entry is
+/// proposed as soon as the previous one is durable in the log (not when it is applied), so
+/// applying and replying to one batch overlaps with writing the next.
+async fn run_proposer(
+    raft: Raft<TypeConfig>,
+    log: LogStore,
+    mut rx: mpsc::UnboundedReceiver<Proposal>,
+) {
+    let mut appended = log.appended_index();
+    let mut flushed = log.flushed_index();
     while let Some(first) = rx.recv().await {
         let mut bytes = first.request.size();
         let mut batch = vec![first];
@@ -156,33 +165,89 @@ async fn run_proposer(raft: Raft<TypeConfig>, mut rx: mpsc::UnboundedReceiver<Pr
             }
             (_, None) => continue,
         };
-        match raft.client_write(entry).await {
-            Ok(resp) => match resp.data {
-                Response::One(reply) => {
-                    for w in waiters {
-                        let _ = w.send(Ok(reply.clone()));
-                    }
-                }
-                Response::Batch(replies) => {
-                    for (w, reply) in waiters.into_iter().zip(replies) {
-                        let _ = w.send(Ok(reply));
-                    }
-                }
-            },
+        let appended_before = *appended.borrow_and_update();
+        let reply = match raft.client_write_ff(entry).await {
+            Ok(reply) => reply,
             Err(e) => {
-                let leaderless = matches!(
-                    e,
-                    RaftError::APIError(ClientWriteError::ForwardToLeader(_))
-                );
                 for w in waiters {
-                    let err = if leaderless {
-                        RaftCallError::NoLeader
-                    } else {
-                        RaftCallError::Other(e.to_string())
-                    };
-                    let _ = w.send(Err(err));
+                    let _ = w.send(Err(RaftCallError::Other(e.to_string())));
+                }
+                continue;
+            }
+        };
+        let mut delivery = tokio::spawn(deliver_replies(reply, waiters));
+        // Wait until this entry is durable (or the write finished, e.g. failed) before the next.
+        let durable = async {
+            let Ok(index) = appended.wait_for(|i| *i > appended_before).await.map(|i| *i) else {
+                return;
+            };
+            let _ = flushed.wait_for(|f| *f >= index).await;
+        };
+        tokio::select! {
+            _ = durable => {}
+            _ = &mut delivery => {}
+        }
+    }
+}
+
+/// Hands each waiting client its reply once the state machine has applied the entry.
+async fn deliver_replies(
+    reply: oneshot::Receiver<openraft::raft::ClientWriteResult<TypeConfig>>,
+    waiters: Vec<oneshot::Sender<Result<Reply, RaftCallError>>>,
+) {
+    match reply.await {
+        Ok(Ok(resp)) => match resp.data {
+            Response::One(reply) => {
+                for w in waiters {
+                    let _ = w.send(Ok(reply.clone()));
                 }
             }
+            Response::Batch(replies) => {
+                for (w, reply) in waiters.into_iter().zip(replies) {
+                    let _ = w.send(Ok(reply));
+                }
+            }
+        },
+        Ok(Err(e)) => {
+            let leaderless = matches!(e, ClientWriteError::ForwardToLeader(_));
+            for w in waiters {
+                let err = if leaderless {
+                    RaftCallError::NoLeader
+                } else {
+                    RaftCallError::Other(e.to_string())
+                };
+                let _ = w.send(Err(err));
+            }
+        }
+        Err(_) => {
+            for w in waiters {
+                let _ = w.send(Err(RaftCallError::Other("the raft node stopped".into())));
+            }
+        }
+    }
+}
+
+/// Read barriers, coalesced: every reader waiting when a barrier starts shares it. A reader
+/// that arrives while one is running waits for the next, so each read still sees every write
+/// acknowledged before it arrived.
+async fn run_read_barriers(
+    raft: Raft<TypeConfig>,
+    mut rx: mpsc::UnboundedReceiver<oneshot::Sender<Result<(), RaftCallError>>>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut waiters = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            waiters.push(more);
+        }
+        let result = match raft.ensure_linearizable().await {
+            Ok(_) => Ok(()),
+            Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(_))) => {
+                Err(RaftCallError::NoLeader)
+            }
+            Err(e) => Err(RaftCallError::Other(e.to_string())),
+        };
+        for w in waiters {
+            let _ = w.send(result.clone());
         }
     }
 }
@@ -203,6 +268,10 @@ impl ExecRequest {
 pub struct RaftNode {
     pub raft: Raft<TypeConfig>,
     proposals: mpsc::UnboundedSender<Proposal>,
+    read_barriers: mpsc::UnboundedSender<oneshot::Sender<Result<(), RaftCallError>>>,
+    metrics: tokio::sync::watch::Receiver<openraft::RaftMetrics<u64, BasicNode>>,
+    /// Term in which reads may skip the barrier (see `sole_voter_leader_term`); 0: none.
+    fast_read_term: AtomicU64,
     pub shared: Arc<SharedState>,
     pub log: LogStore,
     pub node_id: u64,
@@ -254,10 +323,15 @@ impl RaftNode {
             raft.initialize(members).await?;
         }
         let (proposals, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run_proposer(raft.clone(), rx));
+        tokio::spawn(run_proposer(raft.clone(), log.clone(), rx));
+        let (read_barriers, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run_read_barriers(raft.clone(), rx));
         Ok(RaftNode {
+            metrics: raft.metrics(),
+            fast_read_term: AtomicU64::new(0),
             raft,
             proposals,
+            read_barriers,
             shared,
             log,
             node_id: settings.node_id,
@@ -297,12 +371,39 @@ impl RaftNode {
     /// Linearizable read barrier: returns once this node is known to be the leader and has
     /// applied everything committed before the call.
     pub async fn read_barrier(&self) -> Result<(), RaftCallError> {
-        match self.raft.ensure_linearizable().await {
-            Ok(_) => Ok(()),
-            Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(_))) => {
-                Err(RaftCallError::NoLeader)
+        if self.sole_voter_leader_term() == Some(self.fast_read_term.load(Ordering::Acquire)) {
+            return Ok(());
+        }
+        let term_before = self.sole_voter_leader_term();
+        let (tx, rx) = oneshot::channel();
+        if self.read_barriers.send(tx).is_err() {
+            return Err(RaftCallError::Other("the raft node is shutting down".into()));
+        }
+        let result = rx
+            .await
+            .unwrap_or_else(|_| Err(RaftCallError::Other("the raft node stopped".into())));
+        if result.is_ok() {
+            if let Some(term) = term_before {
+                // The barrier applied everything committed in this term: from now on, in this
+                // term, local state already holds every acknowledged write.
+                self.fast_read_term.store(term, Ordering::Release);
             }
-            Err(e) => Err(RaftCallError::Other(e.to_string())),
+        }
+        result
+    }
+
+    /// The current term when this node leads a group whose only voter it is. Then nobody else
+    /// can commit or lead, and every acknowledged write was applied here before its reply, so
+    /// after one barrier in the term a local read is linearizable without asking anyone.
+    fn sole_voter_leader_term(&self) -> Option<u64> {
+        let m = self.metrics.borrow();
+        if m.state != openraft::ServerState::Leader {
+            return None;
+        }
+        let mut voters = m.membership_config.voter_ids();
+        match (voters.next(), voters.next()) {
+            (Some(only), None) if only == self.node_id => Some(m.current_term),
+            _ => None,
         }
     }
 

@@ -338,7 +338,7 @@ impl Connection {
             };
             let _ = self.server.monitor.send(line);
         }
-        self.handle.update(|i| i.last_cmd = spec.name.to_string());
+        self.handle.update(|i| i.last_cmd = spec.name);
         if self.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
             self.resolve_pending(out).await;
             if spec.flags & flag::NO_MULTI != 0 || spec.name == "monitor" {

@@ -54,7 +54,12 @@ pub struct Stats {
 impl Stats {
     pub fn record_command(&self, name: &str, usec: u64, failed: bool) {
         let mut m = self.commands.lock().unwrap_or_else(|p| p.into_inner());
-        let e = m.entry(name.to_string()).or_insert([0; 4]);
+        if !m.contains_key(name) {
+            m.insert(name.to_string(), [0; 4]);
+        }
+        let Some(e) = m.get_mut(name) else {
+            return;
+        };
         e[0] += 1;
         e[1] += usec;
         if failed {
