@@ -279,7 +279,8 @@ impl NodeProcess {
     }
 
     fn spawn_and_wait(&mut self) -> Result<(), String> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
         let stdout = append_file(&self.dir.join("stdout.log"));
         let stderr = append_file(&self.dir.join("stderr.log"));
         let (program, args) = match reference_server() {
@@ -287,7 +288,10 @@ impl NodeProcess {
             None => (redoubt_bin(), self.command_line()),
         };
         let mut cmd = Command::new(&program);
-        cmd.args(&args).stdin(Stdio::null()).stdout(stdout).stderr(stderr);
+        cmd.args(&args)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
         for (k, v) in &self.opts.env {
             cmd.env(k, v);
         }
@@ -297,7 +301,11 @@ impl NodeProcess {
         self.child = Some(child);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 self.child = None;
                 return Err(format!(
                     "redoubt {} exited before answering PING ({status})\n{}",
@@ -334,7 +342,11 @@ impl NodeProcess {
             let content = String::from_utf8_lossy(&content);
             let lines: Vec<&str> = content.lines().collect();
             let tail = &lines[lines.len().saturating_sub(30)..];
-            text.push_str(&format!("--- {name} ({}) ---\n{}\n", path.display(), tail.join("\n")));
+            text.push_str(&format!(
+                "--- {name} ({}) ---\n{}\n",
+                path.display(),
+                tail.join("\n")
+            ));
         }
         text
     }
@@ -371,12 +383,16 @@ impl NodeProcess {
         }
     }
 
-    /// A new multiplexed connection (RESP2) to this node.
+    /// A new multiplexed connection (RESP2) to this node, with [`connection_config`]'s
+    /// timeouts.
     pub async fn client(&self) -> redis::aio::MultiplexedConnection {
-        let client = redis::Client::open(self.url()).expect("a valid redis url");
-        match client.get_multiplexed_async_connection().await {
+        match connect(&self.url()).await {
             Ok(c) => c,
-            Err(e) => panic!("cannot connect to {}: {e}\n{}", self.url(), self.diagnostics()),
+            Err(e) => panic!(
+                "cannot connect to {}: {e}\n{}",
+                self.url(),
+                self.diagnostics()
+            ),
         }
     }
 
@@ -409,7 +425,9 @@ impl NodeProcess {
         loop {
             match child.try_wait() {
                 Ok(Some(status)) => return status,
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
                 _ => {
                     let _ = child.kill();
                     let _ = child.wait();
@@ -444,7 +462,8 @@ impl NodeProcess {
 
     /// What the process wrote on stderr so far.
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&std::fs::read(self.dir.join("stderr.log")).unwrap_or_default()).into_owned()
+        String::from_utf8_lossy(&std::fs::read(self.dir.join("stderr.log")).unwrap_or_default())
+            .into_owned()
     }
 }
 
@@ -460,6 +479,22 @@ fn append_file(path: &Path) -> File {
         .append(true)
         .open(path)
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()))
+}
+
+/// How test clients wait: the redis crate's default response timeout (500ms) is about
+/// latency, not correctness, and turns a busy CI machine into flaky tests.
+pub fn connection_config() -> redis::AsyncConnectionConfig {
+    redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(Some(Duration::from_secs(15)))
+}
+
+/// A multiplexed connection to `url` (`redis://[:password@]host:port/[db]`) with
+/// [`connection_config`].
+pub async fn connect(url: &str) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+    redis::Client::open(url)?
+        .get_multiplexed_async_connection_with_config(&connection_config())
+        .await
 }
 
 /// Whether something on 127.0.0.1:`port` answers an inline PING like a Redis server (PONG,
@@ -489,7 +524,10 @@ pub fn ping_answers(port: u16) -> bool {
 /// process is killed and this panics past it). For start-up failures (bad config).
 pub fn run_redoubt(args: &[&str], env: &[(&str, &str)], timeout: Duration) -> Output {
     let mut cmd = Command::new(redoubt_bin());
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -560,7 +598,10 @@ pub mod raw {
         }
 
         pub async fn send(&mut self, bytes: &[u8]) {
-            self.stream.write_all(bytes).await.expect("write to the server");
+            self.stream
+                .write_all(bytes)
+                .await
+                .expect("write to the server");
         }
 
         /// Sends one command as a RESP multibulk.
@@ -656,7 +697,8 @@ pub mod raw {
         let eol = line_end(buf, at + 1)?;
         let after = eol + 2;
         // Only length lines are parsed: simple strings and errors may hold any bytes.
-        let length = || -> Option<i64> { std::str::from_utf8(&buf[at + 1..eol]).ok()?.parse().ok() };
+        let length =
+            || -> Option<i64> { std::str::from_utf8(&buf[at + 1..eol]).ok()?.parse().ok() };
         match kind {
             b'+' | b'-' | b':' | b',' | b'#' | b'_' | b'(' => Some(after),
             b'$' | b'!' | b'=' => {
@@ -672,7 +714,11 @@ pub mod raw {
                 if n < 0 {
                     return Some(after);
                 }
-                let items = if matches!(kind, b'%' | b'|') { n * 2 } else { n };
+                let items = if matches!(kind, b'%' | b'|') {
+                    n * 2
+                } else {
+                    n
+                };
                 let mut pos = after;
                 for _ in 0..items {
                     pos = value_end(buf, pos)?;

@@ -214,9 +214,12 @@ pub fn parse_memory(v: &str) -> Option<u64> {
     lower.parse().ok()
 }
 
+/// The config file named on the command line, and the `--directive value` overrides in order.
+pub type ParsedArgs = (Option<PathBuf>, Vec<(String, String)>);
+
 /// Reads the command line: `[--config FILE] [--directive value]...` (also `--directive=value`).
 /// Returns the config file and the overrides in order.
-pub fn parse_args(args: &[String]) -> Result<(Option<PathBuf>, Vec<(String, String)>), ConfigError> {
+pub fn parse_args(args: &[String]) -> Result<ParsedArgs, ConfigError> {
     let mut file = None;
     let mut overrides = Vec::new();
     let mut i = 0;

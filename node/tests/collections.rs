@@ -44,8 +44,18 @@ async fn hset_hget_hmget_hlen_hexists_hstrlen() {
     expect(&mut c, &["HGET", "h", "f1"], b("new")).await;
     expect(&mut c, &["HGET", "h", "nope"], nil()).await;
     expect(&mut c, &["HGET", "missing", "f"], nil()).await;
-    expect(&mut c, &["HMGET", "h", "f1", "nope", "f3"], arr(vec![b("new"), nil(), b("v3")])).await;
-    expect(&mut c, &["HMGET", "missing", "a", "b"], arr(vec![nil(), nil()])).await;
+    expect(
+        &mut c,
+        &["HMGET", "h", "f1", "nope", "f3"],
+        arr(vec![b("new"), nil(), b("v3")]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["HMGET", "missing", "a", "b"],
+        arr(vec![nil(), nil()]),
+    )
+    .await;
     expect(&mut c, &["HLEN", "h"], int(3)).await;
     expect(&mut c, &["HLEN", "missing"], int(0)).await;
     expect_err(&mut c, &["HSET", "h", "f"], &arity("hset")).await;
@@ -75,7 +85,10 @@ async fn hgetall_hkeys_hvals() {
     expect(&mut c, &["HSET", "h", "a", "1", "b", "2", "c", "3"], int(3)).await;
     let all = strings(&q(&mut c, &["HGETALL", "h"]).await);
     assert_eq!(all.len(), 6);
-    let mut pairs: Vec<(String, String)> = all.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+    let mut pairs: Vec<(String, String)> = all
+        .chunks(2)
+        .map(|p| (p[0].clone(), p[1].clone()))
+        .collect();
     pairs.sort();
     assert_eq!(
         pairs,
@@ -99,13 +112,28 @@ async fn hincrby_and_hincrbyfloat() {
     expect(&mut c, &["HINCRBY", "h", "n", "-2"], int(3)).await;
     expect(&mut c, &["HGET", "h", "n"], b("3")).await;
     expect(&mut c, &["HSET", "h", "s", "abc"], int(1)).await;
-    expect_err(&mut c, &["HINCRBY", "h", "s", "1"], "ERR hash value is not an integer").await;
+    expect_err(
+        &mut c,
+        &["HINCRBY", "h", "s", "1"],
+        "ERR hash value is not an integer",
+    )
+    .await;
     expect_err(&mut c, &["HINCRBY", "h", "n", "abc"], NOT_INTEGER).await;
     expect(&mut c, &["HSET", "h", "big", "9223372036854775807"], int(1)).await;
-    expect_err(&mut c, &["HINCRBY", "h", "big", "1"], "ERR increment or decrement would overflow").await;
+    expect_err(
+        &mut c,
+        &["HINCRBY", "h", "big", "1"],
+        "ERR increment or decrement would overflow",
+    )
+    .await;
     expect(&mut c, &["HINCRBYFLOAT", "h", "f", "10.5"], b("10.5")).await;
     expect(&mut c, &["HINCRBYFLOAT", "h", "f", "0.1"], b("10.6")).await;
-    expect_err(&mut c, &["HINCRBYFLOAT", "h", "s", "1"], "ERR hash value is not a float").await;
+    expect_err(
+        &mut c,
+        &["HINCRBYFLOAT", "h", "s", "1"],
+        "ERR hash value is not a float",
+    )
+    .await;
     expect_err(&mut c, &["HINCRBYFLOAT", "h", "f", "abc"], NOT_FLOAT).await;
     expect(&mut c, &["HSET", "h", "e", "5.0e3"], int(1)).await;
     expect(&mut c, &["HINCRBYFLOAT", "h", "e", "2.0e2"], b("5200")).await;
@@ -128,7 +156,10 @@ async fn hrandfield_picks_existing_fields() {
     assert!(fields.contains(&one), "{one}");
     let two = strings(&q(&mut c, &["HRANDFIELD", "h", "2"]).await);
     assert_eq!(two.len(), 2);
-    assert!(two[0] != two[1] && two.iter().all(|f| fields.contains(f)), "{two:?}");
+    assert!(
+        two[0] != two[1] && two.iter().all(|f| fields.contains(f)),
+        "{two:?}"
+    );
     let all = strings(&q(&mut c, &["HRANDFIELD", "h", "10"]).await);
     assert_eq!(all.iter().cloned().collect::<HashSet<_>>(), fields);
     assert_eq!(all.len(), 3);
@@ -170,7 +201,10 @@ async fn hscan_visits_every_field_once() {
     }
     let matched = scan_all(&mut c, &["HSCAN", "h"], &["MATCH", "f1?", "COUNT", "1000"]).await;
     let names: HashSet<String> = matched.iter().step_by(2).cloned().collect();
-    assert_eq!(names, (10..20).map(|i| format!("f{i}")).collect::<HashSet<_>>());
+    assert_eq!(
+        names,
+        (10..20).map(|i| format!("f{i}")).collect::<HashSet<_>>()
+    );
 }
 
 #[tokio::test]
@@ -193,11 +227,26 @@ async fn push_pop_and_lrange() {
     expect(&mut c, &["RPUSH", "l", "a", "b", "c"], int(3)).await;
     expect(&mut c, &["LPUSH", "l", "z"], int(4)).await;
     expect(&mut c, &["LPUSH", "l2", "a", "b", "c"], int(3)).await;
-    expect(&mut c, &["LRANGE", "l2", "0", "-1"], bulks(&["c", "b", "a"])).await;
-    expect(&mut c, &["LRANGE", "l", "0", "-1"], bulks(&["z", "a", "b", "c"])).await;
+    expect(
+        &mut c,
+        &["LRANGE", "l2", "0", "-1"],
+        bulks(&["c", "b", "a"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["LRANGE", "l", "0", "-1"],
+        bulks(&["z", "a", "b", "c"]),
+    )
+    .await;
     expect(&mut c, &["LRANGE", "l", "1", "2"], bulks(&["a", "b"])).await;
     expect(&mut c, &["LRANGE", "l", "-2", "-1"], bulks(&["b", "c"])).await;
-    expect(&mut c, &["LRANGE", "l", "-100", "100"], bulks(&["z", "a", "b", "c"])).await;
+    expect(
+        &mut c,
+        &["LRANGE", "l", "-100", "100"],
+        bulks(&["z", "a", "b", "c"]),
+    )
+    .await;
     expect(&mut c, &["LRANGE", "l", "5", "10"], arr(vec![])).await;
     expect(&mut c, &["LRANGE", "missing", "0", "-1"], arr(vec![])).await;
     expect(&mut c, &["LPOP", "l"], b("z")).await;
@@ -208,7 +257,12 @@ async fn push_pop_and_lrange() {
     expect(&mut c, &["LPOP", "missing", "2"], nil()).await;
     expect(&mut c, &["RPUSH", "l", "a", "b", "c"], int(3)).await;
     expect(&mut c, &["RPOP", "l", "2"], bulks(&["c", "b"])).await;
-    expect_err(&mut c, &["LPOP", "l", "-1"], "ERR value is out of range, must be positive").await;
+    expect_err(
+        &mut c,
+        &["LPOP", "l", "-1"],
+        "ERR value is out of range, must be positive",
+    )
+    .await;
     expect(&mut c, &["LLEN", "l"], int(1)).await;
 }
 
@@ -221,7 +275,12 @@ async fn lpushx_and_rpushx_need_an_existing_list() {
     expect(&mut c, &["RPUSH", "l", "a"], int(1)).await;
     expect(&mut c, &["LPUSHX", "l", "b", "c"], int(3)).await;
     expect(&mut c, &["RPUSHX", "l", "d"], int(4)).await;
-    expect(&mut c, &["LRANGE", "l", "0", "-1"], bulks(&["c", "b", "a", "d"])).await;
+    expect(
+        &mut c,
+        &["LRANGE", "l", "0", "-1"],
+        bulks(&["c", "b", "a", "d"]),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -276,7 +335,12 @@ async fn linsert_before_and_after() {
     expect(&mut c, &["RPUSH", "l", "a", "c"], int(2)).await;
     expect(&mut c, &["LINSERT", "l", "BEFORE", "c", "b"], int(3)).await;
     expect(&mut c, &["LINSERT", "l", "after", "c", "d"], int(4)).await;
-    expect(&mut c, &["LRANGE", "l", "0", "-1"], bulks(&["a", "b", "c", "d"])).await;
+    expect(
+        &mut c,
+        &["LRANGE", "l", "0", "-1"],
+        bulks(&["a", "b", "c", "d"]),
+    )
+    .await;
     expect(&mut c, &["LINSERT", "l", "BEFORE", "zz", "x"], int(-1)).await;
     expect(&mut c, &["LINSERT", "missing", "BEFORE", "a", "x"], int(0)).await;
     expect_err(&mut c, &["LINSERT", "l", "MIDDLE", "a", "x"], SYNTAX).await;
@@ -285,13 +349,33 @@ async fn linsert_before_and_after() {
 #[tokio::test]
 async fn lpos_rank_count_maxlen() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["RPUSH", "l", "a", "b", "c", "1", "2", "3", "c", "c"], int(8)).await;
+    expect(
+        &mut c,
+        &["RPUSH", "l", "a", "b", "c", "1", "2", "3", "c", "c"],
+        int(8),
+    )
+    .await;
     expect(&mut c, &["LPOS", "l", "c"], int(2)).await;
     expect(&mut c, &["LPOS", "l", "c", "RANK", "2"], int(6)).await;
     expect(&mut c, &["LPOS", "l", "c", "RANK", "-1"], int(7)).await;
-    expect(&mut c, &["LPOS", "l", "c", "COUNT", "2"], arr(vec![int(2), int(6)])).await;
-    expect(&mut c, &["LPOS", "l", "c", "COUNT", "0"], arr(vec![int(2), int(6), int(7)])).await;
-    expect(&mut c, &["LPOS", "l", "c", "RANK", "-1", "COUNT", "2"], arr(vec![int(7), int(6)])).await;
+    expect(
+        &mut c,
+        &["LPOS", "l", "c", "COUNT", "2"],
+        arr(vec![int(2), int(6)]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["LPOS", "l", "c", "COUNT", "0"],
+        arr(vec![int(2), int(6), int(7)]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["LPOS", "l", "c", "RANK", "-1", "COUNT", "2"],
+        arr(vec![int(7), int(6)]),
+    )
+    .await;
     expect(&mut c, &["LPOS", "l", "c", "MAXLEN", "2"], nil()).await;
     expect(&mut c, &["LPOS", "l", "zz"], nil()).await;
     expect(&mut c, &["LPOS", "l", "zz", "COUNT", "1"], arr(vec![])).await;
@@ -302,7 +386,12 @@ async fn lpos_rank_count_maxlen() {
         "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
     )
     .await;
-    expect_err(&mut c, &["LPOS", "l", "c", "COUNT", "-1"], "ERR COUNT can't be negative").await;
+    expect_err(
+        &mut c,
+        &["LPOS", "l", "c", "COUNT", "-1"],
+        "ERR COUNT can't be negative",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -315,11 +404,21 @@ async fn lmove_and_rpoplpush() {
     expect(&mut c, &["LRANGE", "dst", "0", "-1"], bulks(&["c", "a"])).await;
     expect(&mut c, &["RPOPLPUSH", "src", "dst"], b("b")).await;
     expect(&mut c, &["EXISTS", "src"], int(0)).await;
-    expect(&mut c, &["LRANGE", "dst", "0", "-1"], bulks(&["b", "c", "a"])).await;
+    expect(
+        &mut c,
+        &["LRANGE", "dst", "0", "-1"],
+        bulks(&["b", "c", "a"]),
+    )
+    .await;
     expect(&mut c, &["RPOPLPUSH", "missing", "dst"], nil()).await;
     // The same list on both sides rotates it.
     expect(&mut c, &["LMOVE", "dst", "dst", "LEFT", "RIGHT"], b("b")).await;
-    expect(&mut c, &["LRANGE", "dst", "0", "-1"], bulks(&["c", "a", "b"])).await;
+    expect(
+        &mut c,
+        &["LRANGE", "dst", "0", "-1"],
+        bulks(&["c", "a", "b"]),
+    )
+    .await;
     expect_err(&mut c, &["LMOVE", "dst", "x", "UP", "DOWN"], SYNTAX).await;
     expect(&mut c, &["SET", "s", "v"], ok()).await;
     expect_err(&mut c, &["LMOVE", "dst", "s", "LEFT", "LEFT"], WRONGTYPE).await;
@@ -349,8 +448,16 @@ async fn sadd_srem_smembers_sismember_scard() {
     expect(&mut c, &["SISMEMBER", "s", "a"], int(1)).await;
     expect(&mut c, &["SISMEMBER", "s", "zz"], int(0)).await;
     expect(&mut c, &["SISMEMBER", "missing", "a"], int(0)).await;
-    expect(&mut c, &["SMISMEMBER", "s", "a", "zz", "d"], arr(vec![int(1), int(0), int(1)])).await;
-    assert_eq!(sorted_strings(&q(&mut c, &["SMEMBERS", "s"]).await), ["a", "b", "c", "d"]);
+    expect(
+        &mut c,
+        &["SMISMEMBER", "s", "a", "zz", "d"],
+        arr(vec![int(1), int(0), int(1)]),
+    )
+    .await;
+    assert_eq!(
+        sorted_strings(&q(&mut c, &["SMEMBERS", "s"]).await),
+        ["a", "b", "c", "d"]
+    );
     expect(&mut c, &["SREM", "s", "a", "zz"], int(1)).await;
     expect(&mut c, &["SREM", "s", "b", "c", "d"], int(3)).await;
     expect(&mut c, &["EXISTS", "s"], int(0)).await;
@@ -368,7 +475,9 @@ async fn spop_and_srandmember() {
     let three = strings(&q(&mut c, &["SRANDMEMBER", "s", "3"]).await);
     assert_eq!(three.iter().collect::<HashSet<_>>().len(), 3, "{three:?}");
     assert!(three.iter().all(|m| members.contains(m)));
-    let all: HashSet<String> = strings(&q(&mut c, &["SRANDMEMBER", "s", "10"]).await).into_iter().collect();
+    let all: HashSet<String> = strings(&q(&mut c, &["SRANDMEMBER", "s", "10"]).await)
+        .into_iter()
+        .collect();
     assert_eq!(all, members);
     let seven = strings(&q(&mut c, &["SRANDMEMBER", "s", "-7"]).await);
     assert_eq!(seven.len(), 7);
@@ -389,7 +498,12 @@ async fn spop_and_srandmember() {
     expect(&mut c, &["EXISTS", "s"], int(0)).await;
     expect(&mut c, &["SPOP", "s"], nil()).await;
     expect(&mut c, &["SRANDMEMBER", "s"], nil()).await;
-    expect_err(&mut c, &["SPOP", "s", "-1"], "ERR value is out of range, must be positive").await;
+    expect_err(
+        &mut c,
+        &["SPOP", "s", "-1"],
+        "ERR value is out of range, must be positive",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -416,22 +530,47 @@ async fn set_algebra_and_store_variants() {
     expect(&mut c, &["SADD", "k2", "c"], int(1)).await;
     expect(&mut c, &["SADD", "k3", "a", "c", "e"], int(3)).await;
     expect(&mut c, &["SINTER", "k1", "k2", "k3"], bulks(&["c"])).await;
-    assert_eq!(sorted_strings(&q(&mut c, &["SUNION", "k1", "k2", "k3"]).await), ["a", "b", "c", "d", "e"]);
-    assert_eq!(sorted_strings(&q(&mut c, &["SDIFF", "k1", "k2", "k3"]).await), ["b", "d"]);
+    assert_eq!(
+        sorted_strings(&q(&mut c, &["SUNION", "k1", "k2", "k3"]).await),
+        ["a", "b", "c", "d", "e"]
+    );
+    assert_eq!(
+        sorted_strings(&q(&mut c, &["SDIFF", "k1", "k2", "k3"]).await),
+        ["b", "d"]
+    );
     expect(&mut c, &["SINTER", "k1", "missing"], arr(vec![])).await;
     expect(&mut c, &["SDIFF", "missing", "k1"], arr(vec![])).await;
     expect(&mut c, &["SINTERSTORE", "dst", "k1", "k3"], int(2)).await;
-    assert_eq!(sorted_strings(&q(&mut c, &["SMEMBERS", "dst"]).await), ["a", "c"]);
+    assert_eq!(
+        sorted_strings(&q(&mut c, &["SMEMBERS", "dst"]).await),
+        ["a", "c"]
+    );
     expect(&mut c, &["SUNIONSTORE", "dst", "k2", "k3"], int(3)).await;
-    assert_eq!(sorted_strings(&q(&mut c, &["SMEMBERS", "dst"]).await), ["a", "c", "e"]);
+    assert_eq!(
+        sorted_strings(&q(&mut c, &["SMEMBERS", "dst"]).await),
+        ["a", "c", "e"]
+    );
     expect(&mut c, &["SDIFFSTORE", "dst", "k1", "k3"], int(2)).await;
-    assert_eq!(sorted_strings(&q(&mut c, &["SMEMBERS", "dst"]).await), ["b", "d"]);
+    assert_eq!(
+        sorted_strings(&q(&mut c, &["SMEMBERS", "dst"]).await),
+        ["b", "d"]
+    );
     // An empty result deletes the destination.
     expect(&mut c, &["SINTERSTORE", "dst", "k1", "missing"], int(0)).await;
     expect(&mut c, &["EXISTS", "dst"], int(0)).await;
     expect(&mut c, &["SINTERCARD", "2", "k1", "k3"], int(2)).await;
-    expect(&mut c, &["SINTERCARD", "2", "k1", "k3", "LIMIT", "1"], int(1)).await;
-    expect_err(&mut c, &["SINTERCARD", "0", "k1"], "ERR numkeys should be greater than 0").await;
+    expect(
+        &mut c,
+        &["SINTERCARD", "2", "k1", "k3", "LIMIT", "1"],
+        int(1),
+    )
+    .await;
+    expect_err(
+        &mut c,
+        &["SINTERCARD", "0", "k1"],
+        "ERR numkeys should be greater than 0",
+    )
+    .await;
     expect_err(
         &mut c,
         &["SINTERCARD", "3", "k1", "k2"],
@@ -462,7 +601,10 @@ async fn sscan_visits_every_member_once() {
     assert_eq!(unique.len(), items.len(), "a member was returned twice");
     assert_eq!(items.len(), 200);
     let matched = scan_all(&mut c, &["SSCAN", "s"], &["MATCH", "m1?", "COUNT", "1000"]).await;
-    assert_eq!(matched.into_iter().collect::<HashSet<_>>(), (10..20).map(|i| format!("m{i}")).collect());
+    assert_eq!(
+        matched.into_iter().collect::<HashSet<_>>(),
+        (10..20).map(|i| format!("m{i}")).collect()
+    );
 }
 
 // ---- sorted sets ----
@@ -492,8 +634,12 @@ async fn zadd_flags_nx_xx_gt_lt_ch_incr() {
     expect(&mut c, &["ZADD", "z", "inf", "x", "-inf", "y"], int(2)).await;
     expect(&mut c, &["ZSCORE", "z", "x"], b("inf")).await;
     expect(&mut c, &["ZSCORE", "z", "y"], b("-inf")).await;
-    expect_err(&mut c, &["ZADD", "z", "XX", "NX", "1", "a"], "ERR XX and NX options at the same time are not compatible")
-        .await;
+    expect_err(
+        &mut c,
+        &["ZADD", "z", "XX", "NX", "1", "a"],
+        "ERR XX and NX options at the same time are not compatible",
+    )
+    .await;
     expect_err(
         &mut c,
         &["ZADD", "z", "GT", "LT", "1", "a"],
@@ -522,11 +668,21 @@ async fn zadd_flags_nx_xx_gt_lt_ch_incr() {
 async fn zadd_scores_use_the_shortest_round_trip_form() {
     let (_node, mut c) = start().await;
     // Redis 7.2 prints doubles the shortest way that reads back the same (fpconv).
-    expect(&mut c, &["ZADD", "z", "0.1", "a", "1e20", "b", "-0.5", "c"], int(3)).await;
+    expect(
+        &mut c,
+        &["ZADD", "z", "0.1", "a", "1e20", "b", "-0.5", "c"],
+        int(3),
+    )
+    .await;
     expect(&mut c, &["ZSCORE", "z", "a"], b("0.1")).await;
     expect(&mut c, &["ZSCORE", "z", "b"], b("1e+20")).await;
     expect(&mut c, &["ZSCORE", "z", "c"], b("-0.5")).await;
-    expect(&mut c, &["ZINCRBY", "z", "0.2", "a"], b("0.30000000000000004")).await;
+    expect(
+        &mut c,
+        &["ZINCRBY", "z", "0.2", "a"],
+        b("0.30000000000000004"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -536,29 +692,108 @@ async fn zincrby_and_zmscore() {
     expect(&mut c, &["ZINCRBY", "z", "-0.5", "a"], b("1.5")).await;
     expect_err(&mut c, &["ZINCRBY", "z", "abc", "a"], NOT_FLOAT).await;
     expect(&mut c, &["ZINCRBY", "z", "inf", "a"], b("inf")).await;
-    expect_err(&mut c, &["ZINCRBY", "z", "-inf", "a"], "ERR resulting score is not a number (NaN)").await;
+    expect_err(
+        &mut c,
+        &["ZINCRBY", "z", "-inf", "a"],
+        "ERR resulting score is not a number (NaN)",
+    )
+    .await;
     expect(&mut c, &["ZADD", "z", "3", "b"], int(1)).await;
-    expect(&mut c, &["ZMSCORE", "z", "b", "nope", "a"], arr(vec![b("3"), nil(), b("inf")])).await;
+    expect(
+        &mut c,
+        &["ZMSCORE", "z", "b", "nope", "a"],
+        arr(vec![b("3"), nil(), b("inf")]),
+    )
+    .await;
     expect(&mut c, &["ZMSCORE", "missing", "a"], arr(vec![nil()])).await;
 }
 
 #[tokio::test]
 async fn zrange_by_rank_score_and_lex() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"], int(4)).await;
-    expect(&mut c, &["ZRANGE", "z", "0", "-1"], bulks(&["a", "b", "c", "d"])).await;
-    expect(&mut c, &["ZRANGE", "z", "0", "-1", "WITHSCORES"], bulks(&["a", "1", "b", "2", "c", "3", "d", "4"])).await;
-    expect(&mut c, &["ZRANGE", "z", "1", "2", "REV"], bulks(&["c", "b"])).await;
+    expect(
+        &mut c,
+        &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"],
+        int(4),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGE", "z", "0", "-1"],
+        bulks(&["a", "b", "c", "d"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+        bulks(&["a", "1", "b", "2", "c", "3", "d", "4"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGE", "z", "1", "2", "REV"],
+        bulks(&["c", "b"]),
+    )
+    .await;
     expect(&mut c, &["ZREVRANGE", "z", "0", "1"], bulks(&["d", "c"])).await;
-    expect(&mut c, &["ZREVRANGE", "z", "0", "0", "WITHSCORES"], bulks(&["d", "4"])).await;
-    expect(&mut c, &["ZRANGE", "z", "(1", "3", "BYSCORE"], bulks(&["b", "c"])).await;
-    expect(&mut c, &["ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "1", "2"], bulks(&["b", "c"])).await;
-    expect(&mut c, &["ZRANGE", "z", "3", "1", "BYSCORE", "REV"], bulks(&["c", "b", "a"])).await;
-    expect(&mut c, &["ZRANGEBYSCORE", "z", "(1", "(4"], bulks(&["b", "c"])).await;
-    expect(&mut c, &["ZRANGEBYSCORE", "z", "-inf", "+inf", "WITHSCORES", "LIMIT", "0", "1"], bulks(&["a", "1"])).await;
-    expect(&mut c, &["ZREVRANGEBYSCORE", "z", "+inf", "(2"], bulks(&["d", "c"])).await;
+    expect(
+        &mut c,
+        &["ZREVRANGE", "z", "0", "0", "WITHSCORES"],
+        bulks(&["d", "4"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGE", "z", "(1", "3", "BYSCORE"],
+        bulks(&["b", "c"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "1", "2"],
+        bulks(&["b", "c"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGE", "z", "3", "1", "BYSCORE", "REV"],
+        bulks(&["c", "b", "a"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGEBYSCORE", "z", "(1", "(4"],
+        bulks(&["b", "c"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &[
+            "ZRANGEBYSCORE",
+            "z",
+            "-inf",
+            "+inf",
+            "WITHSCORES",
+            "LIMIT",
+            "0",
+            "1",
+        ],
+        bulks(&["a", "1"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZREVRANGEBYSCORE", "z", "+inf", "(2"],
+        bulks(&["d", "c"]),
+    )
+    .await;
     expect(&mut c, &["ZRANGE", "missing", "0", "-1"], arr(vec![])).await;
-    expect_err(&mut c, &["ZRANGEBYSCORE", "z", "a", "b"], "ERR min or max is not a float").await;
+    expect_err(
+        &mut c,
+        &["ZRANGEBYSCORE", "z", "a", "b"],
+        "ERR min or max is not a float",
+    )
+    .await;
     expect_err(
         &mut c,
         &["ZRANGE", "z", "0", "-1", "LIMIT", "0", "1"],
@@ -566,20 +801,65 @@ async fn zrange_by_rank_score_and_lex() {
     )
     .await;
     // Equal scores sort by member.
-    expect(&mut c, &["ZADD", "lex", "0", "d", "0", "b", "0", "a", "0", "c"], int(4)).await;
-    expect(&mut c, &["ZRANGE", "lex", "0", "-1"], bulks(&["a", "b", "c", "d"])).await;
-    expect(&mut c, &["ZRANGEBYLEX", "lex", "-", "+"], bulks(&["a", "b", "c", "d"])).await;
-    expect(&mut c, &["ZRANGEBYLEX", "lex", "[b", "(d"], bulks(&["b", "c"])).await;
-    expect(&mut c, &["ZREVRANGEBYLEX", "lex", "+", "(b"], bulks(&["d", "c"])).await;
-    expect(&mut c, &["ZRANGE", "lex", "[b", "[c", "BYLEX"], bulks(&["b", "c"])).await;
-    expect(&mut c, &["ZRANGEBYLEX", "lex", "-", "+", "LIMIT", "1", "1"], bulks(&["b"])).await;
-    expect_err(&mut c, &["ZRANGEBYLEX", "lex", "b", "c"], "ERR min or max not valid string range item").await;
+    expect(
+        &mut c,
+        &["ZADD", "lex", "0", "d", "0", "b", "0", "a", "0", "c"],
+        int(4),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGE", "lex", "0", "-1"],
+        bulks(&["a", "b", "c", "d"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGEBYLEX", "lex", "-", "+"],
+        bulks(&["a", "b", "c", "d"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGEBYLEX", "lex", "[b", "(d"],
+        bulks(&["b", "c"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZREVRANGEBYLEX", "lex", "+", "(b"],
+        bulks(&["d", "c"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGE", "lex", "[b", "[c", "BYLEX"],
+        bulks(&["b", "c"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGEBYLEX", "lex", "-", "+", "LIMIT", "1", "1"],
+        bulks(&["b"]),
+    )
+    .await;
+    expect_err(
+        &mut c,
+        &["ZRANGEBYLEX", "lex", "b", "c"],
+        "ERR min or max not valid string range item",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn zcount_zlexcount_zrank_zrevrank() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"], int(4)).await;
+    expect(
+        &mut c,
+        &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"],
+        int(4),
+    )
+    .await;
     expect(&mut c, &["ZCOUNT", "z", "-inf", "+inf"], int(4)).await;
     expect(&mut c, &["ZCOUNT", "z", "(1", "3"], int(2)).await;
     expect(&mut c, &["ZCOUNT", "missing", "0", "1"], int(0)).await;
@@ -587,7 +867,12 @@ async fn zcount_zlexcount_zrank_zrevrank() {
     expect(&mut c, &["ZREVRANK", "z", "c"], int(1)).await;
     expect(&mut c, &["ZRANK", "z", "nope"], nil()).await;
     expect(&mut c, &["ZRANK", "missing", "a"], nil()).await;
-    expect(&mut c, &["ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d"], int(4)).await;
+    expect(
+        &mut c,
+        &["ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d"],
+        int(4),
+    )
+    .await;
     expect(&mut c, &["ZLEXCOUNT", "lex", "-", "+"], int(4)).await;
     expect(&mut c, &["ZLEXCOUNT", "lex", "[b", "[c"], int(2)).await;
 }
@@ -597,15 +882,30 @@ async fn zrank_withscore() {
     // New in Redis 7.2.
     let (_node, mut c) = start().await;
     expect(&mut c, &["ZADD", "z", "1", "a", "2.5", "b"], int(2)).await;
-    expect(&mut c, &["ZRANK", "z", "b", "WITHSCORE"], arr(vec![int(1), b("2.5")])).await;
-    expect(&mut c, &["ZREVRANK", "z", "b", "WITHSCORE"], arr(vec![int(0), b("2.5")])).await;
+    expect(
+        &mut c,
+        &["ZRANK", "z", "b", "WITHSCORE"],
+        arr(vec![int(1), b("2.5")]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZREVRANK", "z", "b", "WITHSCORE"],
+        arr(vec![int(0), b("2.5")]),
+    )
+    .await;
     expect(&mut c, &["ZRANK", "z", "nope", "WITHSCORE"], nil()).await;
 }
 
 #[tokio::test]
 async fn zrem_zpopmin_zpopmax() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"], int(4)).await;
+    expect(
+        &mut c,
+        &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"],
+        int(4),
+    )
+    .await;
     expect(&mut c, &["ZREM", "z", "a", "nope"], int(1)).await;
     expect(&mut c, &["ZPOPMIN", "z"], bulks(&["b", "2"])).await;
     expect(&mut c, &["ZPOPMAX", "z"], bulks(&["d", "4"])).await;
@@ -621,13 +921,25 @@ async fn zrem_zpopmin_zpopmax() {
 #[tokio::test]
 async fn zremrangebyscore_rank_lex() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"], int(5)).await;
+    expect(
+        &mut c,
+        &[
+            "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e",
+        ],
+        int(5),
+    )
+    .await;
     expect(&mut c, &["ZREMRANGEBYSCORE", "z", "(1", "2"], int(1)).await;
     expect(&mut c, &["ZREMRANGEBYRANK", "z", "0", "0"], int(1)).await;
     expect(&mut c, &["ZRANGE", "z", "0", "-1"], bulks(&["c", "d", "e"])).await;
     expect(&mut c, &["ZREMRANGEBYRANK", "z", "-2", "-1"], int(2)).await;
     expect(&mut c, &["ZRANGE", "z", "0", "-1"], bulks(&["c"])).await;
-    expect(&mut c, &["ZADD", "lex", "0", "a", "0", "b", "0", "c"], int(3)).await;
+    expect(
+        &mut c,
+        &["ZADD", "lex", "0", "a", "0", "b", "0", "c"],
+        int(3),
+    )
+    .await;
     expect(&mut c, &["ZREMRANGEBYLEX", "lex", "[a", "(c"], int(2)).await;
     expect(&mut c, &["ZRANGE", "lex", "0", "-1"], bulks(&["c"])).await;
 }
@@ -654,8 +966,18 @@ async fn zrandmember_zrangestore_zscan() {
     assert!(five.iter().all(|m| members.contains(m)));
     expect(&mut c, &["ZRANDMEMBER", "missing"], nil()).await;
     expect(&mut c, &["ZRANGESTORE", "dst", "z", "0", "1"], int(2)).await;
-    expect(&mut c, &["ZRANGE", "dst", "0", "-1", "WITHSCORES"], bulks(&["a", "1", "b", "2"])).await;
-    expect(&mut c, &["ZRANGESTORE", "dst", "z", "(1", "+inf", "BYSCORE"], int(2)).await;
+    expect(
+        &mut c,
+        &["ZRANGE", "dst", "0", "-1", "WITHSCORES"],
+        bulks(&["a", "1", "b", "2"]),
+    )
+    .await;
+    expect(
+        &mut c,
+        &["ZRANGESTORE", "dst", "z", "(1", "+inf", "BYSCORE"],
+        int(2),
+    )
+    .await;
     expect(&mut c, &["ZRANGE", "dst", "0", "-1"], bulks(&["b", "c"])).await;
     expect(&mut c, &["ZRANGESTORE", "dst", "z", "10", "20"], int(0)).await;
     expect(&mut c, &["EXISTS", "dst"], int(0)).await;

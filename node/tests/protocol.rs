@@ -88,7 +88,11 @@ async fn inline_commands_are_split_like_redis() {
         "-ERR Protocol error: unbalanced quotes in request\r\n"
     );
     let rest = raw.read_until_closed(CLOSE_WAIT).await;
-    assert!(rest.is_empty(), "nothing after the protocol error: {}", show(&rest));
+    assert!(
+        rest.is_empty(),
+        "nothing after the protocol error: {}",
+        show(&rest)
+    );
     assert_alive(&node).await;
 }
 
@@ -105,19 +109,41 @@ async fn hello_3_switches_to_resp3_maps_nulls_and_doubles() {
     let node = NodeProcess::start_default();
     let mut raw = RawConn::connect(node.port()).await;
     let hello = raw.call(&[b"HELLO", b"3"]).await;
-    assert!(hello.starts_with(b"%"), "HELLO 3 replies with a map: {}", show(&hello));
+    assert!(
+        hello.starts_with(b"%"),
+        "HELLO 3 replies with a map: {}",
+        show(&hello)
+    );
     let text = show(&hello);
-    for part in ["$6\r\nserver\r\n", "$5\r\nproto\r\n:3\r\n", "$4\r\nmode\r\n", "$4\r\nrole\r\n$6\r\nmaster\r\n"] {
+    for part in [
+        "$6\r\nserver\r\n",
+        "$5\r\nproto\r\n:3\r\n",
+        "$4\r\nmode\r\n",
+        "$4\r\nrole\r\n$6\r\nmaster\r\n",
+    ] {
         assert!(text.contains(part), "HELLO 3 reply has {part:?}: {text}");
     }
-    assert_eq!(show(&raw.call(&[b"HSET", b"h", b"f", b"v"]).await), ":1\r\n");
-    assert_eq!(show(&raw.call(&[b"HGETALL", b"h"]).await), "%1\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    assert_eq!(
+        show(&raw.call(&[b"HSET", b"h", b"f", b"v"]).await),
+        ":1\r\n"
+    );
+    assert_eq!(
+        show(&raw.call(&[b"HGETALL", b"h"]).await),
+        "%1\r\n$1\r\nf\r\n$1\r\nv\r\n"
+    );
     // RESP3 null.
     assert_eq!(show(&raw.call(&[b"GET", b"missing"]).await), "_\r\n");
     // Back to RESP2: arrays and $-1 again.
     let hello2 = raw.call(&[b"HELLO", b"2"]).await;
-    assert!(hello2.starts_with(b"*14\r\n"), "HELLO 2 replies with a flat array: {}", show(&hello2));
-    assert_eq!(show(&raw.call(&[b"HGETALL", b"h"]).await), "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    assert!(
+        hello2.starts_with(b"*14\r\n"),
+        "HELLO 2 replies with a flat array: {}",
+        show(&hello2)
+    );
+    assert_eq!(
+        show(&raw.call(&[b"HGETALL", b"h"]).await),
+        "*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+    );
     assert_eq!(show(&raw.call(&[b"GET", b"missing"]).await), "$-1\r\n");
     // Unsupported versions.
     assert_eq!(
@@ -131,16 +157,25 @@ async fn resp3_zscore_is_a_double() {
     let node = NodeProcess::start_default();
     let mut raw = RawConn::connect(node.port()).await;
     raw.call(&[b"HELLO", b"3"]).await;
-    assert_eq!(show(&raw.call(&[b"ZADD", b"z", b"1.5", b"m"]).await), ":1\r\n");
+    assert_eq!(
+        show(&raw.call(&[b"ZADD", b"z", b"1.5", b"m"]).await),
+        ":1\r\n"
+    );
     assert_eq!(show(&raw.call(&[b"ZSCORE", b"z", b"m"]).await), ",1.5\r\n");
     assert_eq!(show(&raw.call(&[b"ZSCORE", b"z", b"nope"]).await), "_\r\n");
     assert_eq!(
-        show(&raw.call(&[b"ZRANGE", b"z", b"0", b"-1", b"WITHSCORES"]).await),
+        show(
+            &raw.call(&[b"ZRANGE", b"z", b"0", b"-1", b"WITHSCORES"])
+                .await
+        ),
         "*1\r\n*2\r\n$1\r\nm\r\n,1.5\r\n"
     );
     // RESP2 sends the same score as a bulk string.
     raw.call(&[b"HELLO", b"2"]).await;
-    assert_eq!(show(&raw.call(&[b"ZSCORE", b"z", b"m"]).await), "$3\r\n1.5\r\n");
+    assert_eq!(
+        show(&raw.call(&[b"ZSCORE", b"z", b"m"]).await),
+        "$3\r\n1.5\r\n"
+    );
 }
 
 /// Sends `input` on a fresh connection, expects exactly `error` back and the connection
@@ -156,7 +191,12 @@ async fn protocol_error_closes(node: &NodeProcess, input: &[u8], error: &str) {
 #[tokio::test]
 async fn invalid_multibulk_length_is_refused_and_the_connection_closed() {
     let node = NodeProcess::start_default();
-    protocol_error_closes(&node, b"*abc\r\n", "-ERR Protocol error: invalid multibulk length\r\n").await;
+    protocol_error_closes(
+        &node,
+        b"*abc\r\n",
+        "-ERR Protocol error: invalid multibulk length\r\n",
+    )
+    .await;
     protocol_error_closes(
         &node,
         b"*3000000000\r\n",
@@ -168,14 +208,29 @@ async fn invalid_multibulk_length_is_refused_and_the_connection_closed() {
 #[tokio::test]
 async fn negative_bulk_length_is_refused() {
     let node = NodeProcess::start_default();
-    protocol_error_closes(&node, b"*1\r\n$-5\r\n", "-ERR Protocol error: invalid bulk length\r\n").await;
-    protocol_error_closes(&node, b"*1\r\n$abc\r\n", "-ERR Protocol error: invalid bulk length\r\n").await;
+    protocol_error_closes(
+        &node,
+        b"*1\r\n$-5\r\n",
+        "-ERR Protocol error: invalid bulk length\r\n",
+    )
+    .await;
+    protocol_error_closes(
+        &node,
+        b"*1\r\n$abc\r\n",
+        "-ERR Protocol error: invalid bulk length\r\n",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_multibulk_argument_must_start_with_dollar() {
     let node = NodeProcess::start_default();
-    protocol_error_closes(&node, b"*1\r\nxyz\r\n", "-ERR Protocol error: expected '$', got 'x'\r\n").await;
+    protocol_error_closes(
+        &node,
+        b"*1\r\nxyz\r\n",
+        "-ERR Protocol error: expected '$', got 'x'\r\n",
+    )
+    .await;
     // Replies to commands before the bad one are sent first.
     protocol_error_closes(
         &node,
@@ -226,22 +281,32 @@ async fn binary_garbage_does_not_hurt_the_server() {
     // Redis echoes the name's bytes as they came (only CR/LF would be replaced).
     assert_eq!(
         escaped(&raw.read_reply().await),
-        escaped(b"-ERR unknown command '\x01\xfe\xff\x7f', with args beginning with: 'garbage' \r\n"),
+        escaped(
+            b"-ERR unknown command '\x01\xfe\xff\x7f', with args beginning with: 'garbage' \r\n"
+        ),
     );
     // The connection is still usable after an unknown command.
     assert_eq!(show(&raw.call(&[b"PING"]).await), "+PONG\r\n");
     drop(raw);
     // Random bytes without a line end, then hang up.
     let mut raw = RawConn::connect(node.port()).await;
-    let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    let noise: Vec<u8> = noise.into_iter().filter(|&b| b != b'\n' && b != b'*').collect();
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let noise: Vec<u8> = noise
+        .into_iter()
+        .filter(|&b| b != b'\n' && b != b'*')
+        .collect();
     raw.send(&noise).await;
     raw.stream.shutdown().await.expect("shutdown");
     let _ = raw.read_until_closed(CLOSE_WAIT).await;
     // A multibulk of binary arguments is stored and returned byte for byte.
     let mut raw = RawConn::connect(node.port()).await;
     let value: Vec<u8> = (0..=255u8).collect();
-    assert_eq!(show(&raw.call(&[b"SET", b"bin\x00key", &value]).await), "+OK\r\n");
+    assert_eq!(
+        show(&raw.call(&[b"SET", b"bin\x00key", &value]).await),
+        "+OK\r\n"
+    );
     let mut want = b"$256\r\n".to_vec();
     want.extend_from_slice(&value);
     want.extend_from_slice(b"\r\n");
@@ -256,7 +321,11 @@ async fn a_truncated_command_is_dropped_when_the_client_hangs_up() {
     raw.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nab").await;
     raw.stream.shutdown().await.expect("shutdown");
     let rest = raw.read_until_closed(CLOSE_WAIT).await;
-    assert!(rest.is_empty(), "no reply to half a command: {}", show(&rest));
+    assert!(
+        rest.is_empty(),
+        "no reply to half a command: {}",
+        show(&rest)
+    );
     assert_alive(&node).await;
     let mut c = node.client().await;
     expect(&mut c, &["EXISTS", "k"], int(0)).await;
@@ -275,7 +344,12 @@ async fn unknown_command_error_lists_the_first_arguments() {
         "-ERR unknown command 'FOO', with args beginning with: \r\n"
     );
     let mut c = node.client().await;
-    expect_err(&mut c, &["foo", "a", "b"], "ERR unknown command 'foo', with args beginning with: 'a' 'b' ").await;
+    expect_err(
+        &mut c,
+        &["foo", "a", "b"],
+        "ERR unknown command 'foo', with args beginning with: 'a' 'b' ",
+    )
+    .await;
     // The connection stays usable.
     expect(&mut c, &["PING"], simple("PONG")).await;
 }
@@ -302,13 +376,31 @@ async fn wrong_arity_names_the_command() {
 async fn big_and_binary_values_round_trip() {
     let (_node, mut c) = start().await;
     let big: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
-    let _: () = redis::cmd("SET").arg("big").arg(&big).query_async(&mut c).await.expect("SET big");
-    let got: Vec<u8> = redis::cmd("GET").arg("big").query_async(&mut c).await.expect("GET big");
+    let _: () = redis::cmd("SET")
+        .arg("big")
+        .arg(&big)
+        .query_async(&mut c)
+        .await
+        .expect("SET big");
+    let got: Vec<u8> = redis::cmd("GET")
+        .arg("big")
+        .query_async(&mut c)
+        .await
+        .expect("GET big");
     assert!(got == big, "the 3 MiB value came back changed");
     expect(&mut c, &["STRLEN", "big"], int(big.len() as i64)).await;
     let crlf = b"a\r\nb\0c".to_vec();
-    let _: () = redis::cmd("SET").arg(&crlf[..]).arg(&crlf[..]).query_async(&mut c).await.expect("SET");
-    let got: Vec<u8> = redis::cmd("GET").arg(&crlf[..]).query_async(&mut c).await.expect("GET");
+    let _: () = redis::cmd("SET")
+        .arg(&crlf[..])
+        .arg(&crlf[..])
+        .query_async(&mut c)
+        .await
+        .expect("SET");
+    let got: Vec<u8> = redis::cmd("GET")
+        .arg(&crlf[..])
+        .query_async(&mut c)
+        .await
+        .expect("GET");
     assert_eq!(got, crlf);
 }
 

@@ -14,7 +14,10 @@ fn in_range(v: &Value, lo: i64, hi: i64) -> bool {
 
 async fn assert_ttl(c: &mut MultiplexedConnection, cmd: &str, key: &str, lo: i64, hi: i64) {
     let v = q(c, &[cmd, key]).await;
-    assert!(in_range(&v, lo, hi), "{cmd} {key} = {v:?}, expected {lo}..={hi}");
+    assert!(
+        in_range(&v, lo, hi),
+        "{cmd} {key} = {v:?}, expected {lo}..={hi}"
+    );
 }
 
 fn unix_now() -> Duration {
@@ -94,8 +97,18 @@ async fn set_rejects_bad_option_combinations() {
     expect_err(&mut c, &["SET", "k", "v", "KEEPTTL", "EX", "10"], SYNTAX).await;
     expect_err(&mut c, &["SET", "k", "v", "EX"], SYNTAX).await;
     expect_err(&mut c, &["SET", "k", "v", "BOGUS"], SYNTAX).await;
-    expect_err(&mut c, &["SET", "k", "v", "EX", "0"], "ERR invalid expire time in 'set' command").await;
-    expect_err(&mut c, &["SET", "k", "v", "PX", "-5"], "ERR invalid expire time in 'set' command").await;
+    expect_err(
+        &mut c,
+        &["SET", "k", "v", "EX", "0"],
+        "ERR invalid expire time in 'set' command",
+    )
+    .await;
+    expect_err(
+        &mut c,
+        &["SET", "k", "v", "PX", "-5"],
+        "ERR invalid expire time in 'set' command",
+    )
+    .await;
     expect_err(&mut c, &["SET", "k", "v", "EX", "abc"], NOT_INTEGER).await;
     expect(&mut c, &["EXISTS", "k"], int(0)).await;
 }
@@ -108,11 +121,21 @@ async fn setnx_setex_psetex_getset() {
     expect(&mut c, &["GET", "k"], b("v")).await;
     expect(&mut c, &["SETEX", "e", "100", "v"], ok()).await;
     assert_ttl(&mut c, "TTL", "e", 99, 100).await;
-    expect_err(&mut c, &["SETEX", "e", "0", "v"], "ERR invalid expire time in 'setex' command").await;
+    expect_err(
+        &mut c,
+        &["SETEX", "e", "0", "v"],
+        "ERR invalid expire time in 'setex' command",
+    )
+    .await;
     expect_err(&mut c, &["SETEX", "e", "x", "v"], NOT_INTEGER).await;
     expect(&mut c, &["PSETEX", "p", "100000", "v"], ok()).await;
     assert_ttl(&mut c, "PTTL", "p", 99_000, 100_000).await;
-    expect_err(&mut c, &["PSETEX", "p", "-1", "v"], "ERR invalid expire time in 'psetex' command").await;
+    expect_err(
+        &mut c,
+        &["PSETEX", "p", "-1", "v"],
+        "ERR invalid expire time in 'psetex' command",
+    )
+    .await;
     expect(&mut c, &["GETSET", "k", "new"], b("v")).await;
     expect(&mut c, &["GET", "k"], b("new")).await;
     expect(&mut c, &["GETSET", "missing", "x"], nil()).await;
@@ -140,7 +163,12 @@ async fn getdel_and_getex() {
     expect(&mut c, &["TTL", "k"], int(-1)).await;
     expect(&mut c, &["GETEX", "missing", "EX", "10"], nil()).await;
     expect_err(&mut c, &["GETEX", "k", "EX", "10", "PX", "100"], SYNTAX).await;
-    expect_err(&mut c, &["GETEX", "k", "EX", "0"], "ERR invalid expire time in 'getex' command").await;
+    expect_err(
+        &mut c,
+        &["GETEX", "k", "EX", "0"],
+        "ERR invalid expire time in 'getex' command",
+    )
+    .await;
     expect(&mut c, &["RPUSH", "l", "a"], int(1)).await;
     expect_err(&mut c, &["GETDEL", "l"], WRONGTYPE).await;
     expect_err(&mut c, &["GETEX", "l"], WRONGTYPE).await;
@@ -164,10 +192,25 @@ async fn incr_decr_family() {
     expect_err(&mut c, &["INCRBY", "s", "1"], NOT_INTEGER).await;
     expect_err(&mut c, &["INCRBY", "n", "abc"], NOT_INTEGER).await;
     expect(&mut c, &["SET", "big", "9223372036854775807"], ok()).await;
-    expect_err(&mut c, &["INCR", "big"], "ERR increment or decrement would overflow").await;
+    expect_err(
+        &mut c,
+        &["INCR", "big"],
+        "ERR increment or decrement would overflow",
+    )
+    .await;
     expect(&mut c, &["SET", "small", "-9223372036854775808"], ok()).await;
-    expect_err(&mut c, &["DECR", "small"], "ERR increment or decrement would overflow").await;
-    expect_err(&mut c, &["DECRBY", "n", "-9223372036854775808"], "ERR decrement would overflow").await;
+    expect_err(
+        &mut c,
+        &["DECR", "small"],
+        "ERR increment or decrement would overflow",
+    )
+    .await;
+    expect_err(
+        &mut c,
+        &["DECRBY", "n", "-9223372036854775808"],
+        "ERR decrement would overflow",
+    )
+    .await;
     expect(&mut c, &["GET", "big"], b("9223372036854775807")).await;
     expect(&mut c, &["RPUSH", "l", "a"], int(1)).await;
     expect_err(&mut c, &["INCR", "l"], WRONGTYPE).await;
@@ -191,7 +234,12 @@ async fn incrbyfloat_formats_like_redis() {
     expect_err(&mut c, &["INCRBYFLOAT", "f", "abc"], NOT_FLOAT).await;
     expect(&mut c, &["SET", "s", "abc"], ok()).await;
     expect_err(&mut c, &["INCRBYFLOAT", "s", "1"], NOT_FLOAT).await;
-    expect_err(&mut c, &["INCRBYFLOAT", "f", "inf"], "ERR increment would produce NaN or Infinity").await;
+    expect_err(
+        &mut c,
+        &["INCRBYFLOAT", "f", "inf"],
+        "ERR increment would produce NaN or Infinity",
+    )
+    .await;
     expect(&mut c, &["GET", "f"], b("5200")).await;
     expect(&mut c, &["RPUSH", "l", "a"], int(1)).await;
     expect_err(&mut c, &["INCRBYFLOAT", "l", "1"], WRONGTYPE).await;
@@ -237,7 +285,12 @@ async fn setrange_pads_with_zero_bytes() {
     expect(&mut c, &["GET", "key1"], b("Hello Redis")).await;
     expect(&mut c, &["SETRANGE", "key2", "6", "Redis"], int(11)).await;
     expect(&mut c, &["GET", "key2"], b("\0\0\0\0\0\0Redis")).await;
-    expect_err(&mut c, &["SETRANGE", "key3", "-1", "x"], "ERR offset is out of range").await;
+    expect_err(
+        &mut c,
+        &["SETRANGE", "key3", "-1", "x"],
+        "ERR offset is out of range",
+    )
+    .await;
     // An empty value on a missing key creates nothing.
     expect(&mut c, &["SETRANGE", "key3", "0", ""], int(0)).await;
     expect(&mut c, &["EXISTS", "key3"], int(0)).await;
@@ -256,7 +309,12 @@ async fn setrange_pads_with_zero_bytes() {
 async fn mget_mset_msetnx() {
     let (_node, mut c) = start().await;
     expect(&mut c, &["MSET", "a", "1", "b", "2"], ok()).await;
-    expect(&mut c, &["MGET", "a", "b", "c"], arr(vec![b("1"), b("2"), nil()])).await;
+    expect(
+        &mut c,
+        &["MGET", "a", "b", "c"],
+        arr(vec![b("1"), b("2"), nil()]),
+    )
+    .await;
     // A key of another type reads as nil in MGET.
     expect(&mut c, &["RPUSH", "l", "x"], int(1)).await;
     expect(&mut c, &["MGET", "a", "l"], arr(vec![b("1"), nil()])).await;
@@ -329,7 +387,12 @@ async fn rename_and_renamenx() {
 #[tokio::test]
 async fn keys_matches_glob_patterns() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["MSET", "one", "1", "two", "2", "three", "3", "four", "4"], ok()).await;
+    expect(
+        &mut c,
+        &["MSET", "one", "1", "two", "2", "three", "3", "four", "4"],
+        ok(),
+    )
+    .await;
     let got = q(&mut c, &["KEYS", "*o*"]).await;
     assert_eq!(sorted_strings(&got), ["four", "one", "two"]);
     expect(&mut c, &["KEYS", "t??"], bulks(&["two"])).await;
@@ -379,7 +442,9 @@ async fn scan_returns_every_key_exactly_once() {
     let mut cursor = "0".to_string();
     loop {
         let reply = q(&mut c, &["SCAN", &cursor, "COUNT", "100"]).await;
-        let Value::Array(parts) = reply else { panic!("not an array") };
+        let Value::Array(parts) = reply else {
+            panic!("not an array")
+        };
         cursor = text(&parts[0]);
         all.extend(strings(&parts[1]));
         if cursor == "0" {
@@ -392,7 +457,9 @@ async fn scan_returns_every_key_exactly_once() {
     let mut cursor = "0".to_string();
     loop {
         let reply = q(&mut c, &["SCAN", &cursor, "TYPE", "list", "COUNT", "1000"]).await;
-        let Value::Array(parts) = reply else { panic!("not an array") };
+        let Value::Array(parts) = reply else {
+            panic!("not an array")
+        };
         cursor = text(&parts[0]);
         lists.extend(strings(&parts[1]));
         if cursor == "0" {
@@ -439,8 +506,12 @@ async fn expire_ttl_pttl_persist() {
         "ERR NX and XX, GT or LT options at the same time are not compatible",
     )
     .await;
-    expect_err(&mut c, &["EXPIRE", "k", "10", "GT", "LT"], "ERR GT and LT options at the same time are not compatible")
-        .await;
+    expect_err(
+        &mut c,
+        &["EXPIRE", "k", "10", "GT", "LT"],
+        "ERR GT and LT options at the same time are not compatible",
+    )
+    .await;
     // A TTL of 0 or less deletes the key at once.
     expect(&mut c, &["EXPIRE", "k", "0"], int(1)).await;
     expect(&mut c, &["EXISTS", "k"], int(0)).await;
@@ -480,10 +551,14 @@ async fn expired_keys_disappear() {
     expect(&mut c, &["PEXPIRE", "h", "50"], int(1)).await;
     expect(&mut c, &["SET", "stays", "v"], ok()).await;
     let c2 = c.clone();
-    eventually("GET k returns nil after PEXPIRE 50", Duration::from_secs(3), || {
-        let mut c = c2.clone();
-        async move { try_q(&mut c, &["GET", "k"]).await == Ok(nil()) }
-    })
+    eventually(
+        "GET k returns nil after PEXPIRE 50",
+        Duration::from_secs(3),
+        || {
+            let mut c = c2.clone();
+            async move { try_q(&mut c, &["GET", "k"]).await == Ok(nil()) }
+        },
+    )
     .await;
     // Never read, yet gone (active expiry): DBSIZE and KEYS no longer count them.
     eventually("DBSIZE drops to 1", Duration::from_secs(5), || {
@@ -508,7 +583,12 @@ async fn copy_duplicates_values_and_ttls() {
     expect(&mut c, &["COPY", "a", "b", "REPLACE"], int(1)).await;
     expect(&mut c, &["GET", "b"], b("2")).await;
     expect(&mut c, &["COPY", "nope", "x"], int(0)).await;
-    expect_err(&mut c, &["COPY", "a", "a"], "ERR source and destination objects are the same").await;
+    expect_err(
+        &mut c,
+        &["COPY", "a", "a"],
+        "ERR source and destination objects are the same",
+    )
+    .await;
     expect(&mut c, &["HSET", "h", "f1", "v1", "f2", "v2"], int(2)).await;
     expect(&mut c, &["COPY", "h", "h2"], int(1)).await;
     let got = q(&mut c, &["HGETALL", "h2"]).await;
@@ -564,9 +644,7 @@ async fn select_is_per_connection() {
     expect(&mut c, &["SET", "k", "db3"], ok()).await;
     let mut other = node.client().await;
     expect(&mut other, &["GET", "k"], nil()).await;
-    let mut db3 = redis::Client::open(format!("redis://127.0.0.1:{}/3", node.port()))
-        .expect("url")
-        .get_multiplexed_async_connection()
+    let mut db3 = redoubt_cluster_tests::connect(&format!("redis://127.0.0.1:{}/3", node.port()))
         .await
         .expect("connect to db 3");
     expect(&mut db3, &["GET", "k"], b("db3")).await;
@@ -582,7 +660,12 @@ async fn move_between_dbs() {
     expect(&mut c, &["SET", "a", "2"], ok()).await;
     // The destination has it already: nothing moves.
     expect(&mut c, &["MOVE", "a", "1"], int(0)).await;
-    expect_err(&mut c, &["MOVE", "a", "0"], "ERR source and destination objects are the same").await;
+    expect_err(
+        &mut c,
+        &["MOVE", "a", "0"],
+        "ERR source and destination objects are the same",
+    )
+    .await;
     expect_err(&mut c, &["MOVE", "a", "99"], "ERR DB index is out of range").await;
     expect(&mut c, &["SELECT", "1"], ok()).await;
     expect(&mut c, &["GET", "a"], b("1")).await;
@@ -599,7 +682,12 @@ async fn swapdb_exchanges_two_dbs() {
     expect(&mut c, &["GET", "b"], nil()).await;
     expect(&mut c, &["SELECT", "0"], ok()).await;
     expect(&mut c, &["GET", "b"], b("in1")).await;
-    expect_err(&mut c, &["SWAPDB", "0", "16"], "ERR DB index is out of range").await;
+    expect_err(
+        &mut c,
+        &["SWAPDB", "0", "16"],
+        "ERR DB index is out of range",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -110,10 +110,19 @@ pub fn bulk_list(items: impl IntoIterator<Item = Bytes>) -> redoubt_proto::resp:
 /// Glob-style matching with Redis's stringmatchlen rules: `*`, `?`, `[...]` with ranges and
 /// `^` negation, `\` escapes.
 pub fn glob_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
-    glob_inner(pattern, string, nocase, 0)
+    glob_inner(pattern, string, nocase, 0, &mut false)
 }
 
-fn glob_inner(mut p: &[u8], mut s: &[u8], nocase: bool, depth: usize) -> bool {
+/// `skip_longer` is Redis's `skipLongerMatches`: once the rest of a pattern after a `*` has
+/// failed from every position, no earlier `*` can help by matching more, so the search stops
+/// (without it, patterns like `a*a*a*...b` take exponential time).
+fn glob_inner(
+    mut p: &[u8],
+    mut s: &[u8],
+    nocase: bool,
+    depth: usize,
+    skip_longer: &mut bool,
+) -> bool {
     // Bound the recursion as Redis does against pathological patterns.
     if depth > 1000 {
         return false;
@@ -135,10 +144,14 @@ fn glob_inner(mut p: &[u8], mut s: &[u8], nocase: bool, depth: usize) -> bool {
                     return true;
                 }
                 for i in 0..=s.len() {
-                    if glob_inner(&p[1..], &s[i..], nocase, depth + 1) {
+                    if glob_inner(&p[1..], &s[i..], nocase, depth + 1, skip_longer) {
                         return true;
                     }
+                    if *skip_longer {
+                        return false;
+                    }
                 }
+                *skip_longer = true;
                 return false;
             }
             b'?' => {

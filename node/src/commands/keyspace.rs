@@ -11,7 +11,9 @@ use redoubt_proto::resp::Frame;
 use super::args::{glob_match, is_kw, parse_i64};
 use super::flag::*;
 use super::{CmdError, CommandSpec, Ctx, Exec, KeySpec};
-use crate::store::encoding::{meta_prefix, user_key_of_meta};
+use crate::store::encoding::{
+    meta_prefix, user_key_of_meta, TAG_COUNTERS, TAG_EXPIRY, TAG_MEMBER, TAG_META,
+};
 use crate::store::{Meta, DATABASES};
 
 const KEYSPACE: &[&str] = &["keyspace"];
@@ -67,6 +69,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         "Remove all keys from the current database.", "1.0.0"),
     keyspace_cmd!("flushall", "server", -1, WRITE, KEYSPACE_DANGEROUS, KeySpec::NONE, Exec::Write(flushall),
         "Removes all keys from all databases.", "1.0.0"),
+    keyspace_cmd!("swapdb", "server", 3, WRITE | FAST, KEYSPACE_DANGEROUS, KeySpec::NONE, Exec::Write(swapdb),
+        "Swaps two Redis databases.", "4.0.0"),
     keyspace_cmd!("expire", "generic", -3, WRITE | FAST, KEYSPACE, KeySpec::ONE, Exec::Write(expire),
         "Sets the expiration time of a key in seconds.", "1.0.0"),
     keyspace_cmd!("pexpire", "generic", -3, WRITE | FAST, KEYSPACE, KeySpec::ONE, Exec::Write(pexpire),
@@ -149,7 +153,9 @@ fn renamenx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
 fn parse_db_index(arg: &[u8]) -> Result<u8, CmdError> {
     let n = parse_i64(arg)?;
     if i32::try_from(n).is_err() {
-        return Err(CmdError::NotInteger);
+        return Err(CmdError::other(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
     }
     u8::try_from(n)
         .ok()
@@ -244,7 +250,11 @@ pub fn parse_scan_cursor(arg: &[u8]) -> Result<u64, CmdError> {
     };
     if digits.is_empty() {
         // strtoul converts nothing: accepted only when the whole argument is empty.
-        return if arg.is_empty() { Ok(0) } else { Err(invalid()) };
+        return if arg.is_empty() {
+            Ok(0)
+        } else {
+            Err(invalid())
+        };
     }
     let mut v: u64 = 0;
     for &d in digits {
@@ -352,6 +362,61 @@ fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     Ok(Frame::ok())
 }
 
+/// SWAPDB index1 index2 -> OK; the two databases exchange their contents (connections keep
+/// their db number and see the other content).
+fn swapdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let int_arg = |arg: &[u8], which: &str| {
+        parse_i64(arg)
+            .ok()
+            .and_then(|n| i32::try_from(n).ok())
+            .ok_or_else(|| CmdError::other(format!("ERR invalid {which} DB index")))
+    };
+    let first = int_arg(&argv[1], "first")?;
+    let second = int_arg(&argv[2], "second")?;
+    let db = |n: i32| u8::try_from(n).ok().filter(|d| *d < DATABASES);
+    let (Some(a), Some(b)) = (db(first), db(second)) else {
+        return Err(CmdError::other("ERR DB index is out of range"));
+    };
+    if a != b {
+        swap_databases(ctx, a, b)?;
+    }
+    Ok(Frame::ok())
+}
+
+/// Moves every record of db `a` (meta, members, expiry index, counters: all keyed
+/// `tag db ...`) to db `b` and back. Moved keys get this entry's version, so a WATCH on
+/// either side sees the change.
+fn swap_databases(ctx: &mut Ctx<'_>, a: u8, b: u8) -> Result<(), CmdError> {
+    let version = ctx.ks.version;
+    let mut moved = Vec::new();
+    for tag in [TAG_META, TAG_MEMBER, TAG_EXPIRY, TAG_COUNTERS] {
+        for (from, to) in [(a, b), (b, a)] {
+            for item in ctx.ks.txn.prefix(&[tag, from], false) {
+                let (old_key, raw) = item?;
+                let mut new_key = old_key.to_vec();
+                if let Some(db) = new_key.get_mut(1) {
+                    *db = to;
+                }
+                let value = if tag == TAG_META {
+                    let mut meta = Meta::decode(&raw)?;
+                    meta.version = version;
+                    meta.encode()
+                } else {
+                    raw.to_vec()
+                };
+                moved.push((old_key.to_vec(), new_key, value));
+            }
+        }
+    }
+    for (old_key, _, _) in &moved {
+        ctx.ks.txn.remove(old_key.clone())?;
+    }
+    for (_, new_key, value) in moved {
+        ctx.ks.txn.put(new_key, value)?;
+    }
+    Ok(())
+}
+
 /// EXPIRE key seconds [NX | XX | GT | LT] -> 1 if the expiry was set, 0 otherwise.
 fn expire(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     let now = ctx.ks.now_ms as i64;
@@ -376,7 +441,13 @@ fn pexpireat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
 
 /// Redis's `expireGenericCommand`: options, overflow checks, NX/XX/GT/LT conditions (no
 /// expiry counts as infinite), and a time not in the future deletes the key.
-fn set_expiry(ctx: &mut Ctx<'_>, argv: &[Bytes], base: i64, unit: i64, cmd: &str) -> Result<Frame, CmdError> {
+fn set_expiry(
+    ctx: &mut Ctx<'_>,
+    argv: &[Bytes],
+    base: i64,
+    unit: i64,
+    cmd: &str,
+) -> Result<Frame, CmdError> {
     let key = &argv[1];
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
     for opt in &argv[3..] {
@@ -432,12 +503,21 @@ fn set_expiry(ctx: &mut Ctx<'_>, argv: &[Bytes], base: i64, unit: i64, cmd: &str
 }
 
 /// What TTL-like commands report: -2 absent, -1 no expiry, else the expiry as `f` says.
-fn report_expiry(ctx: &mut Ctx<'_>, key: &[u8], f: impl Fn(u64, u64) -> i64) -> Result<Frame, CmdError> {
+fn report_expiry(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    f: impl Fn(u64, u64) -> i64,
+) -> Result<Frame, CmdError> {
     let now = ctx.ks.now_ms;
     Ok(Frame::Integer(match ctx.ks.lookup(key)? {
         None => -2,
-        Some(Meta { expire_at: None, .. }) => -1,
-        Some(Meta { expire_at: Some(at), .. }) => f(at, now),
+        Some(Meta {
+            expire_at: None, ..
+        }) => -1,
+        Some(Meta {
+            expire_at: Some(at),
+            ..
+        }) => f(at, now),
     }))
 }
 
@@ -447,7 +527,9 @@ fn clamp_i64(v: u64) -> i64 {
 
 /// TTL key -> seconds to live (rounded), -1 without expiry, -2 when absent.
 fn ttl(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
-    report_expiry(ctx, &argv[1], |at, now| clamp_i64(at.saturating_sub(now).saturating_add(500) / 1000))
+    report_expiry(ctx, &argv[1], |at, now| {
+        clamp_i64(at.saturating_sub(now).saturating_add(500) / 1000)
+    })
 }
 
 /// PTTL key -> milliseconds to live, -1 without expiry, -2 when absent.
@@ -457,7 +539,9 @@ fn pttl(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
 
 /// EXPIRETIME key -> the expiry as unix seconds, -1 without expiry, -2 when absent.
 fn expiretime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
-    report_expiry(ctx, &argv[1], |at, _| clamp_i64(at.saturating_add(500) / 1000))
+    report_expiry(ctx, &argv[1], |at, _| {
+        clamp_i64(at.saturating_add(500) / 1000)
+    })
 }
 
 /// PEXPIRETIME key -> the expiry as unix ms, -1 without expiry, -2 when absent.
@@ -502,7 +586,9 @@ mod tests {
         let mut meta = Meta::new(KeyType::List);
         meta.count = 1;
         meta.tail = 1;
-        db.ks.save_meta(key.as_bytes(), &mut meta).expect("save list");
+        db.ks
+            .save_meta(key.as_bytes(), &mut meta)
+            .expect("save list");
     }
 
     fn select(db: &mut TestDb, n: u8) {
@@ -522,7 +608,10 @@ mod tests {
         db.advance_ms(10);
         assert_eq!(db.exec(&["DEL", "e"]), int(0));
         assert_eq!(db.exec(&["DBSIZE"]), int(0));
-        assert_eq!(db.exec(&["DEL"]), err("ERR wrong number of arguments for 'del' command"));
+        assert_eq!(
+            db.exec(&["DEL"]),
+            err("ERR wrong number of arguments for 'del' command")
+        );
     }
 
     #[test]
@@ -573,13 +662,31 @@ mod tests {
         assert_eq!(db.exec(&["GET", "dst"]), bulk("w"));
         assert_eq!(db.exec(&["TTL", "dst"]), int(-1));
         assert_eq!(db.exec(&["COPY", "nope", "dst"]), int(0));
-        assert_eq!(db.exec(&["COPY", "src", "src"]), err("ERR source and destination objects are the same"));
+        assert_eq!(
+            db.exec(&["COPY", "src", "src"]),
+            err("ERR source and destination objects are the same")
+        );
         assert_eq!(db.exec(&["COPY", "src", "src", "DB", "1"]), int(1));
-        assert_eq!(db.exec(&["COPY", "src", "x", "DB", "notanumber"]), err("ERR value is not an integer or out of range"));
-        assert_eq!(db.exec(&["COPY", "src", "x", "DB", "16"]), err("ERR DB index is out of range"));
-        assert_eq!(db.exec(&["COPY", "src", "x", "DB", "-1"]), err("ERR DB index is out of range"));
-        assert_eq!(db.exec(&["COPY", "src", "x", "BOGUS"]), err("ERR syntax error"));
-        assert_eq!(db.exec(&["COPY", "src", "x", "DB"]), err("ERR syntax error"));
+        assert_eq!(
+            db.exec(&["COPY", "src", "x", "DB", "notanumber"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            db.exec(&["COPY", "src", "x", "DB", "16"]),
+            err("ERR DB index is out of range")
+        );
+        assert_eq!(
+            db.exec(&["COPY", "src", "x", "DB", "-1"]),
+            err("ERR DB index is out of range")
+        );
+        assert_eq!(
+            db.exec(&["COPY", "src", "x", "BOGUS"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            db.exec(&["COPY", "src", "x", "DB"]),
+            err("ERR syntax error")
+        );
         select(&mut db, 1);
         assert_eq!(db.exec(&["GET", "src"]), bulk("w"));
         assert_eq!(db.exec(&["DBSIZE"]), int(1));
@@ -589,9 +696,22 @@ mod tests {
     fn move_between_databases() {
         let mut db = TestDb::new();
         db.exec(&["SET", "k", "v", "PX", "5000"]);
-        assert_eq!(db.exec(&["MOVE", "k", "0"]), err("ERR source and destination objects are the same"));
-        assert_eq!(db.exec(&["MOVE", "k", "notanumber"]), err("ERR value is not an integer or out of range"));
-        assert_eq!(db.exec(&["MOVE", "k", "99"]), err("ERR DB index is out of range"));
+        assert_eq!(
+            db.exec(&["MOVE", "k", "0"]),
+            err("ERR source and destination objects are the same")
+        );
+        assert_eq!(
+            db.exec(&["MOVE", "k", "notanumber"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            db.exec(&["MOVE", "k", "99"]),
+            err("ERR DB index is out of range")
+        );
+        assert_eq!(
+            db.exec(&["MOVE", "k", "99999999999"]),
+            err("ERR value is out of range, value must between -2147483648 and 2147483647")
+        );
         assert_eq!(db.exec(&["MOVE", "nope", "1"]), int(0));
         assert_eq!(db.exec(&["MOVE", "k", "1"]), int(1));
         assert_eq!(db.exec(&["EXISTS", "k"]), int(0));
@@ -605,10 +725,15 @@ mod tests {
     #[test]
     fn keys_with_patterns() {
         let mut db = TestDb::new();
-        db.exec(&["MSET", "foo_a", "1", "foo_b", "2", "foo_c", "3", "key_x", "4", "key_y", "5"]);
+        db.exec(&[
+            "MSET", "foo_a", "1", "foo_b", "2", "foo_c", "3", "key_x", "4", "key_y", "5",
+        ]);
         db.exec(&["SET", "foo_gone", "x", "PX", "1"]);
         db.advance_ms(1);
-        assert_eq!(sorted_keys(db.exec(&["KEYS", "foo*"])), ["foo_a", "foo_b", "foo_c"]);
+        assert_eq!(
+            sorted_keys(db.exec(&["KEYS", "foo*"])),
+            ["foo_a", "foo_b", "foo_c"]
+        );
         assert_eq!(sorted_keys(db.exec(&["KEYS", "*"])).len(), 5);
         assert_eq!(sorted_keys(db.exec(&["KEYS", "key_[xz]"])), ["key_x"]);
         assert_eq!(db.exec(&["KEYS", "none*"]), arr(&[]));
@@ -629,8 +754,12 @@ mod tests {
             loop {
                 let mut argv = vec!["SCAN", cursor.as_str()];
                 argv.extend_from_slice(extra);
-                let Frame::Array(parts) = db.exec(&argv) else { panic!("scan reply") };
-                let [Frame::Bulk(next), keys] = &parts[..] else { panic!("scan shape") };
+                let Frame::Array(parts) = db.exec(&argv) else {
+                    panic!("scan reply")
+                };
+                let [Frame::Bulk(next), keys] = &parts[..] else {
+                    panic!("scan shape")
+                };
                 seen.extend(sorted_keys(keys.clone()));
                 cursor = String::from_utf8_lossy(next).into_owned();
                 if cursor == "0" {
@@ -648,11 +777,23 @@ mod tests {
         assert!(scan_all(&mut db, &["TYPE", "string1"]).is_empty());
         assert_eq!(db.exec(&["SCAN", "abc"]), err("ERR invalid cursor"));
         assert_eq!(db.exec(&["SCAN", " 1"]), err("ERR invalid cursor"));
-        assert_eq!(db.exec(&["SCAN", "18446744073709551616"]), err("ERR invalid cursor"));
-        assert_eq!(db.exec(&["SCAN", "0", "COUNT", "0"]), err("ERR syntax error"));
-        assert_eq!(db.exec(&["SCAN", "0", "COUNT", "x"]), err("ERR value is not an integer or out of range"));
+        assert_eq!(
+            db.exec(&["SCAN", "18446744073709551616"]),
+            err("ERR invalid cursor")
+        );
+        assert_eq!(
+            db.exec(&["SCAN", "0", "COUNT", "0"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            db.exec(&["SCAN", "0", "COUNT", "x"]),
+            err("ERR value is not an integer or out of range")
+        );
         assert_eq!(db.exec(&["SCAN", "0", "MATCH"]), err("ERR syntax error"));
-        assert_eq!(db.exec(&["SCAN", "0", "BOGUS", "1"]), err("ERR syntax error"));
+        assert_eq!(
+            db.exec(&["SCAN", "0", "BOGUS", "1"]),
+            err("ERR syntax error")
+        );
         assert_eq!(parse_scan_cursor(b"-1").ok(), Some(u64::MAX));
         assert_eq!(parse_scan_cursor(b"").ok(), Some(0));
         assert_eq!(parse_scan_cursor(b"007").ok(), Some(7));
@@ -683,12 +824,54 @@ mod tests {
         select(&mut db, 0);
         assert_eq!(db.exec(&["DBSIZE"]), int(1));
         assert_eq!(db.exec(&["FLUSHALL", "BOGUS"]), err("ERR syntax error"));
-        assert_eq!(db.exec(&["FLUSHDB", "SYNC", "ASYNC"]), err("ERR syntax error"));
+        assert_eq!(
+            db.exec(&["FLUSHDB", "SYNC", "ASYNC"]),
+            err("ERR syntax error")
+        );
         assert_eq!(db.exec(&["FLUSHALL", "sync"]), Frame::ok());
         assert_eq!(db.exec(&["DBSIZE"]), int(0));
         select(&mut db, 3);
         assert_eq!(db.exec(&["DBSIZE"]), int(0));
         assert_eq!(db.exec(&["GET", "b"]), Frame::Null);
+    }
+
+    #[test]
+    fn swapdb_exchanges_contents_and_counters() {
+        let mut db = TestDb::new();
+        db.exec(&["SET", "a", "in0", "EX", "100"]);
+        db.exec(&["SET", "shared", "zero"]);
+        add_list(&mut db, "l");
+        select(&mut db, 1);
+        db.exec(&["SET", "b", "in1"]);
+        db.exec(&["SET", "shared", "one"]);
+        assert_eq!(db.exec(&["SWAPDB", "0", "1"]), Frame::ok());
+        assert_eq!(db.exec(&["DBSIZE"]), int(3));
+        assert_eq!(db.exec(&["GET", "a"]), bulk("in0"));
+        assert_eq!(db.exec(&["TTL", "a"]), int(100));
+        assert_eq!(db.exec(&["GET", "shared"]), bulk("zero"));
+        assert_eq!(db.exec(&["TYPE", "l"]), Frame::Simple("list".into()));
+        assert_eq!(db.exec(&["GET", "b"]), Frame::Null);
+        select(&mut db, 0);
+        assert_eq!(db.exec(&["DBSIZE"]), int(2));
+        assert_eq!(db.exec(&["GET", "b"]), bulk("in1"));
+        assert_eq!(db.exec(&["GET", "shared"]), bulk("one"));
+        assert_eq!(db.exec(&["SWAPDB", "3", "3"]), Frame::ok());
+        assert_eq!(
+            db.exec(&["SWAPDB", "44", "45"]),
+            err("ERR DB index is out of range")
+        );
+        assert_eq!(
+            db.exec(&["SWAPDB", "0", "16"]),
+            err("ERR DB index is out of range")
+        );
+        assert_eq!(
+            db.exec(&["SWAPDB", "1", "a"]),
+            err("ERR invalid second DB index")
+        );
+        assert_eq!(
+            db.exec(&["SWAPDB", "a", "1"]),
+            err("ERR invalid first DB index")
+        );
     }
 
     #[test]
@@ -727,7 +910,10 @@ mod tests {
         assert_eq!(db.exec(&["TTL", "k"]), int(-2));
         db.exec(&["SET", "k", "v"]);
         assert_eq!(db.exec(&["PEXPIREAT", "k", "9223372036854770000"]), int(1));
-        assert_eq!(db.exec(&["PEXPIRETIME", "k"]), int(9_223_372_036_854_770_000));
+        assert_eq!(
+            db.exec(&["PEXPIRETIME", "k"]),
+            int(9_223_372_036_854_770_000)
+        );
     }
 
     #[test]
@@ -735,20 +921,41 @@ mod tests {
         let mut db = TestDb::new();
         db.exec(&["SET", "foo", "bar"]);
         let bad = "ERR invalid expire time in 'expire' command";
-        for n in ["9223370399119966", "9223372036854776", "10000000000000000", "-9223372036854776", "-9999999999999999"] {
+        for n in [
+            "9223370399119966",
+            "9223372036854776",
+            "10000000000000000",
+            "-9223372036854776",
+            "-9999999999999999",
+        ] {
             assert_eq!(db.exec(&["EXPIRE", "foo", n]), err(bad), "{n}");
         }
-        assert_eq!(db.exec(&["PEXPIRE", "foo", "9223372036854770000"]), err("ERR invalid expire time in 'pexpire' command"));
-        assert_eq!(db.exec(&["EXPIRE", "foo", ""]), err("ERR value is not an integer or out of range"));
+        assert_eq!(
+            db.exec(&["PEXPIRE", "foo", "9223372036854770000"]),
+            err("ERR invalid expire time in 'pexpire' command")
+        );
+        assert_eq!(
+            db.exec(&["EXPIRE", "foo", ""]),
+            err("ERR value is not an integer or out of range")
+        );
         assert_eq!(db.exec(&["TTL", "foo"]), int(-1));
-        assert_eq!(db.exec(&["EXPIRE", "foo", "200", "AB"]), err("ERR Unsupported option AB"));
+        assert_eq!(
+            db.exec(&["EXPIRE", "foo", "200", "AB"]),
+            err("ERR Unsupported option AB")
+        );
         let nx = "ERR NX and XX, GT or LT options at the same time are not compatible";
         assert_eq!(db.exec(&["EXPIRE", "foo", "200", "NX", "XX"]), err(nx));
         assert_eq!(db.exec(&["EXPIRE", "foo", "200", "NX", "GT"]), err(nx));
         assert_eq!(db.exec(&["EXPIRE", "foo", "200", "LT", "NX"]), err(nx));
-        assert_eq!(db.exec(&["EXPIRE", "foo", "200", "GT", "LT"]), err("ERR GT and LT options at the same time are not compatible"));
+        assert_eq!(
+            db.exec(&["EXPIRE", "foo", "200", "GT", "LT"]),
+            err("ERR GT and LT options at the same time are not compatible")
+        );
         // Options are checked before the time.
-        assert_eq!(db.exec(&["EXPIRE", "foo", "x", "ZZ"]), err("ERR Unsupported option ZZ"));
+        assert_eq!(
+            db.exec(&["EXPIRE", "foo", "x", "ZZ"]),
+            err("ERR Unsupported option ZZ")
+        );
     }
 
     #[test]
@@ -785,26 +992,5 @@ mod tests {
         assert_eq!(db.exec(&["TTL", "k"]), int(-1));
         db.advance_ms(20_000);
         assert_eq!(db.exec(&["GET", "k"]), bulk("v"));
-    }
-}
-
-#[cfg(test)]
-mod tmp_glob_perf {
-    use crate::commands::testutil::TestDb;
-    #[test]
-    #[ignore]
-    fn tmp_glob_regressions() {
-        let mut db = TestDb::new();
-        let t = std::time::Instant::now();
-        db.exec(&["SET", &"a".repeat(50), "1"]);
-        let p = format!("{}b", "a*".repeat(31));
-        eprintln!("{:?}", db.exec(&["KEYS", &p]));
-        eprintln!("nested: {:?}", t.elapsed());
-        let t = std::time::Instant::now();
-        db.exec(&["FLUSHDB"]);
-        db.exec(&["SET", &"a".repeat(50000), "1"]);
-        let p = "*?".repeat(50000);
-        let r = db.exec(&["KEYS", &p]);
-        eprintln!("{:?} very long: {:?}", r, t.elapsed());
     }
 }

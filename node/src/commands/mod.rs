@@ -274,6 +274,12 @@ pub mod testutil {
         _db: sled::Db,
     }
 
+    impl Default for TestDb {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
     impl TestDb {
         pub fn new() -> TestDb {
             let db = sled::Config::new().temporary(true).open().expect("sled");

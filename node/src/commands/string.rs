@@ -161,7 +161,11 @@ fn parse_string_options(argv: &[Bytes], for_set: bool) -> Result<StringOptions<'
 }
 
 /// The absolute expiry in ms of a parsed EX/PX/EXAT/PXAT option, with Redis's checks.
-fn option_expiry(ctx: &Ctx<'_>, expire: Option<(ExpireUnit, &[u8])>, cmd: &str) -> Result<Option<u64>, CmdError> {
+fn option_expiry(
+    ctx: &Ctx<'_>,
+    expire: Option<(ExpireUnit, &[u8])>,
+    cmd: &str,
+) -> Result<Option<u64>, CmdError> {
     let Some((unit, value)) = expire else {
         return Ok(None);
     };
@@ -207,7 +211,8 @@ fn setnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     if ctx.ks.lookup(&argv[1])?.is_some() {
         return Ok(Frame::Integer(0));
     }
-    ctx.ks.overwrite(&argv[1], &mut Meta::string(argv[2].clone()))?;
+    ctx.ks
+        .overwrite(&argv[1], &mut Meta::string(argv[2].clone()))?;
     Ok(Frame::Integer(1))
 }
 
@@ -221,7 +226,12 @@ fn psetex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     set_with_expiry(ctx, argv, b"PX", "psetex")
 }
 
-fn set_with_expiry(ctx: &mut Ctx<'_>, argv: &[Bytes], unit: &[u8], cmd: &str) -> Result<Frame, CmdError> {
+fn set_with_expiry(
+    ctx: &mut Ctx<'_>,
+    argv: &[Bytes],
+    unit: &[u8],
+    cmd: &str,
+) -> Result<Frame, CmdError> {
     let n = parse_i64(&argv[2])?;
     let at = absolute_expiry(ctx, unit, n, cmd)?;
     let mut meta = Meta::string(argv[3].clone());
@@ -233,7 +243,8 @@ fn set_with_expiry(ctx: &mut Ctx<'_>, argv: &[Bytes], unit: &[u8], cmd: &str) ->
 /// GETSET key value -> the old value (or nil); the new value has no expiry.
 fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     let old = read_string(ctx, &argv[1])?;
-    ctx.ks.overwrite(&argv[1], &mut Meta::string(argv[2].clone()))?;
+    ctx.ks
+        .overwrite(&argv[1], &mut Meta::string(argv[2].clone()))?;
     Ok(bulk_or_nil(old))
 }
 
@@ -286,8 +297,11 @@ fn mget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
 }
 
 /// The (key, value) pairs of MSET/MSETNX; an odd count is Redis's arity error.
-fn key_value_pairs<'a>(argv: &'a [Bytes], cmd: &str) -> Result<Vec<(&'a Bytes, &'a Bytes)>, CmdError> {
-    if argv.len() % 2 == 0 {
+fn key_value_pairs<'a>(
+    argv: &'a [Bytes],
+    cmd: &str,
+) -> Result<Vec<(&'a Bytes, &'a Bytes)>, CmdError> {
+    if argv.len().is_multiple_of(2) {
         return Err(CmdError::WrongArity(cmd.to_string()));
     }
     Ok(argv[1..].chunks_exact(2).map(|p| (&p[0], &p[1])).collect())
@@ -470,7 +484,9 @@ pub fn add_float_strings(current: Option<&[u8]>, increment: &[u8]) -> Result<Str
     let incr = long_double::parse(increment).ok_or(CmdError::NotFloat)?;
     match long_double::add(value, incr) {
         Some(sum @ (Ld::Num { .. } | Ld::Zero { .. })) => Ok(long_double::format_human(sum)),
-        _ => Err(CmdError::other("ERR increment would produce NaN or Infinity")),
+        _ => Err(CmdError::other(
+            "ERR increment would produce NaN or Infinity",
+        )),
     }
 }
 
@@ -629,7 +645,11 @@ pub mod long_double {
                 return true;
             }
             let b = i % 32;
-            b > 0 && self.0.get(words).is_some_and(|&l| l & ((1u32 << b) - 1) != 0)
+            b > 0
+                && self
+                    .0
+                    .get(words)
+                    .is_some_and(|&l| l & ((1u32 << b) - 1) != 0)
         }
 
         /// The value when it has at most 128 bits.
@@ -824,7 +844,7 @@ pub mod long_double {
         let value = if radix == 16 {
             let exp2 = exponent - 4 * frac_digits;
             let top = exp2 + n.bit_len() as i64;
-            if top > MAX_EXP + 128 || top < MIN_LSB_EXP - 2 {
+            if !(MIN_LSB_EXP - 2..=MAX_EXP + 128).contains(&top) {
                 return None;
             }
             round_big(&n, false, exp2, neg)
@@ -875,15 +895,23 @@ pub mod long_double {
             (Ld::Zero { .. }, _) => Some(b),
             (_, Ld::Zero { .. }) => Some(a),
             (
-                Ld::Num { neg: na, mant: ma, exp: ea },
-                Ld::Num { neg: nb, mant: mb, exp: eb },
+                Ld::Num {
+                    neg: na,
+                    mant: ma,
+                    exp: ea,
+                },
+                Ld::Num {
+                    neg: nb,
+                    mant: mb,
+                    exp: eb,
+                },
             ) => {
-                let ((big_neg, big_mant, big_exp), (small_neg, small_mant, small_exp)) =
-                    if ea >= eb {
-                        ((na, ma, ea), (nb, mb, eb))
-                    } else {
-                        ((nb, mb, eb), (na, ma, ea))
-                    };
+                let ((big_neg, big_mant, big_exp), (small_neg, small_mant, small_exp)) = if ea >= eb
+                {
+                    ((na, ma, ea), (nb, mb, eb))
+                } else {
+                    ((nb, mb, eb), (na, ma, ea))
+                };
                 // 63 guard bits below each mantissa; what falls off the smaller one is
                 // jammed into its lowest bit (enough for correct rounding either way).
                 let big = u128::from(big_mant) << 63;
@@ -971,7 +999,9 @@ mod tests {
         let mut meta = crate::store::Meta::new(crate::store::KeyType::List);
         meta.count = 1;
         meta.tail = 1;
-        db.ks.save_meta(key.as_bytes(), &mut meta).expect("save list");
+        db.ks
+            .save_meta(key.as_bytes(), &mut meta)
+            .expect("save list");
         db
     }
 
@@ -992,7 +1022,10 @@ mod tests {
         assert_eq!(db.exec(&["GET", "k"]), bulk("v"));
         assert_eq!(db.exec(&["SET", "e", ""]), Frame::ok());
         assert_eq!(db.exec(&["GET", "e"]), bulk(""));
-        assert_eq!(db.exec(&["GET"]), err("ERR wrong number of arguments for 'get' command"));
+        assert_eq!(
+            db.exec(&["GET"]),
+            err("ERR wrong number of arguments for 'get' command")
+        );
     }
 
     #[test]
@@ -1005,8 +1038,14 @@ mod tests {
         assert_eq!(db.exec(&["SET", "k", "3", "NX", "GET"]), bulk("2"));
         assert_eq!(db.exec(&["GET", "k"]), bulk("2"));
         assert_eq!(db.exec(&["SET", "new", "x", "GET"]), Frame::Null);
-        assert_eq!(db.exec(&["SET", "k", "1", "NX", "XX"]), err("ERR syntax error"));
-        assert_eq!(db.exec(&["SET", "k", "1", "BOGUS"]), err("ERR syntax error"));
+        assert_eq!(
+            db.exec(&["SET", "k", "1", "NX", "XX"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            db.exec(&["SET", "k", "1", "BOGUS"]),
+            err("ERR syntax error")
+        );
         let mut db = db_with_list("l");
         assert_eq!(db.exec(&["SET", "l", "v", "GET"]), err(WRONGTYPE));
         assert_eq!(db.exec(&["SET", "l", "v"]), Frame::ok());
@@ -1022,7 +1061,10 @@ mod tests {
         assert_eq!(ttl_ms(&mut db, "k"), Some(1500));
         let at = (db.ks.now_ms / 1000 + 100).to_string();
         db.exec(&["SET", "k", "v", "EXAT", &at]);
-        assert_eq!(db.ks.lookup(b"k").expect("l").and_then(|m| m.expire_at), Some(at.parse::<u64>().expect("n") * 1000));
+        assert_eq!(
+            db.ks.lookup(b"k").expect("l").and_then(|m| m.expire_at),
+            Some(at.parse::<u64>().expect("n") * 1000)
+        );
         let pat = (db.ks.now_ms + 777).to_string();
         db.exec(&["SET", "k", "v", "PXAT", &pat]);
         assert_eq!(ttl_ms(&mut db, "k"), Some(777));
@@ -1031,16 +1073,34 @@ mod tests {
         db.exec(&["SET", "k", "w"]);
         assert_eq!(ttl_ms(&mut db, "k"), None);
         // The same expiry option may repeat; two different ones may not.
-        assert_eq!(db.exec(&["SET", "k", "v", "EX", "1", "EX", "5"]), Frame::ok());
+        assert_eq!(
+            db.exec(&["SET", "k", "v", "EX", "1", "EX", "5"]),
+            Frame::ok()
+        );
         assert_eq!(ttl_ms(&mut db, "k"), Some(5000));
-        assert_eq!(db.exec(&["SET", "k", "v", "EX", "1", "PX", "5"]), err("ERR syntax error"));
-        assert_eq!(db.exec(&["SET", "k", "v", "EX", "1", "KEEPTTL"]), err("ERR syntax error"));
+        assert_eq!(
+            db.exec(&["SET", "k", "v", "EX", "1", "PX", "5"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            db.exec(&["SET", "k", "v", "EX", "1", "KEEPTTL"]),
+            err("ERR syntax error")
+        );
         assert_eq!(db.exec(&["SET", "k", "v", "EX"]), err("ERR syntax error"));
         let bad = "ERR invalid expire time in 'set' command";
         assert_eq!(db.exec(&["SET", "k", "v", "EX", "0"]), err(bad));
-        assert_eq!(db.exec(&["SET", "k", "v", "EX", "-9999999999999999"]), err(bad));
-        assert_eq!(db.exec(&["SET", "k", "v", "EX", "10000000000000000"]), err(bad));
-        assert_eq!(db.exec(&["SET", "k", "v", "PX", "9223372036854775807"]), err(bad));
+        assert_eq!(
+            db.exec(&["SET", "k", "v", "EX", "-9999999999999999"]),
+            err(bad)
+        );
+        assert_eq!(
+            db.exec(&["SET", "k", "v", "EX", "10000000000000000"]),
+            err(bad)
+        );
+        assert_eq!(
+            db.exec(&["SET", "k", "v", "PX", "9223372036854775807"]),
+            err(bad)
+        );
         assert_eq!(db.exec(&["SET", "k", "v", "EX", "abc"]), err(NOT_INT));
         db.advance_ms(5000);
         assert_eq!(db.exec(&["GET", "k"]), Frame::Null);
@@ -1060,8 +1120,14 @@ mod tests {
         assert_eq!(db.exec(&["GET", "s"]), bulk("val"));
         assert_eq!(db.exec(&["PSETEX", "p", "100", "val"]), Frame::ok());
         assert_eq!(ttl_ms(&mut db, "p"), Some(100));
-        assert_eq!(db.exec(&["SETEX", "s", "-10", "v"]), err("ERR invalid expire time in 'setex' command"));
-        assert_eq!(db.exec(&["PSETEX", "s", "0", "v"]), err("ERR invalid expire time in 'psetex' command"));
+        assert_eq!(
+            db.exec(&["SETEX", "s", "-10", "v"]),
+            err("ERR invalid expire time in 'setex' command")
+        );
+        assert_eq!(
+            db.exec(&["PSETEX", "s", "0", "v"]),
+            err("ERR invalid expire time in 'psetex' command")
+        );
         assert_eq!(db.exec(&["SETEX", "s", "x", "v"]), err(NOT_INT));
     }
 
@@ -1093,9 +1159,18 @@ mod tests {
         assert_eq!(db.exec(&["EXISTS", "g"]), int(0));
         assert_eq!(db.exec(&["GETEX", "missing", "EX", "1"]), Frame::Null);
         assert_eq!(db.exec(&["GETEX", "g", "NX"]), err("ERR syntax error"));
-        assert_eq!(db.exec(&["GETEX", "g", "EX", "1", "PERSIST"]), err("ERR syntax error"));
-        assert_eq!(db.exec(&["GETEX", "g", "EX", "0"]), err("ERR invalid expire time in 'getex' command"));
-        assert_eq!(db.exec(&["GETEX"]), err("ERR wrong number of arguments for 'getex' command"));
+        assert_eq!(
+            db.exec(&["GETEX", "g", "EX", "1", "PERSIST"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            db.exec(&["GETEX", "g", "EX", "0"]),
+            err("ERR invalid expire time in 'getex' command")
+        );
+        assert_eq!(
+            db.exec(&["GETEX"]),
+            err("ERR wrong number of arguments for 'getex' command")
+        );
         let mut db = db_with_list("l");
         assert_eq!(db.exec(&["GETSET", "l", "x"]), err(WRONGTYPE));
         assert_eq!(db.exec(&["GETDEL", "l"]), err(WRONGTYPE));
@@ -1105,13 +1180,22 @@ mod tests {
     #[test]
     fn mget_mset_msetnx() {
         let mut db = db_with_list("l");
-        assert_eq!(db.exec(&["MSET", "a", "1", "b", "2", "a", "3"]), Frame::ok());
+        assert_eq!(
+            db.exec(&["MSET", "a", "1", "b", "2", "a", "3"]),
+            Frame::ok()
+        );
         assert_eq!(
             db.exec(&["MGET", "a", "b", "c", "l"]),
             Frame::Array(vec![bulk("3"), bulk("2"), Frame::Null, Frame::Null])
         );
-        assert_eq!(db.exec(&["MSET", "a", "1", "b"]), err("ERR wrong number of arguments for 'mset' command"));
-        assert_eq!(db.exec(&["MSETNX", "a", "1", "b"]), err("ERR wrong number of arguments for 'msetnx' command"));
+        assert_eq!(
+            db.exec(&["MSET", "a", "1", "b"]),
+            err("ERR wrong number of arguments for 'mset' command")
+        );
+        assert_eq!(
+            db.exec(&["MSETNX", "a", "1", "b"]),
+            err("ERR wrong number of arguments for 'msetnx' command")
+        );
         assert_eq!(db.exec(&["MSETNX", "x", "1", "a", "2"]), int(0));
         assert_eq!(db.exec(&["EXISTS", "x"]), int(0));
         assert_eq!(db.exec(&["MSETNX", "x", "1", "y", "2", "x", "3"]), int(1));
@@ -1169,14 +1253,29 @@ mod tests {
         assert_eq!(db.exec(&["SETRANGE", "k", "0", ""]), int(0));
         assert_eq!(db.exec(&["EXISTS", "k"]), int(0));
         assert_eq!(db.exec(&["SETRANGE", "k", "1", "foo"]), int(4));
-        assert_eq!(db.exec(&["GET", "k"]), Frame::Bulk(bytes::Bytes::from_static(b"\0foo")));
+        assert_eq!(
+            db.exec(&["GET", "k"]),
+            Frame::Bulk(bytes::Bytes::from_static(b"\0foo"))
+        );
         assert_eq!(db.exec(&["SETRANGE", "k", "0", "b"]), int(4));
-        assert_eq!(db.exec(&["GET", "k"]), Frame::Bulk(bytes::Bytes::from_static(b"bfoo")));
+        assert_eq!(
+            db.exec(&["GET", "k"]),
+            Frame::Bulk(bytes::Bytes::from_static(b"bfoo"))
+        );
         assert_eq!(db.exec(&["SETRANGE", "k", "10", ""]), int(4));
-        assert_eq!(db.exec(&["SETRANGE", "k", "-1", "x"]), err("ERR offset is out of range"));
+        assert_eq!(
+            db.exec(&["SETRANGE", "k", "-1", "x"]),
+            err("ERR offset is out of range")
+        );
         let too_big = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
-        assert_eq!(db.exec(&["SETRANGE", "k", "536870908", "world"]), err(too_big));
-        assert_eq!(db.exec(&["SETRANGE", "n", "9223372036854775807", "A"]), err(too_big));
+        assert_eq!(
+            db.exec(&["SETRANGE", "k", "536870908", "world"]),
+            err(too_big)
+        );
+        assert_eq!(
+            db.exec(&["SETRANGE", "n", "9223372036854775807", "A"]),
+            err(too_big)
+        );
         let mut db = db_with_list("l");
         assert_eq!(db.exec(&["SETRANGE", "l", "0", "x"]), err(WRONGTYPE));
     }
@@ -1191,7 +1290,10 @@ mod tests {
         assert_eq!(db.exec(&["GET", "n"]), bulk("-10"));
         assert_eq!(db.exec(&["DECR", "absent"]), int(-1));
         db.exec(&["SET", "big", "17179869184"]);
-        assert_eq!(db.exec(&["INCRBY", "big", "17179869184"]), int(34_359_738_368));
+        assert_eq!(
+            db.exec(&["INCRBY", "big", "17179869184"]),
+            int(34_359_738_368)
+        );
         db.exec(&["PEXPIRE", "n", "5000"]);
         db.exec(&["INCR", "n"]);
         assert_eq!(ttl_ms(&mut db, "n"), Some(5000));
@@ -1200,9 +1302,15 @@ mod tests {
             assert_eq!(db.exec(&["INCR", "s"]), err(NOT_INT), "{bad:?}");
         }
         db.exec(&["SET", "m", "9223372036854775807"]);
-        assert_eq!(db.exec(&["INCR", "m"]), err("ERR increment or decrement would overflow"));
+        assert_eq!(
+            db.exec(&["INCR", "m"]),
+            err("ERR increment or decrement would overflow")
+        );
         db.exec(&["SET", "m", "0"]);
-        assert_eq!(db.exec(&["DECRBY", "m", "-9223372036854775808"]), err("ERR decrement would overflow"));
+        assert_eq!(
+            db.exec(&["DECRBY", "m", "-9223372036854775808"]),
+            err("ERR decrement would overflow")
+        );
         assert_eq!(db.exec(&["INCRBY", "m", "x"]), err(NOT_INT));
         let mut db = db_with_list("l");
         assert_eq!(db.exec(&["INCR", "l"]), err(WRONGTYPE));
@@ -1224,11 +1332,23 @@ mod tests {
         assert_eq!(db.exec(&["INCRBYFLOAT", "f", "0.2"]), bulk("0.3"));
         db.exec(&["SET", "f", "1"]);
         assert_eq!(db.exec(&["INCRBYFLOAT", "f", "-1.1"]), bulk("-0.1"));
+        db.exec(&["SET", "f", "10000000000"]);
+        assert_eq!(
+            db.exec(&["INCRBYFLOAT", "f", "0.1"]),
+            bulk("10000000000.09999999962747097")
+        );
+        assert_eq!(
+            db.exec(&["INCRBYFLOAT", "f", "0x10"]),
+            bulk("10000000016.09999999962747097")
+        );
         db.exec(&["SET", "f", "17179869184"]);
         assert_eq!(db.exec(&["INCRBYFLOAT", "f", "1.5"]), bulk("17179869185.5"));
         db.exec(&["DEL", "f"]);
         db.exec(&["INCRBYFLOAT", "f", "0.024390243902439025"]);
-        assert_eq!(db.exec(&["INCRBYFLOAT", "f", "-0.024390243902439025"]), bulk("0"));
+        assert_eq!(
+            db.exec(&["INCRBYFLOAT", "f", "-0.024390243902439025"]),
+            bulk("0")
+        );
         db.exec(&["SET", "f", "0"]);
         let nan = "ERR increment would produce NaN or Infinity";
         assert_eq!(db.exec(&["INCRBYFLOAT", "f", "+inf"]), err(nan));
@@ -1259,7 +1379,9 @@ mod tests {
         assert_eq!(p("1e400").map(|s| s.len()), Some(401));
         assert_eq!(p("1e-30").as_deref(), Some("0"));
         assert_eq!(p("inf"), Some("inf".to_string()));
-        for bad in ["", ".", "e5", "1e", "1e+", "0x", "nan", "1e99999", "1e-99999", "--1", "1..2"] {
+        for bad in [
+            "", ".", "e5", "1e", "1e+", "0x", "nan", "1e99999", "1e-99999", "--1", "1..2",
+        ] {
             assert_eq!(p(bad), None, "{bad:?}");
         }
     }

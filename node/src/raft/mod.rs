@@ -3,6 +3,9 @@
 //!
 //! A single node is a one-member Raft group: there is one code path for one node and for many.
 
+// openraft fixes the storage traits' error type (StorageError), which is large.
+#![allow(clippy::result_large_err)]
+
 pub mod log_store;
 pub mod network;
 pub mod state_machine;

@@ -197,8 +197,11 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// A snapshot's keyspace records, borrowed from its bytes.
+type SnapshotRecords<'a> = Vec<(&'a [u8], &'a [u8])>;
+
 /// Splits a snapshot into its header and keyspace records.
-fn parse_snapshot(data: &[u8]) -> Result<(SnapshotHeader, Vec<(&[u8], &[u8])>), std::io::Error> {
+fn parse_snapshot(data: &[u8]) -> Result<(SnapshotHeader, SnapshotRecords<'_>), std::io::Error> {
     let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed snapshot");
     let take = |pos: &mut usize, n: usize| -> Result<&[u8], std::io::Error> {
         let s = data.get(*pos..*pos + n).ok_or_else(bad)?;

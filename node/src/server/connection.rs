@@ -681,7 +681,7 @@ impl Connection {
         let _gate = self.server.raft.shared.apply_gate.read().unwrap_or_else(|p| p.into_inner());
         let mut ks = self.server.raft.read_view(self.db, now_ms());
         for key in keys {
-            if self.watches.iter().any(|w| w.db == self.db && &w.key == key) {
+            if self.watches.iter().any(|w| w.db == self.db && w.key == *key) {
                 continue;
             }
             match ks.watch_version(key) {
@@ -1206,7 +1206,7 @@ impl Connection {
     }
 
     fn config_set(&mut self, pairs: &[Bytes]) -> Frame {
-        if pairs.len() % 2 != 0 {
+        if !pairs.len().is_multiple_of(2) {
             return Frame::error("ERR wrong number of arguments for 'config|set' command");
         }
         let fail = |name: &str, why: &str| {

@@ -182,9 +182,7 @@ impl<'a> Iterator for MergedRange<'a> {
                 }
             };
             if take_overlay {
-                let Some((key, value)) = self.overlay_next.take() else {
-                    return None;
-                };
+                let (key, value) = self.overlay_next.take()?;
                 match value {
                     Some(value) => return Some(Ok((IVec::from(key.as_slice()), value.clone()))),
                     None => continue,

@@ -42,7 +42,10 @@ pub fn error_text(e: &redis::RedisError) -> String {
 
 /// Runs a command; the reply or the error text.
 pub async fn try_q(con: &mut MultiplexedConnection, args: &[&str]) -> Result<Value, String> {
-    command(args).query_async::<Value>(con).await.map_err(|e| error_text(&e))
+    command(args)
+        .query_async::<Value>(con)
+        .await
+        .map_err(|e| error_text(&e))
 }
 
 /// Runs a command that must succeed and returns its reply.
@@ -152,7 +155,10 @@ where
         if check().await {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "not within {within:?}: {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -171,5 +177,9 @@ pub fn show(bytes: &[u8]) -> String {
 
 /// Bytes with everything but printable ASCII escaped (`\xfe`), for exact comparisons.
 pub fn escaped(bytes: &[u8]) -> String {
-    bytes.iter().flat_map(|&b| std::ascii::escape_default(b)).map(char::from).collect()
+    bytes
+        .iter()
+        .flat_map(|&b| std::ascii::escape_default(b))
+        .map(char::from)
+        .collect()
 }
