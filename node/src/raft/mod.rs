@@ -169,6 +169,7 @@ async fn run_proposer(
             (_, None) => continue,
         };
         let appended_before = *appended.borrow_and_update();
+        tracing::trace!(requests = waiters.len(), "proposing batch");
         let reply = match raft.client_write_ff(entry).await {
             Ok(reply) => reply,
             Err(e) => {

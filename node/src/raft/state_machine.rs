@@ -336,7 +336,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             };
             replies.push(reply);
         }
+        let t = std::time::Instant::now();
         self.commit(&mut ks, last, membership.as_ref())?;
+        tracing::trace!(entries = replies.len(), commit_us = t.elapsed().as_micros() as u64, "applied");
         Ok(replies)
     }
 
