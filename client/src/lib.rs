@@ -89,6 +89,10 @@ pub fn render_raw(frame: &Frame, out: &mut Vec<u8>) {
             out.extend_from_slice(b"(error) ");
             out.extend_from_slice(e.as_bytes());
         }
+        Frame::ErrorBytes(e) => {
+            out.extend_from_slice(b"(error) ");
+            out.extend_from_slice(e);
+        }
         Frame::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
         Frame::Bulk(b) | Frame::Verbatim(b) => out.extend_from_slice(b),
         Frame::Null | Frame::NullArray => {}

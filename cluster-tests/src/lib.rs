@@ -87,7 +87,9 @@ pub fn free_port() -> u16 {
 /// How to start a node. `NodeOptions::default()` starts a fresh node on free ports.
 #[derive(Clone, Debug)]
 pub struct NodeOptions {
-    /// Extra directives, passed as `--name value` after the harness's own.
+    /// Extra directives, passed as `--name value` after the harness's own. Set the port,
+    /// raft address and data dir with their own fields instead, so that [`NodeProcess`]
+    /// knows them.
     pub args: Vec<(String, String)>,
     /// An existing data dir (to start on another node's data); a tempdir when `None`.
     pub dir: Option<PathBuf>,
@@ -497,8 +499,8 @@ pub async fn connect(url: &str) -> redis::RedisResult<redis::aio::MultiplexedCon
         .await
 }
 
-/// Whether something on 127.0.0.1:`port` answers an inline PING like a Redis server (PONG,
-/// or NOAUTH when a password is required).
+/// Whether something on 127.0.0.1:`port` answers a PING like a Redis server that is ready
+/// (PONG, or an error such as NOAUTH that shows it serves commands; not LOADING).
 pub fn ping_answers(port: u16) -> bool {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
@@ -517,7 +519,9 @@ pub fn ping_answers(port: u16) -> bool {
             Ok(n) => got.extend_from_slice(&buf[..n]),
         }
     }
-    got.starts_with(b"+PONG") || got.starts_with(b"-NOAUTH")
+    // Any answer but LOADING means the node serves clients (PING may need AUTH, or may
+    // have been renamed away).
+    !got.starts_with(b"-LOADING")
 }
 
 /// Runs the `redoubt` binary with `args` and `env` to its end (bounded by `timeout`: the
@@ -728,5 +732,32 @@ pub mod raw {
             // Not RESP: the rest of the line.
             _ => Some(after),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw::{encode_cmd, reply_len};
+
+    #[test]
+    fn reply_len_finds_whole_resp2_and_resp3_values() {
+        assert_eq!(reply_len(b"+OK\r\n+PONG\r\n"), Some(5));
+        assert_eq!(reply_len(b"-ERR x \xfe\r\n"), Some(10));
+        assert_eq!(reply_len(b"$3\r\nabc\r\n"), Some(9));
+        assert_eq!(reply_len(b"$3\r\nab"), None);
+        assert_eq!(reply_len(b"$-1\r\n"), Some(5));
+        assert_eq!(reply_len(b"*2\r\n:1\r\n$1\r\nx\r\n"), Some(15));
+        assert_eq!(reply_len(b"*2\r\n:1\r\n"), None);
+        assert_eq!(reply_len(b"%1\r\n$1\r\nf\r\n,1.5\r\n"), Some(17));
+        assert_eq!(reply_len(b">2\r\n_\r\n#t\r\n"), Some(11));
+        assert_eq!(reply_len(b"+OK"), None);
+    }
+
+    #[test]
+    fn commands_are_encoded_as_multibulk() {
+        assert_eq!(
+            encode_cmd(&[b"GET", b"k"]),
+            b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+        );
     }
 }

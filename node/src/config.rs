@@ -91,7 +91,11 @@ impl LogLevel {
             LogLevel::Warning => "warn",
             LogLevel::Nothing => "off",
         };
-        let deps = if self == LogLevel::Nothing { "off" } else { "warn" };
+        let deps = if self == LogLevel::Nothing {
+            "off"
+        } else {
+            "warn"
+        };
         format!("{deps},redoubt={ours},redoubt_node={ours}")
     }
 }
@@ -288,17 +292,24 @@ impl Config {
         })?;
         let mut values: HashMap<String, String> = HashMap::new();
         let mut renames: HashMap<String, String> = HashMap::new();
-        for (key, value) in layered.try_deserialize::<HashMap<String, config::Value>>().map_err(|e| ConfigError::File {
-            path: file.map(|p| p.display().to_string()).unwrap_or_default(),
-            reason: e.to_string(),
-        })? {
+        for (key, value) in layered
+            .try_deserialize::<HashMap<String, config::Value>>()
+            .map_err(|e| ConfigError::File {
+                path: file.map(|p| p.display().to_string()).unwrap_or_default(),
+                reason: e.to_string(),
+            })?
+        {
             let key = key.replace('_', "-");
             if !DIRECTIVES.contains(&key.as_str()) {
                 return Err(ConfigError::Unknown(key));
             }
             if key == "rename-command" {
                 let table = value.into_table().map_err(|_| {
-                    invalid("rename-command", "?", "expected a table like { CONFIG = \"\" }")
+                    invalid(
+                        "rename-command",
+                        "?",
+                        "expected a table like { CONFIG = \"\" }",
+                    )
                 })?;
                 for (old, new) in table {
                     let new = new.into_string().map_err(|_| {
@@ -320,6 +331,8 @@ impl Config {
             };
             values.insert(key, text);
         }
+        // A bad value in the file is an error even when a later layer overrides it.
+        Config::from_values(file.map(Path::to_path_buf), &values, renames.clone())?;
         for (key, value) in env.iter().chain(flags) {
             if !DIRECTIVES.contains(&key.as_str()) {
                 return Err(ConfigError::Unknown(key.clone()));
@@ -361,23 +374,42 @@ impl Config {
             return Err(invalid("bind", "", "expected at least one address"));
         }
         let loglevel = match get("loglevel") {
-            Some(l) => LogLevel::parse(l)
-                .ok_or_else(|| invalid("loglevel", l, "expected debug, verbose, notice, warning or nothing"))?,
+            Some(l) => LogLevel::parse(l).ok_or_else(|| {
+                invalid(
+                    "loglevel",
+                    l,
+                    "expected debug, verbose, notice, warning or nothing",
+                )
+            })?,
             None => LogLevel::Notice,
         };
-        let enable_debug_command = match get("enable-debug-command").map(str::to_ascii_lowercase).as_deref() {
+        let enable_debug_command = match get("enable-debug-command")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("no") => DebugMode::No,
             Some("local") => DebugMode::Local,
             Some("yes") => DebugMode::Yes,
             Some(other) => {
-                return Err(invalid("enable-debug-command", other, "expected no, local or yes"))
+                return Err(invalid(
+                    "enable-debug-command",
+                    other,
+                    "expected no, local or yes",
+                ))
             }
         };
-        let read_consistency = match get("read-consistency").map(str::to_ascii_lowercase).as_deref() {
+        let read_consistency = match get("read-consistency")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("linearizable") => ReadConsistency::Linearizable,
             Some("stale") => ReadConsistency::Stale,
             Some(other) => {
-                return Err(invalid("read-consistency", other, "expected linearizable or stale"))
+                return Err(invalid(
+                    "read-consistency",
+                    other,
+                    "expected linearizable or stale",
+                ))
             }
         };
         let proto_max_bulk_len = match get("proto-max-bulk-len") {
@@ -402,7 +434,11 @@ impl Config {
         };
         let raft_addr = get("raft-addr").unwrap_or("127.0.0.1:16379").to_string();
         if raft_addr.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid("raft-addr", &raft_addr, "expected host:port with an IP address"));
+            return Err(invalid(
+                "raft-addr",
+                &raft_addr,
+                "expected host:port with an IP address",
+            ));
         }
         let raft_advertise_addr = get("raft-advertise-addr").unwrap_or(&raft_addr).to_string();
         let maxclients = match get("maxclients") {
@@ -456,7 +492,10 @@ mod tests {
     use super::*;
 
     fn flags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -483,10 +522,14 @@ mod tests {
     #[test]
     fn bad_values_name_the_directive_and_value() {
         let e = Config::load(None, &[], &flags(&[("port", "abc")])).expect_err("bad port");
-        assert_eq!(e.to_string(), "invalid value for 'port': 'abc' (expected a port number 0..65535)");
+        assert_eq!(
+            e.to_string(),
+            "invalid value for 'port': 'abc' (expected a port number 0..65535)"
+        );
         let e = Config::load(None, &[], &flags(&[("nosuch", "1")])).expect_err("unknown");
         assert_eq!(e.to_string(), "unknown directive 'nosuch'");
-        let e = Config::load(None, &[], &flags(&[("enable-debug-command", "maybe")])).expect_err("x");
+        let e =
+            Config::load(None, &[], &flags(&[("enable-debug-command", "maybe")])).expect_err("x");
         assert!(e.to_string().contains("enable-debug-command"));
     }
 
@@ -494,7 +537,9 @@ mod tests {
     fn secrets_are_not_echoed() {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s:?}"), "<redacted>");
-        assert!(!invalid("requirepass", "hunter2", "x").to_string().contains("hunter2"));
+        assert!(!invalid("requirepass", "hunter2", "x")
+            .to_string()
+            .contains("hunter2"));
     }
 
     #[test]

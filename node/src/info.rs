@@ -111,12 +111,18 @@ fn server_section(s: &Server, out: &mut String) {
     line(
         out,
         "executable",
-        std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+        std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
     );
     line(
         out,
         "config_file",
-        s.config.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        s.config
+            .config_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
     );
 }
 
@@ -130,7 +136,11 @@ fn clients_section(s: &Server, out: &mut String) {
         })
         .count();
     line(out, "connected_clients", clients.len());
-    line(out, "maxclients", s.runtime.maxclients.load(Ordering::Relaxed));
+    line(
+        out,
+        "maxclients",
+        s.runtime.maxclients.load(Ordering::Relaxed),
+    );
     line(out, "blocked_clients", 0);
     line(out, "pubsub_clients", pubsub);
 }
@@ -138,11 +148,19 @@ fn clients_section(s: &Server, out: &mut String) {
 fn memory_section(s: &Server, out: &mut String) {
     let rss = std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|t| t.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .and_then(|t| {
+            t.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
         .map(|pages| pages * 4096)
         .unwrap_or(0);
     line(out, "used_memory_rss", rss);
-    line(out, "used_memory_disk", s.raft.db.size_on_disk().unwrap_or(0));
+    line(
+        out,
+        "used_memory_disk",
+        s.raft.db.size_on_disk().unwrap_or(0),
+    );
     line(out, "maxmemory", 0);
 }
 
@@ -154,15 +172,43 @@ fn persistence_section(s: &Server, out: &mut String) {
 
 fn stats_section(s: &Server, out: &mut String) {
     let st = &s.stats;
-    line(out, "total_connections_received", st.connections_received.load(Ordering::Relaxed));
-    line(out, "total_commands_processed", st.commands_processed.load(Ordering::Relaxed));
-    line(out, "total_net_input_bytes", st.net_input_bytes.load(Ordering::Relaxed));
-    line(out, "total_net_output_bytes", st.net_output_bytes.load(Ordering::Relaxed));
-    line(out, "rejected_connections", st.rejected_connections.load(Ordering::Relaxed));
-    line(out, "expired_keys", st.expired_keys_proposed.load(Ordering::Relaxed));
+    line(
+        out,
+        "total_connections_received",
+        st.connections_received.load(Ordering::Relaxed),
+    );
+    line(
+        out,
+        "total_commands_processed",
+        st.commands_processed.load(Ordering::Relaxed),
+    );
+    line(
+        out,
+        "total_net_input_bytes",
+        st.net_input_bytes.load(Ordering::Relaxed),
+    );
+    line(
+        out,
+        "total_net_output_bytes",
+        st.net_output_bytes.load(Ordering::Relaxed),
+    );
+    line(
+        out,
+        "rejected_connections",
+        st.rejected_connections.load(Ordering::Relaxed),
+    );
+    line(
+        out,
+        "expired_keys",
+        st.expired_keys_proposed.load(Ordering::Relaxed),
+    );
     line(out, "pubsub_channels", s.pubsub.channel_count());
     line(out, "pubsub_patterns", s.pubsub.numpat());
-    line(out, "total_error_replies", st.error_replies.load(Ordering::Relaxed));
+    line(
+        out,
+        "total_error_replies",
+        st.error_replies.load(Ordering::Relaxed),
+    );
 }
 
 fn replication_section(s: &Server, out: &mut String) {
@@ -171,11 +217,23 @@ fn replication_section(s: &Server, out: &mut String) {
     line(out, "role", if is_leader { "master" } else { "slave" });
     line(out, "connected_slaves", 0);
     line(out, "raft_node_id", s.raft.node_id);
-    line(out, "raft_state", format!("{:?}", m.state).to_ascii_lowercase());
+    line(
+        out,
+        "raft_state",
+        format!("{:?}", m.state).to_ascii_lowercase(),
+    );
     line(out, "raft_term", m.current_term);
-    line(out, "raft_leader_id", m.current_leader.map_or(String::new(), |l| l.to_string()));
+    line(
+        out,
+        "raft_leader_id",
+        m.current_leader.map_or(String::new(), |l| l.to_string()),
+    );
     line(out, "raft_last_log_index", m.last_log_index.unwrap_or(0));
-    line(out, "raft_applied_index", m.last_applied.map_or(0, |l| l.index));
+    line(
+        out,
+        "raft_applied_index",
+        m.last_applied.map_or(0, |l| l.index),
+    );
 }
 
 fn cpu_section(out: &mut String) {
@@ -185,7 +243,10 @@ fn cpu_section(out: &mut String) {
         .and_then(|t| {
             let after = t.rsplit_once(')')?.1.to_string();
             let f: Vec<&str> = after.split_whitespace().collect();
-            Some((f.get(11)?.parse::<f64>().ok()?, f.get(12)?.parse::<f64>().ok()?))
+            Some((
+                f.get(11)?.parse::<f64>().ok()?,
+                f.get(12)?.parse::<f64>().ok()?,
+            ))
         })
         .unwrap_or((0.0, 0.0));
     line(out, "used_cpu_sys", format!("{:.6}", sys / 100.0));
@@ -193,12 +254,21 @@ fn cpu_section(out: &mut String) {
 }
 
 fn commandstats_section(s: &Server, out: &mut String) {
-    let stats = s.stats.commands.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let stats = s
+        .stats
+        .commands
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     let mut names: Vec<_> = stats.keys().cloned().collect();
     names.sort();
     for name in names {
         let [calls, usec, rejected, failed] = stats[&name];
-        let per = if calls > 0 { usec as f64 / calls as f64 } else { 0.0 };
+        let per = if calls > 0 {
+            usec as f64 / calls as f64
+        } else {
+            0.0
+        };
         let _ = write!(
             out,
             "cmdstat_{name}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={rejected},failed_calls={failed}\r\n"
@@ -207,7 +277,12 @@ fn commandstats_section(s: &Server, out: &mut String) {
 }
 
 fn errorstats_section(s: &Server, out: &mut String) {
-    let errors = s.stats.errors.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let errors = s
+        .stats
+        .errors
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     let mut codes: Vec<_> = errors.into_iter().collect();
     codes.sort();
     for (code, count) in codes {
@@ -216,7 +291,12 @@ fn errorstats_section(s: &Server, out: &mut String) {
 }
 
 fn keyspace_section(s: &Server, out: &mut String) {
-    let _gate = s.raft.shared.apply_gate.read().unwrap_or_else(|p| p.into_inner());
+    let _gate = s
+        .raft
+        .shared
+        .apply_gate
+        .read()
+        .unwrap_or_else(|p| p.into_inner());
     let ks = Keyspace::new(Txn::read_only(s.raft.shared.keyspace.clone()), 0, 0, 0);
     for db in 0..DATABASES {
         if let Ok((keys, expires)) = ks.counters(db) {

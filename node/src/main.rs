@@ -43,7 +43,10 @@ fn main() -> ExitCode {
         }
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = std::env::var("REDOUBT_WORKERS").ok().and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(n) = std::env::var("REDOUBT_WORKERS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         builder.worker_threads(n.max(1));
     }
     let runtime = match builder.enable_all().build() {
@@ -72,7 +75,11 @@ fn init_logging(config: &Config) -> Result<SetFilter, String> {
     let registry = tracing_subscriber::registry().with(filter);
     if config.logfile.is_empty() {
         registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(false),
+            )
             .try_init()
             .map_err(|e| e.to_string())?;
     } else {
@@ -82,7 +89,11 @@ fn init_logging(config: &Config) -> Result<SetFilter, String> {
             .open(&config.logfile)
             .map_err(|e| format!("invalid value for 'logfile': '{}' ({e})", config.logfile))?;
         registry
-            .with(tracing_subscriber::fmt::layer().with_writer(Mutex::new(file)).with_ansi(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(Mutex::new(file))
+                    .with_ansi(false),
+            )
             .try_init()
             .map_err(|e| e.to_string())?;
     }
@@ -102,7 +113,11 @@ async fn run(config: Config, set_filter: SetFilter) -> anyhow::Result<()> {
         "starting redoubt"
     );
     let server = Server::start(config, set_filter).await?;
-    if !server.raft.wait_for_leader(std::time::Duration::from_secs(10)).await {
+    if !server
+        .raft
+        .wait_for_leader(std::time::Duration::from_secs(10))
+        .await
+    {
         tracing::warn!("no raft leader after 10s; serving anyway, writes answer TRYAGAIN");
     }
     let serving = tokio::spawn(server.clone().serve());

@@ -413,3 +413,27 @@ async fn quit_replies_ok_and_closes() {
     assert_eq!(show(&got), "+OK\r\n");
     assert_alive(&node).await;
 }
+
+#[tokio::test]
+async fn a_client_past_the_query_buffer_limit_is_closed() {
+    let node = NodeProcess::start(NodeOptions::new().arg("client-query-buffer-limit", "1mb"));
+    let mut raw = RawConn::connect(node.port()).await;
+    // A 5 MB argument is announced, 2 MB of it sent: more than the 1 MB the client may buffer.
+    raw.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000000\r\n")
+        .await;
+    let chunk = vec![b'x'; 64 * 1024];
+    for _ in 0..32 {
+        if raw.stream.write_all(&chunk).await.is_err() {
+            break;
+        }
+    }
+    let rest = raw.read_until_closed(CLOSE_WAIT).await;
+    assert!(rest.is_empty(), "closed without a reply: {}", show(&rest));
+    assert_alive(&node).await;
+    let mut c = node.client().await;
+    expect(&mut c, &["EXISTS", "k"], int(0)).await;
+    // Under the limit, big arguments are fine.
+    let value = "y".repeat(900 * 1024);
+    expect(&mut c, &["SET", "k", &value], ok()).await;
+    expect(&mut c, &["STRLEN", "k"], int(900 * 1024)).await;
+}

@@ -549,3 +549,138 @@ async fn redis_cli_sets_and_gets() {
         "ERR unknown command 'nosuchcommand', with args beginning with:"
     );
 }
+
+#[tokio::test]
+async fn reset_returns_the_connection_to_its_initial_state() {
+    let node = NodeProcess::start_default();
+    let mut raw = RawConn::connect(node.port()).await;
+    raw.call(&[b"SELECT", b"3"]).await;
+    raw.call(&[b"CLIENT", b"SETNAME", b"before"]).await;
+    raw.call(&[b"MULTI"]).await;
+    raw.call(&[b"SET", b"k", b"v"]).await;
+    assert_eq!(show(&raw.call(&[b"RESET"]).await), "+RESET\r\n");
+    // Out of MULTI, back in db 0, no name.
+    assert_eq!(show(&raw.call(&[b"SET", b"k", b"db0"]).await), "+OK\r\n");
+    assert_eq!(show(&raw.call(&[b"CLIENT", b"GETNAME"]).await), "$-1\r\n");
+    let mut c = node.client().await;
+    expect(&mut c, &["GET", "k"], b("db0")).await;
+    // Out of subscribed mode too.
+    raw.send_cmd(&[b"SUBSCRIBE", b"ch"]).await;
+    raw.read_reply().await;
+    assert_eq!(show(&raw.call(&[b"RESET"]).await), "+RESET\r\n");
+    assert_eq!(show(&raw.call(&[b"GET", b"k"]).await), "$3\r\ndb0\r\n");
+    expect(
+        &mut c,
+        &["PUBSUB", "NUMSUB", "ch"],
+        arr(vec![b("ch"), int(0)]),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn monitor_shows_other_clients_commands() {
+    let node = NodeProcess::start_default();
+    let mut other = RawConn::connect(node.port()).await;
+    assert_eq!(show(&other.call(&[b"PING"]).await), "+PONG\r\n");
+    let mut monitor = RawConn::connect(node.port()).await;
+    assert_eq!(show(&monitor.call(&[b"MONITOR"]).await), "+OK\r\n");
+    assert_eq!(
+        show(&other.call(&[b"SET", b"k", b"a b\"c"]).await),
+        "+OK\r\n"
+    );
+    let line = show(&monitor.read_reply().await);
+    let addr = other.stream.local_addr().expect("local addr").to_string();
+    assert!(line.starts_with('+'), "{line}");
+    assert!(
+        line.ends_with(&format!(" [0 {addr}] \"SET\" \"k\" \"a b\\\"c\"\r\n")),
+        "MONITOR line: {line}"
+    );
+    let stamp = line[1..].split(' ').next().expect("a timestamp");
+    let (secs, micros) = stamp.split_once('.').expect("seconds.micros");
+    assert!(secs.parse::<u64>().is_ok() && micros.len() == 6, "{stamp}");
+}
+
+#[tokio::test]
+async fn config_resetstat_clears_the_counters() {
+    let (_node, mut c) = start().await;
+    expect(&mut c, &["SET", "k", "v"], ok()).await;
+    let before = info(&mut c, &["commandstats"]).await;
+    assert!(before.contains("cmdstat_set:"), "{before}");
+    expect(&mut c, &["CONFIG", "RESETSTAT"], ok()).await;
+    let after = info(&mut c, &["commandstats"]).await;
+    assert!(!after.contains("cmdstat_set:"), "{after}");
+}
+
+#[tokio::test]
+async fn command_list_and_filters() {
+    let (_node, mut c) = start().await;
+    let all = strings(&q(&mut c, &["COMMAND", "LIST"]).await);
+    assert!(
+        all.contains(&"get".to_string()) && all.contains(&"zadd".to_string()),
+        "{all:?}"
+    );
+    // Subcommands are listed by their full names; COMMAND COUNT counts only commands.
+    assert!(
+        all.contains(&"config|get".to_string()) && all.contains(&"client|id".to_string()),
+        "COMMAND LIST lacks subcommands: {all:?}"
+    );
+    let count = as_int(&q(&mut c, &["COMMAND", "COUNT"]).await);
+    assert!(
+        all.len() as i64 > count,
+        "{} names, {count} commands",
+        all.len()
+    );
+    let zr = sorted_strings(&q(&mut c, &["COMMAND", "LIST", "FILTERBY", "PATTERN", "zr*"]).await);
+    assert!(
+        zr.contains(&"zrange".to_string()) && zr.iter().all(|n| n.starts_with("zr")),
+        "{zr:?}"
+    );
+    let hash = strings(&q(&mut c, &["COMMAND", "LIST", "FILTERBY", "ACLCAT", "hash"]).await);
+    assert!(
+        hash.contains(&"hset".to_string()) && !hash.contains(&"get".to_string()),
+        "{hash:?}"
+    );
+}
+
+#[tokio::test]
+async fn help_subcommands_describe_themselves() {
+    let (_node, mut c) = start().await;
+    for container in ["CLIENT", "COMMAND", "CONFIG", "PUBSUB"] {
+        let lines = strings(&q(&mut c, &[container, "HELP"]).await);
+        let head = format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+        assert_eq!(lines.first(), Some(&head), "{container} HELP");
+        assert!(
+            lines.iter().any(|l| l == "HELP"),
+            "{container} HELP lists HELP: {lines:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn client_setinfo_is_shown_in_client_info() {
+    let (_node, mut c) = start().await;
+    expect(&mut c, &["CLIENT", "SETINFO", "LIB-NAME", "mylib"], ok()).await;
+    expect(&mut c, &["CLIENT", "SETINFO", "lib-ver", "1.2.3"], ok()).await;
+    let me = text(&q(&mut c, &["CLIENT", "INFO"]).await);
+    assert!(
+        me.contains(" lib-name=mylib ") && me.contains(" lib-ver=1.2.3"),
+        "{me}"
+    );
+    expect_err(
+        &mut c,
+        &["CLIENT", "SETINFO", "BADATTR", "x"],
+        "ERR Unrecognized option 'BADATTR'",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn lastsave_is_a_past_unix_time() {
+    let (_node, mut c) = start().await;
+    let at = as_int(&q(&mut c, &["LASTSAVE"]).await);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    assert!(at <= now + 1 && at > now - 3600, "LASTSAVE {at}, now {now}");
+}

@@ -183,6 +183,62 @@ async fn queued_writes_are_invisible_until_exec() {
     assert_eq!(show(&raw.call(&[b"GET", b"b"]).await), "$1\r\n2\r\n");
 }
 
+#[tokio::test]
+async fn concurrent_incr_from_many_clients_loses_no_update() {
+    let node = NodeProcess::start_default();
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let mut c = node.client().await;
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..50 {
+                q(&mut c, &["INCR", "counter"]).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("an INCR task");
+    }
+    let mut c = node.client().await;
+    expect(&mut c, &["GET", "counter"], b("500")).await;
+}
+
+#[tokio::test]
+async fn watch_retries_serialize_concurrent_read_modify_write() {
+    let node = NodeProcess::start_default();
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        let mut c = node.client().await;
+        tasks.push(tokio::spawn(async move {
+            let mut done = 0;
+            let mut attempts = 0;
+            while done < 10 {
+                attempts += 1;
+                assert!(attempts < 10_000, "no progress");
+                q(&mut c, &["WATCH", "counter"]).await;
+                let current = match q(&mut c, &["GET", "counter"]).await {
+                    Value::Nil => 0,
+                    v => text(&v).parse::<i64>().expect("a number"),
+                };
+                q(&mut c, &["MULTI"]).await;
+                q(&mut c, &["SET", "counter", &(current + 1).to_string()]).await;
+                match q(&mut c, &["EXEC"]).await {
+                    Value::Nil => {}
+                    Value::Array(replies) => {
+                        assert_eq!(replies, vec![ok()]);
+                        done += 1;
+                    }
+                    other => panic!("EXEC replied {other:?}"),
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("a WATCH task");
+    }
+    let mut c = node.client().await;
+    expect(&mut c, &["GET", "counter"], b("50")).await;
+}
+
 // ---- pub/sub ----
 
 async fn next_message(

@@ -56,6 +56,9 @@ pub enum Frame {
     /// Error reply, the full text without the leading `-`, error code included:
     /// `"ERR unknown command 'x'..."` or `"WRONGTYPE Operation..."`.
     Error(String),
+    /// An error whose text echoes client bytes that need not be UTF-8 (e.g. an unknown command
+    /// name); encoded exactly as [`Frame::Error`].
+    ErrorBytes(Bytes),
     /// `:<n>`.
     Integer(i64),
     /// Bulk string, `$<len>`.
@@ -110,7 +113,7 @@ impl Frame {
 
     /// Whether this is an error reply.
     pub fn is_error(&self) -> bool {
-        matches!(self, Frame::Error(_))
+        matches!(self, Frame::Error(_) | Frame::ErrorBytes(_))
     }
 
     /// Append the wire encoding for protocol version 2 or 3 to `out`.
@@ -122,6 +125,7 @@ impl Frame {
         match self {
             Frame::Simple(s) => put_line(out, b'+', s.as_bytes()),
             Frame::Error(s) => put_line(out, b'-', s.as_bytes()),
+            Frame::ErrorBytes(b) => put_line(out, b'-', b),
             Frame::Integer(n) => put_int_line(out, b':', *n),
             Frame::Bulk(b) => put_bulk(out, b),
             Frame::Null => out.put_slice(if resp3 { b"_\r\n" } else { b"$-1\r\n" }),

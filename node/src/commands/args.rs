@@ -246,7 +246,17 @@ mod tests {
         assert_eq!(parse_i64_opt(b"-12"), Some(-12));
         assert_eq!(parse_i64_opt(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64_opt(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b""[..], b"+1", b" 1", b"1 ", b"01", b"-0", b"9223372036854775808", b"1a", b"-"] {
+        for bad in [
+            &b""[..],
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"01",
+            b"-0",
+            b"9223372036854775808",
+            b"1a",
+            b"-",
+        ] {
             assert_eq!(parse_i64_opt(bad), None, "{bad:?}");
         }
     }

@@ -295,7 +295,10 @@ pub mod testutil {
         /// Runs one command line as the state machine would (reads and writes alike); each call
         /// is a new log index. Arity is checked like the server does.
         pub fn exec(&mut self, argv: &[&str]) -> Frame {
-            let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+            let argv: Vec<Bytes> = argv
+                .iter()
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect();
             self.exec_bytes(&argv)
         }
 

@@ -45,62 +45,388 @@ const TX: &[&str] = &["transaction"];
 const NONE: &[&str] = &[];
 
 pub const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
-    server_cmd!("client|id", "connection", 2, NOSCRIPT | LOADING | STALE, CONN, "Returns the unique client ID of the connection.", "5.0.0"),
-    server_cmd!("client|setname", "connection", 3, NOSCRIPT | LOADING | STALE, CONN, "Sets the connection name.", "2.6.9"),
-    server_cmd!("client|getname", "connection", 2, NOSCRIPT | LOADING | STALE, CONN, "Returns the name of the connection.", "2.6.9"),
-    server_cmd!("client|list", "connection", -2, ADMIN | NOSCRIPT | LOADING | STALE, CONN, "Lists open connections.", "2.4.0"),
-    server_cmd!("client|info", "connection", 2, NOSCRIPT | LOADING | STALE, CONN, "Returns information about the connection.", "6.2.0"),
-    server_cmd!("client|kill", "connection", -3, ADMIN | NOSCRIPT | LOADING | STALE, CONN, "Terminates open connections.", "2.4.0"),
-    server_cmd!("client|setinfo", "connection", 4, NOSCRIPT | LOADING | STALE, CONN, "Sets information specific to the client or connection.", "7.2.0"),
-    server_cmd!("client|help", "connection", 2, LOADING | STALE, CONN, "Returns helpful text about the different subcommands.", "5.0.0"),
+    server_cmd!(
+        "client|id",
+        "connection",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        CONN,
+        "Returns the unique client ID of the connection.",
+        "5.0.0"
+    ),
+    server_cmd!(
+        "client|setname",
+        "connection",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        CONN,
+        "Sets the connection name.",
+        "2.6.9"
+    ),
+    server_cmd!(
+        "client|getname",
+        "connection",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        CONN,
+        "Returns the name of the connection.",
+        "2.6.9"
+    ),
+    server_cmd!(
+        "client|list",
+        "connection",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        CONN,
+        "Lists open connections.",
+        "2.4.0"
+    ),
+    server_cmd!(
+        "client|info",
+        "connection",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        CONN,
+        "Returns information about the connection.",
+        "6.2.0"
+    ),
+    server_cmd!(
+        "client|kill",
+        "connection",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        CONN,
+        "Terminates open connections.",
+        "2.4.0"
+    ),
+    server_cmd!(
+        "client|setinfo",
+        "connection",
+        4,
+        NOSCRIPT | LOADING | STALE,
+        CONN,
+        "Sets information specific to the client or connection.",
+        "7.2.0"
+    ),
+    server_cmd!(
+        "client|help",
+        "connection",
+        2,
+        LOADING | STALE,
+        CONN,
+        "Returns helpful text about the different subcommands.",
+        "5.0.0"
+    ),
 ];
 
 pub const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
-    server_cmd!("config|get", "server", -3, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "Returns the effective values of configuration parameters.", "2.0.0"),
-    server_cmd!("config|set", "server", -4, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "Sets configuration parameters in-flight.", "2.0.0"),
-    server_cmd!("config|resetstat", "server", 2, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "Resets the server's statistics.", "2.0.0"),
-    server_cmd!("config|rewrite", "server", 2, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "Persists the effective configuration to file.", "2.8.0"),
-    server_cmd!("config|help", "server", 2, LOADING | STALE, NONE, "Returns helpful text about the different subcommands.", "5.0.0"),
+    server_cmd!(
+        "config|get",
+        "server",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Returns the effective values of configuration parameters.",
+        "2.0.0"
+    ),
+    server_cmd!(
+        "config|set",
+        "server",
+        -4,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Sets configuration parameters in-flight.",
+        "2.0.0"
+    ),
+    server_cmd!(
+        "config|resetstat",
+        "server",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Resets the server's statistics.",
+        "2.0.0"
+    ),
+    server_cmd!(
+        "config|rewrite",
+        "server",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Persists the effective configuration to file.",
+        "2.8.0"
+    ),
+    server_cmd!(
+        "config|help",
+        "server",
+        2,
+        LOADING | STALE,
+        NONE,
+        "Returns helpful text about the different subcommands.",
+        "5.0.0"
+    ),
 ];
 
 pub const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
-    server_cmd!("command|count", "server", 2, LOADING | STALE, CONN, "Returns a count of commands.", "2.8.13"),
-    server_cmd!("command|info", "server", -2, LOADING | STALE, CONN, "Returns information about one, multiple or all commands.", "2.8.13"),
-    server_cmd!("command|docs", "server", -2, LOADING | STALE, CONN, "Returns documentary information about one, multiple or all commands.", "7.0.0"),
-    server_cmd!("command|getkeys", "server", -3, LOADING | STALE, CONN, "Extracts the key names from an arbitrary command.", "2.8.13"),
-    server_cmd!("command|list", "server", -2, LOADING | STALE, CONN, "Returns a list of command names.", "7.0.0"),
-    server_cmd!("command|help", "server", 2, LOADING | STALE, CONN, "Returns helpful text about the different subcommands.", "5.0.0"),
+    server_cmd!(
+        "command|count",
+        "server",
+        2,
+        LOADING | STALE,
+        CONN,
+        "Returns a count of commands.",
+        "2.8.13"
+    ),
+    server_cmd!(
+        "command|info",
+        "server",
+        -2,
+        LOADING | STALE,
+        CONN,
+        "Returns information about one, multiple or all commands.",
+        "2.8.13"
+    ),
+    server_cmd!(
+        "command|docs",
+        "server",
+        -2,
+        LOADING | STALE,
+        CONN,
+        "Returns documentary information about one, multiple or all commands.",
+        "7.0.0"
+    ),
+    server_cmd!(
+        "command|getkeys",
+        "server",
+        -3,
+        LOADING | STALE,
+        CONN,
+        "Extracts the key names from an arbitrary command.",
+        "2.8.13"
+    ),
+    server_cmd!(
+        "command|list",
+        "server",
+        -2,
+        LOADING | STALE,
+        CONN,
+        "Returns a list of command names.",
+        "7.0.0"
+    ),
+    server_cmd!(
+        "command|help",
+        "server",
+        2,
+        LOADING | STALE,
+        CONN,
+        "Returns helpful text about the different subcommands.",
+        "5.0.0"
+    ),
 ];
 
 pub const PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
-    server_cmd!("pubsub|channels", "pubsub", -2, PUBSUB | LOADING | STALE, PUBSUB_CAT, "Returns the active channels.", "2.8.0"),
-    server_cmd!("pubsub|numsub", "pubsub", -2, PUBSUB | LOADING | STALE, PUBSUB_CAT, "Returns a count of subscribers to channels.", "2.8.0"),
-    server_cmd!("pubsub|numpat", "pubsub", 2, PUBSUB | LOADING | STALE, PUBSUB_CAT, "Returns a count of unique pattern subscriptions.", "2.8.0"),
-    server_cmd!("pubsub|help", "pubsub", 2, LOADING | STALE, PUBSUB_CAT, "Returns helpful text about the different subcommands.", "6.2.0"),
+    server_cmd!(
+        "pubsub|channels",
+        "pubsub",
+        -2,
+        PUBSUB | LOADING | STALE,
+        PUBSUB_CAT,
+        "Returns the active channels.",
+        "2.8.0"
+    ),
+    server_cmd!(
+        "pubsub|numsub",
+        "pubsub",
+        -2,
+        PUBSUB | LOADING | STALE,
+        PUBSUB_CAT,
+        "Returns a count of subscribers to channels.",
+        "2.8.0"
+    ),
+    server_cmd!(
+        "pubsub|numpat",
+        "pubsub",
+        2,
+        PUBSUB | LOADING | STALE,
+        PUBSUB_CAT,
+        "Returns a count of unique pattern subscriptions.",
+        "2.8.0"
+    ),
+    server_cmd!(
+        "pubsub|help",
+        "pubsub",
+        2,
+        LOADING | STALE,
+        PUBSUB_CAT,
+        "Returns helpful text about the different subcommands.",
+        "6.2.0"
+    ),
 ];
 
 pub const COMMANDS: &[CommandSpec] = &[
     // connection
-    server_cmd!("ping", "connection", -1, FAST, CONN, "Returns the server's liveliness response.", "1.0.0"),
-    server_cmd!("echo", "connection", 2, FAST, CONN, "Returns the given string.", "1.0.0"),
-    server_cmd!("hello", "connection", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, "Handshakes with the Redis server.", "6.0.0"),
-    server_cmd!("quit", "connection", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, "Closes the connection.", "1.0.0"),
-    server_cmd!("reset", "connection", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, "Resets the connection.", "6.2.0"),
-    server_cmd!("select", "connection", 2, LOADING | STALE | FAST, CONN, "Changes the selected database.", "1.0.0"),
-    server_cmd!("auth", "connection", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, CONN, "Authenticates the connection.", "1.0.0"),
-    container!("client", "connection", NONE, "A container for client connection commands.", "2.4.0", CLIENT_SUBCOMMANDS),
+    server_cmd!(
+        "ping",
+        "connection",
+        -1,
+        FAST,
+        CONN,
+        "Returns the server's liveliness response.",
+        "1.0.0"
+    ),
+    server_cmd!(
+        "echo",
+        "connection",
+        2,
+        FAST,
+        CONN,
+        "Returns the given string.",
+        "1.0.0"
+    ),
+    server_cmd!(
+        "hello",
+        "connection",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        CONN,
+        "Handshakes with the Redis server.",
+        "6.0.0"
+    ),
+    server_cmd!(
+        "quit",
+        "connection",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        CONN,
+        "Closes the connection.",
+        "1.0.0"
+    ),
+    server_cmd!(
+        "reset",
+        "connection",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        CONN,
+        "Resets the connection.",
+        "6.2.0"
+    ),
+    server_cmd!(
+        "select",
+        "connection",
+        2,
+        LOADING | STALE | FAST,
+        CONN,
+        "Changes the selected database.",
+        "1.0.0"
+    ),
+    server_cmd!(
+        "auth",
+        "connection",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        CONN,
+        "Authenticates the connection.",
+        "1.0.0"
+    ),
+    container!(
+        "client",
+        "connection",
+        NONE,
+        "A container for client connection commands.",
+        "2.4.0",
+        CLIENT_SUBCOMMANDS
+    ),
     // pub/sub
-    server_cmd!("subscribe", "pubsub", -2, PUBSUB | NOSCRIPT | LOADING | STALE, PUBSUB_CAT, "Listens for messages published to channels.", "2.0.0"),
-    server_cmd!("unsubscribe", "pubsub", -1, PUBSUB | NOSCRIPT | LOADING | STALE, PUBSUB_CAT, "Stops listening to messages posted to channels.", "2.0.0"),
-    server_cmd!("psubscribe", "pubsub", -2, PUBSUB | NOSCRIPT | LOADING | STALE, PUBSUB_CAT, "Listens for messages published to channels that match one or more patterns.", "2.0.0"),
-    server_cmd!("punsubscribe", "pubsub", -1, PUBSUB | NOSCRIPT | LOADING | STALE, PUBSUB_CAT, "Stops listening to messages published to channels that match one or more patterns.", "2.0.0"),
-    server_cmd!("publish", "pubsub", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, PUBSUB_CAT, "Posts a message to a channel.", "2.0.0"),
-    container!("pubsub", "pubsub", NONE, "A container for Pub/Sub commands.", "2.8.0", PUBSUB_SUBCOMMANDS),
+    server_cmd!(
+        "subscribe",
+        "pubsub",
+        -2,
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        PUBSUB_CAT,
+        "Listens for messages published to channels.",
+        "2.0.0"
+    ),
+    server_cmd!(
+        "unsubscribe",
+        "pubsub",
+        -1,
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        PUBSUB_CAT,
+        "Stops listening to messages posted to channels.",
+        "2.0.0"
+    ),
+    server_cmd!(
+        "psubscribe",
+        "pubsub",
+        -2,
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        PUBSUB_CAT,
+        "Listens for messages published to channels that match one or more patterns.",
+        "2.0.0"
+    ),
+    server_cmd!(
+        "punsubscribe",
+        "pubsub",
+        -1,
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        PUBSUB_CAT,
+        "Stops listening to messages published to channels that match one or more patterns.",
+        "2.0.0"
+    ),
+    server_cmd!(
+        "publish",
+        "pubsub",
+        3,
+        PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
+        PUBSUB_CAT,
+        "Posts a message to a channel.",
+        "2.0.0"
+    ),
+    container!(
+        "pubsub",
+        "pubsub",
+        NONE,
+        "A container for Pub/Sub commands.",
+        "2.8.0",
+        PUBSUB_SUBCOMMANDS
+    ),
     // transactions
-    server_cmd!("multi", "transactions", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, TX, "Starts a transaction.", "1.2.0"),
-    server_cmd!("exec", "transactions", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, TX, "Executes all commands in a transaction.", "1.2.0"),
-    server_cmd!("discard", "transactions", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, TX, "Discards a transaction.", "2.0.0"),
-    server_cmd!("unwatch", "transactions", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, TX, "Forgets about watched keys of a transaction.", "2.2.0"),
+    server_cmd!(
+        "multi",
+        "transactions",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        TX,
+        "Starts a transaction.",
+        "1.2.0"
+    ),
+    server_cmd!(
+        "exec",
+        "transactions",
+        1,
+        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
+        TX,
+        "Executes all commands in a transaction.",
+        "1.2.0"
+    ),
+    server_cmd!(
+        "discard",
+        "transactions",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        TX,
+        "Discards a transaction.",
+        "2.0.0"
+    ),
+    server_cmd!(
+        "unwatch",
+        "transactions",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        TX,
+        "Forgets about watched keys of a transaction.",
+        "2.2.0"
+    ),
     CommandSpec {
         name: "watch",
         group: "transactions",
@@ -114,12 +440,59 @@ pub const COMMANDS: &[CommandSpec] = &[
         subcommands: &[],
     },
     // server
-    server_cmd!("info", "server", -1, LOADING | STALE, &["dangerous"], "Returns information and statistics about the server.", "1.0.0"),
-    server_cmd!("time", "server", 1, LOADING | STALE | FAST, NONE, "Returns the server time.", "2.6.0"),
-    server_cmd!("debug", "server", -2, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "A container for debugging commands.", "1.0.0"),
-    server_cmd!("monitor", "server", 1, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "Listens for all requests received by the server in real-time.", "1.0.0"),
-    server_cmd!("lastsave", "server", 1, LOADING | STALE | FAST, &["admin", "dangerous"], "Returns the Unix timestamp of the last successful save to disk.", "1.0.0"),
-    container!("config", "server", NONE, "A container for server configuration commands.", "2.0.0", CONFIG_SUBCOMMANDS),
+    server_cmd!(
+        "info",
+        "server",
+        -1,
+        LOADING | STALE,
+        &["dangerous"],
+        "Returns information and statistics about the server.",
+        "1.0.0"
+    ),
+    server_cmd!(
+        "time",
+        "server",
+        1,
+        LOADING | STALE | FAST,
+        NONE,
+        "Returns the server time.",
+        "2.6.0"
+    ),
+    server_cmd!(
+        "debug",
+        "server",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "A container for debugging commands.",
+        "1.0.0"
+    ),
+    server_cmd!(
+        "monitor",
+        "server",
+        1,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Listens for all requests received by the server in real-time.",
+        "1.0.0"
+    ),
+    server_cmd!(
+        "lastsave",
+        "server",
+        1,
+        LOADING | STALE | FAST,
+        &["admin", "dangerous"],
+        "Returns the Unix timestamp of the last successful save to disk.",
+        "1.0.0"
+    ),
+    container!(
+        "config",
+        "server",
+        NONE,
+        "A container for server configuration commands.",
+        "2.0.0",
+        CONFIG_SUBCOMMANDS
+    ),
     CommandSpec {
         name: "command",
         group: "server",

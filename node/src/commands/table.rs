@@ -139,14 +139,23 @@ fn key_spec_frames(spec: &CommandSpec) -> Vec<Frame> {
     let kind = if write { "UPDATE" } else { "ACCESS" };
     let limit = 0;
     vec![Frame::Map(vec![
-        (Frame::bulk("flags"), Frame::Set(vec![Frame::Simple(access.into()), Frame::Simple(kind.into())])),
+        (
+            Frame::bulk("flags"),
+            Frame::Set(vec![
+                Frame::Simple(access.into()),
+                Frame::Simple(kind.into()),
+            ]),
+        ),
         (
             Frame::bulk("begin_search"),
             Frame::Map(vec![
                 (Frame::bulk("type"), Frame::bulk("index")),
                 (
                     Frame::bulk("spec"),
-                    Frame::Map(vec![(Frame::bulk("index"), Frame::Integer(i64::from(spec.keys.first)))]),
+                    Frame::Map(vec![(
+                        Frame::bulk("index"),
+                        Frame::Integer(i64::from(spec.keys.first)),
+                    )]),
                 ),
             ]),
         ),
@@ -165,7 +174,10 @@ fn key_spec_frames(spec: &CommandSpec) -> Vec<Frame> {
                                 spec.keys.last - spec.keys.first
                             })),
                         ),
-                        (Frame::bulk("keystep"), Frame::Integer(i64::from(spec.keys.step))),
+                        (
+                            Frame::bulk("keystep"),
+                            Frame::Integer(i64::from(spec.keys.step)),
+                        ),
                         (Frame::bulk("limit"), Frame::Integer(limit)),
                     ]),
                 ),

@@ -86,7 +86,11 @@ impl LogStore {
         }
     }
 
-    fn put_meta<T: serde::Serialize>(&self, key: &[u8], value: &T) -> Result<(), StorageError<NodeId>> {
+    fn put_meta<T: serde::Serialize>(
+        &self,
+        key: &[u8],
+        value: &T,
+    ) -> Result<(), StorageError<NodeId>> {
         let raw = postcard::to_allocvec(value).map_err(write_err)?;
         self.inner.meta.insert(key, raw).map_err(write_err)?;
         Ok(())
@@ -138,7 +142,11 @@ fn flush_appends(
         }
         let started = std::time::Instant::now();
         let result = db.flush();
-        tracing::trace!(batch = waiting.len(), micros = started.elapsed().as_micros() as u64, "log flushed");
+        tracing::trace!(
+            batch = waiting.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "log flushed"
+        );
         if result.is_ok() {
             flushed.send_replace(last_index);
         }
@@ -218,7 +226,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId<NodeId>>, StorageError<NodeId>> {
-        Ok(self.get_meta::<Option<LogId<NodeId>>>(KEY_COMMITTED)?.flatten())
+        Ok(self
+            .get_meta::<Option<LogId<NodeId>>>(KEY_COMMITTED)?
+            .flatten())
     }
 
     async fn append<I>(
@@ -245,7 +255,13 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             self.inner.flush_requests.send((last, callback))
         {
             // The flusher is gone (shutting down): flush here.
-            let r = self.inner.db.flush_async().await.map(|_| ()).map_err(io::Error::other);
+            let r = self
+                .inner
+                .db
+                .flush_async()
+                .await
+                .map(|_| ())
+                .map_err(io::Error::other);
             callback.log_io_completed(r);
         }
         Ok(())
@@ -258,7 +274,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             batch.remove(k);
         }
         self.inner.log.apply_batch(batch).map_err(write_err)?;
-        self.inner.appended.send_replace(log_id.index.saturating_sub(1));
+        self.inner
+            .appended
+            .send_replace(log_id.index.saturating_sub(1));
         Ok(())
     }
 

@@ -49,7 +49,11 @@ pub enum Request {
     /// Requests of many clients proposed together (group commit): one entry, one fsync.
     Batch(Vec<ExecRequest>),
     /// Remove keys the leader found expired (each is checked again against `now_ms`).
-    Expire { db: u8, keys: Vec<Bytes>, now_ms: u64 },
+    Expire {
+        db: u8,
+        keys: Vec<Bytes>,
+        now_ms: u64,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -182,7 +186,11 @@ async fn run_proposer(
         let mut delivery = tokio::spawn(deliver_replies(reply, waiters));
         // Wait until this entry is durable (or the write finished, e.g. failed) before the next.
         let durable = async {
-            let Ok(index) = appended.wait_for(|i| *i > appended_before).await.map(|i| *i) else {
+            let Ok(index) = appended
+                .wait_for(|i| *i > appended_before)
+                .await
+                .map(|i| *i)
+            else {
                 return;
             };
             let _ = flushed.wait_for(|f| *f >= index).await;
@@ -346,10 +354,11 @@ impl RaftNode {
     /// Queues a client request for the next entry; the receiver gets the state machine's reply.
     pub fn propose(&self, request: ExecRequest) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
         let (reply_to, rx) = oneshot::channel();
-        if let Err(mpsc::error::SendError(p)) = self.proposals.send(Proposal { request, reply_to }) {
-            let _ = p
-                .reply_to
-                .send(Err(RaftCallError::Other("the raft node is shutting down".into())));
+        if let Err(mpsc::error::SendError(p)) = self.proposals.send(Proposal { request, reply_to })
+        {
+            let _ = p.reply_to.send(Err(RaftCallError::Other(
+                "the raft node is shutting down".into(),
+            )));
         }
         rx
     }
@@ -381,7 +390,9 @@ impl RaftNode {
         let term_before = self.sole_voter_leader_term();
         let (tx, rx) = oneshot::channel();
         if self.read_barriers.send(tx).is_err() {
-            return Err(RaftCallError::Other("the raft node is shutting down".into()));
+            return Err(RaftCallError::Other(
+                "the raft node is shutting down".into(),
+            ));
         }
         let result = rx
             .await

@@ -24,7 +24,9 @@ pub struct PeerClient {
 }
 
 fn unreachable<E: std::error::Error>(target: NodeId) -> RPCError<NodeId, BasicNode, E> {
-    let reason = std::io::Error::other(format!("no transport to peer {target}: peer networking is not built yet"));
+    let reason = std::io::Error::other(format!(
+        "no transport to peer {target}: peer networking is not built yet"
+    ));
     RPCError::Unreachable(Unreachable::new(&reason))
 }
 

@@ -110,7 +110,12 @@ impl StateMachine {
             Some(raw) => postcard::from_bytes(&raw).map_err(read_sm_err)?,
             None => None,
         };
-        let membership = match self.shared.sm_meta.get(KEY_MEMBERSHIP).map_err(read_sm_err)? {
+        let membership = match self
+            .shared
+            .sm_meta
+            .get(KEY_MEMBERSHIP)
+            .map_err(read_sm_err)?
+        {
             Some(raw) => postcard::from_bytes(&raw).map_err(read_sm_err)?,
             None => Membership::default(),
         };
@@ -130,7 +135,11 @@ impl StateMachine {
             Some(m) => Some(postcard::to_allocvec(m).map_err(sm_err)?),
             None => None,
         };
-        let _gate = self.shared.apply_gate.write().unwrap_or_else(|p| p.into_inner());
+        let _gate = self
+            .shared
+            .apply_gate
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         (&self.shared.keyspace, &self.shared.sm_meta)
             .transaction(|(keyspace, meta)| {
                 keyspace.apply_batch(&batch)?;
@@ -156,7 +165,11 @@ impl StateMachine {
 
     /// Serializes the committed state (keyspace + applied pointers) as one snapshot.
     fn build(&self) -> Result<(SnapshotHeader, Vec<u8>), StorageError<NodeId>> {
-        let _gate = self.shared.apply_gate.read().unwrap_or_else(|p| p.into_inner());
+        let _gate = self
+            .shared
+            .apply_gate
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
         let (last_applied, membership) = self.read_applied()?;
         let snapshot_id = match last_applied {
             Some(l) => format!("{}-{}-{}", l.leader_id, l.index, now_ms()),
@@ -235,8 +248,18 @@ pub fn apply_exec(table: &CommandTable, ks: &mut Keyspace, req: &ExecRequest) ->
             ks.db = w.db;
             match ks.watch_version(&w.key) {
                 Ok(v) if v == w.version => {}
-                Ok(_) => return Reply { frame: Frame::NullArray, db: req.db },
-                Err(e) => return Reply { frame: CmdError::from(e).to_frame(), db: req.db },
+                Ok(_) => {
+                    return Reply {
+                        frame: Frame::NullArray,
+                        db: req.db,
+                    }
+                }
+                Err(e) => {
+                    return Reply {
+                        frame: CmdError::from(e).to_frame(),
+                        db: req.db,
+                    }
+                }
             }
         }
     }
@@ -265,7 +288,10 @@ fn run_one(
     };
     if name == "select" {
         // SELECT inside MULTI changes the db of the commands after it.
-        return match argv.get(1).and_then(|a| crate::commands::args::parse_i64_opt(a)) {
+        return match argv
+            .get(1)
+            .and_then(|a| crate::commands::args::parse_i64_opt(a))
+        {
             Some(db) if (0..i64::from(DATABASES)).contains(&db) => {
                 ks.db = db as u8;
                 Frame::ok()
@@ -320,7 +346,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     Response::One(apply_exec(&self.table, &mut ks, req))
                 }
                 EntryPayload::Normal(Request::Batch(reqs)) => Response::Batch(
-                    reqs.iter().map(|req| apply_exec(&self.table, &mut ks, req)).collect(),
+                    reqs.iter()
+                        .map(|req| apply_exec(&self.table, &mut ks, req))
+                        .collect(),
                 ),
                 EntryPayload::Normal(Request::Expire { db, keys, now_ms }) => {
                     ks.db = *db;
@@ -338,7 +366,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         }
         let t = std::time::Instant::now();
         self.commit(&mut ks, last, membership.as_ref())?;
-        tracing::trace!(entries = replies.len(), commit_us = t.elapsed().as_micros() as u64, "applied");
+        tracing::trace!(
+            entries = replies.len(),
+            commit_us = t.elapsed().as_micros() as u64,
+            "applied"
+        );
         Ok(replies)
     }
 
@@ -377,7 +409,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let applied_raw = postcard::to_allocvec(&meta.last_log_id).map_err(sm_err)?;
         let membership_raw = postcard::to_allocvec(&meta.last_membership).map_err(sm_err)?;
         {
-            let _gate = self.shared.apply_gate.write().unwrap_or_else(|p| p.into_inner());
+            let _gate = self
+                .shared
+                .apply_gate
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
             (&self.shared.keyspace, &self.shared.sm_meta)
                 .transaction(|(keyspace, sm_meta)| {
                     keyspace.apply_batch(&batch)?;
@@ -416,13 +452,16 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         Ok(())
     }
 
-    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError<NodeId>> {
+    async fn get_current_snapshot(
+        &mut self,
+    ) -> Result<Option<Snapshot<TypeConfig>>, StorageError<NodeId>> {
         let data = match std::fs::read(self.snapshot_path()) {
             Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(StorageIOError::read_snapshot(None, &e).into()),
         };
-        let (header, _) = parse_snapshot(&data).map_err(|e| StorageIOError::read_snapshot(None, &e))?;
+        let (header, _) =
+            parse_snapshot(&data).map_err(|e| StorageIOError::read_snapshot(None, &e))?;
         Ok(Some(Snapshot {
             meta: SnapshotMeta {
                 last_log_id: header.last_applied,
@@ -466,7 +505,10 @@ mod tests {
     use super::*;
 
     fn open(dir: &std::path::Path) -> (StateMachine, Arc<SharedState>, sled::Db) {
-        let db = sled::Config::new().path(dir.join("data")).open().expect("sled");
+        let db = sled::Config::new()
+            .path(dir.join("data"))
+            .open()
+            .expect("sled");
         let table = Arc::new(CommandTable::new(&HashMap::new()).expect("table"));
         let (sm, shared) = StateMachine::open(&db, table, dir.join("snapshots")).expect("sm");
         (sm, shared, db)
@@ -475,7 +517,11 @@ mod tests {
     fn exec_entry(index: u64, commands: &[&[&str]]) -> Entry<TypeConfig> {
         let commands = commands
             .iter()
-            .map(|c| c.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect())
+            .map(|c| {
+                c.iter()
+                    .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                    .collect()
+            })
             .collect();
         Entry {
             log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
@@ -523,7 +569,11 @@ mod tests {
         assert_eq!(dump(&fresh_shared.keyspace), dump(&shared.keyspace));
         let (applied, _) = fresh.applied_state().await.expect("applied");
         assert_eq!(applied.map(|l| l.index), Some(2));
-        let current = fresh.get_current_snapshot().await.expect("current").expect("some");
+        let current = fresh
+            .get_current_snapshot()
+            .await
+            .expect("current")
+            .expect("some");
         assert_eq!(current.meta.snapshot_id, snapshot.meta.snapshot_id);
     }
 

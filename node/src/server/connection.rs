@@ -94,18 +94,23 @@ pub async fn serve(server: Arc<Server>, stream: TcpStream, addr: SocketAddr, lad
 }
 
 fn unknown_command_error(argv: &[Bytes]) -> Frame {
-    let mut args = String::new();
+    // Redis echoes the client's bytes as they are ('%.128s' of the name, then args while the
+    // list is shorter than 128 bytes).
+    let mut text = b"ERR unknown command '".to_vec();
+    text.extend_from_slice(&argv[0][..argv[0].len().min(128)]);
+    text.extend_from_slice(b"', with args beginning with: ");
+    let mut args: Vec<u8> = Vec::new();
     for a in argv.iter().skip(1) {
         if args.len() >= 128 {
             break;
         }
         let room = 128 - args.len();
-        let text = String::from_utf8_lossy(a);
-        let cut: String = text.chars().take(room).collect();
-        args.push_str(&format!("'{cut}' "));
+        args.push(b'\'');
+        args.extend_from_slice(&a[..a.len().min(room)]);
+        args.extend_from_slice(b"' ");
     }
-    let name: String = String::from_utf8_lossy(&argv[0]).chars().take(128).collect();
-    Frame::Error(format!("ERR unknown command '{name}', with args beginning with: {args}"))
+    text.extend_from_slice(&args);
+    Frame::ErrorBytes(Bytes::from(text))
 }
 
 fn wrong_arity(spec: &CommandSpec) -> Frame {
@@ -121,7 +126,13 @@ fn monitor_line(db: u8, addr: SocketAddr, argv: &[Bytes]) -> Frame {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let mut line = format!("{}.{:06} [{} {}]", now.as_secs(), now.subsec_micros(), db, addr);
+    let mut line = format!(
+        "{}.{:06} [{} {}]",
+        now.as_secs(),
+        now.subsec_micros(),
+        db,
+        addr
+    );
     for a in argv {
         line.push_str(" \"");
         for &b in a.iter() {
@@ -192,7 +203,10 @@ impl Connection {
             }
             self.resolve_pending(&mut out).await;
             if !out.is_empty() {
-                self.server.stats.net_output_bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
+                self.server
+                    .stats
+                    .net_output_bytes
+                    .fetch_add(out.len() as u64, Ordering::Relaxed);
                 wr.write_all(&out).await?;
                 out.clear();
             }
@@ -250,8 +264,10 @@ impl Connection {
 
     /// Appends a reply (after any writes still waiting, to keep request order).
     fn reply(&mut self, frame: Frame, out: &mut BytesMut) {
-        if let Frame::Error(text) = &frame {
-            self.server.stats.record_error(text);
+        match &frame {
+            Frame::Error(text) => self.server.stats.record_error(text),
+            Frame::ErrorBytes(_) => self.server.stats.record_error("ERR"),
+            _ => {}
         }
         frame.encode(self.protocol, out);
     }
@@ -265,13 +281,18 @@ impl Connection {
                 Err(_) => RaftCallError::Other("the raft node stopped".into()).to_frame(),
             };
             let usec = p.started.elapsed().as_micros() as u64;
-            self.server.stats.record_command(p.name, usec, frame.is_error());
+            self.server
+                .stats
+                .record_command(p.name, usec, frame.is_error());
             self.reply(frame, out);
         }
     }
 
     async fn handle_command(&mut self, mut argv: Vec<Bytes>, out: &mut BytesMut) {
-        self.server.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
+        self.server
+            .stats
+            .commands_processed
+            .fetch_add(1, Ordering::Relaxed);
         let Some(mut spec) = self.server.table.lookup(&argv[0]) else {
             self.resolve_pending(out).await;
             if self.multi.is_some() {
@@ -294,7 +315,10 @@ impl Connection {
                         self.resolve_pending(out).await;
                         let text = format!(
                             "ERR unknown subcommand '{}'. Try {} HELP.",
-                            String::from_utf8_lossy(&argv[1]).chars().take(128).collect::<String>(),
+                            String::from_utf8_lossy(&argv[1])
+                                .chars()
+                                .take(128)
+                                .collect::<String>(),
                             spec.name.to_ascii_uppercase()
                         );
                         self.reject(spec, Frame::Error(text), out);
@@ -318,7 +342,13 @@ impl Connection {
             && self.protocol == Protocol::Resp2
             && !matches!(
                 spec.name,
-                "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ping" | "quit" | "reset"
+                "subscribe"
+                    | "unsubscribe"
+                    | "psubscribe"
+                    | "punsubscribe"
+                    | "ping"
+                    | "quit"
+                    | "reset"
             )
         {
             self.resolve_pending(out).await;
@@ -329,21 +359,34 @@ impl Connection {
             self.reject(spec, Frame::Error(text), out);
             return;
         }
-        if self.server.monitors.load(Ordering::Relaxed) > 0 && spec.flags & flag::SKIP_MONITOR == 0 {
+        if self.server.monitors.load(Ordering::Relaxed) > 0 && spec.flags & flag::SKIP_MONITOR == 0
+        {
             let line = if matches!(spec.name, "auth" | "hello") && argv.len() > 1 {
                 // Never show credentials: the command name only, as Redis redacts AUTH.
-                monitor_line(self.db, self.handle.addr, &[argv[0].clone(), Bytes::from_static(b"(redacted)")])
+                monitor_line(
+                    self.db,
+                    self.handle.addr,
+                    &[argv[0].clone(), Bytes::from_static(b"(redacted)")],
+                )
             } else {
                 monitor_line(self.db, self.handle.addr, &argv)
             };
             let _ = self.server.monitor.send(line);
         }
         self.handle.update(|i| i.last_cmd = spec.name);
-        if self.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
+        if self.multi.is_some()
+            && !matches!(
+                spec.name,
+                "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+            )
+        {
             self.resolve_pending(out).await;
             if spec.flags & flag::NO_MULTI != 0 || spec.name == "monitor" {
                 self.multi_dirty = true;
-                self.reply(Frame::error("ERR Command not allowed inside a transaction"), out);
+                self.reply(
+                    Frame::error("ERR Command not allowed inside a transaction"),
+                    out,
+                );
                 return;
             }
             if let Some(q) = self.multi.as_mut() {
@@ -366,7 +409,11 @@ impl Connection {
                 self.resolve_pending(out).await;
                 let started = Instant::now();
                 let frame = self.run_read(handler, &argv).await;
-                self.server.stats.record_command(spec.name, started.elapsed().as_micros() as u64, frame.is_error());
+                self.server.stats.record_command(
+                    spec.name,
+                    started.elapsed().as_micros() as u64,
+                    frame.is_error(),
+                );
                 self.reply(frame, out);
             }
             Exec::Server | Exec::Container => {
@@ -374,7 +421,11 @@ impl Connection {
                 let started = Instant::now();
                 let frame = self.run_server(spec, argv, out).await;
                 if let Some(frame) = frame {
-                    self.server.stats.record_command(spec.name, started.elapsed().as_micros() as u64, frame.is_error());
+                    self.server.stats.record_command(
+                        spec.name,
+                        started.elapsed().as_micros() as u64,
+                        frame.is_error(),
+                    );
                     self.reply(frame, out);
                 }
             }
@@ -389,7 +440,12 @@ impl Connection {
         self.reply(frame, out);
     }
 
-    fn exec_request(&self, commands: Vec<Vec<Bytes>>, multi: bool, watches: Vec<Watch>) -> ExecRequest {
+    fn exec_request(
+        &self,
+        commands: Vec<Vec<Bytes>>,
+        multi: bool,
+        watches: Vec<Watch>,
+    ) -> ExecRequest {
         ExecRequest {
             db: self.db,
             user: self.user.clone(),
@@ -417,7 +473,11 @@ impl Connection {
         if self.barrier_fresh || self.server.read_consistency() == ReadConsistency::Stale {
             return Ok(());
         }
-        self.server.raft.read_barrier().await.map_err(|e| e.to_frame())?;
+        self.server
+            .raft
+            .read_barrier()
+            .await
+            .map_err(|e| e.to_frame())?;
         self.barrier_fresh = true;
         Ok(())
     }
@@ -426,7 +486,13 @@ impl Connection {
         if let Err(frame) = self.read_barrier().await {
             return frame;
         }
-        let _gate = self.server.raft.shared.apply_gate.read().unwrap_or_else(|p| p.into_inner());
+        let _gate = self
+            .server
+            .raft
+            .shared
+            .apply_gate
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
         let mut ks = self.server.raft.read_view(self.db, now_ms());
         let mut rng = Rng::new(rand::random());
         let mut ctx = Ctx {
@@ -439,7 +505,12 @@ impl Connection {
 
     /// Connection, transaction, pub/sub and server commands. None: the reply was already
     /// written (SUBSCRIBE and friends reply once per channel).
-    async fn run_server(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>, out: &mut BytesMut) -> Option<Frame> {
+    async fn run_server(
+        &mut self,
+        spec: &'static CommandSpec,
+        argv: Vec<Bytes>,
+        out: &mut BytesMut,
+    ) -> Option<Frame> {
         match spec.name {
             "exec" => Some(self.exec().await),
             "watch" => Some(self.watch(&argv[1..]).await),
@@ -541,7 +612,14 @@ impl Connection {
             }
             "pubsub|channels" => {
                 let pattern = argv.get(2).map(|p| &p[..]);
-                Frame::Array(self.server.pubsub.channels(pattern).into_iter().map(Frame::Bulk).collect())
+                Frame::Array(
+                    self.server
+                        .pubsub
+                        .channels(pattern)
+                        .into_iter()
+                        .map(Frame::Bulk)
+                        .collect(),
+                )
             }
             "pubsub|numsub" => {
                 let mut items = Vec::new();
@@ -552,7 +630,13 @@ impl Connection {
                 Frame::Array(items)
             }
             "pubsub|numpat" => Frame::Integer(self.server.pubsub.numpat() as i64),
-            "pubsub|help" => help(&["PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "CHANNELS [<pattern>]", "NUMPAT", "NUMSUB [<channel> ...]", "HELP"]),
+            "pubsub|help" => help(&[
+                "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "CHANNELS [<pattern>]",
+                "NUMPAT",
+                "NUMSUB [<channel> ...]",
+                "HELP",
+            ]),
             "time" => {
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -583,7 +667,8 @@ impl Connection {
             name if name.starts_with("command|") => self.command_sub(name, argv),
             name if name.starts_with("client|") => self.client(name, argv),
             name if name.starts_with("config|") => self.config(name, argv),
-            "exec" | "watch" | "debug" | "subscribe" | "psubscribe" | "unsubscribe" | "punsubscribe" => {
+            "exec" | "watch" | "debug" | "subscribe" | "psubscribe" | "unsubscribe"
+            | "punsubscribe" => {
                 Frame::Error(format!("ERR '{}' is not allowed inside MULTI", spec.name))
             }
             other => Frame::Error(format!("ERR command '{other}' is not available")),
@@ -623,7 +708,9 @@ impl Connection {
                 Some(2) => protocol = Protocol::Resp2,
                 Some(3) => protocol = Protocol::Resp3,
                 Some(_) => return Frame::error("NOPROTO unsupported protocol version"),
-                None => return Frame::error("ERR Protocol version is not an integer or out of range"),
+                None => {
+                    return Frame::error("ERR Protocol version is not an integer or out of range")
+                }
             }
             i = 2;
         }
@@ -638,7 +725,9 @@ impl Connection {
                 i += 3;
             } else if is_kw(&argv[i], "SETNAME") && i + 1 < argv.len() {
                 if !valid_client_name(&argv[i + 1]) {
-                    return Frame::error("ERR Client names cannot contain spaces, newlines or special characters.");
+                    return Frame::error(
+                        "ERR Client names cannot contain spaces, newlines or special characters.",
+                    );
                 }
                 setname = Some(String::from_utf8_lossy(&argv[i + 1]).into_owned());
                 i += 2;
@@ -662,7 +751,10 @@ impl Connection {
         });
         Frame::Map(vec![
             (Frame::bulk("server"), Frame::bulk("redis")),
-            (Frame::bulk("version"), Frame::bulk(crate::info::REDIS_VERSION)),
+            (
+                Frame::bulk("version"),
+                Frame::bulk(crate::info::REDIS_VERSION),
+            ),
             (Frame::bulk("proto"), Frame::Integer(i64::from(resp))),
             (Frame::bulk("id"), Frame::Integer(self.handle.id as i64)),
             (Frame::bulk("mode"), Frame::bulk("standalone")),
@@ -678,10 +770,20 @@ impl Connection {
         if let Err(frame) = self.read_barrier().await {
             return frame;
         }
-        let _gate = self.server.raft.shared.apply_gate.read().unwrap_or_else(|p| p.into_inner());
+        let _gate = self
+            .server
+            .raft
+            .shared
+            .apply_gate
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
         let mut ks = self.server.raft.read_view(self.db, now_ms());
         for key in keys {
-            if self.watches.iter().any(|w| w.db == self.db && w.key == *key) {
+            if self
+                .watches
+                .iter()
+                .any(|w| w.db == self.db && w.key == *key)
+            {
                 continue;
             }
             match ks.watch_version(key) {
@@ -764,19 +866,33 @@ impl Connection {
         for name in names {
             if pattern {
                 if self.patterns.insert(name.clone()) {
-                    self.server.pubsub.psubscribe(self.handle.id, name.clone(), self.push_tx.clone());
+                    self.server.pubsub.psubscribe(
+                        self.handle.id,
+                        name.clone(),
+                        self.push_tx.clone(),
+                    );
                 }
             } else if self.channels.insert(name.clone()) {
-                self.server.pubsub.subscribe(self.handle.id, name.clone(), self.push_tx.clone());
+                self.server
+                    .pubsub
+                    .subscribe(self.handle.id, name.clone(), self.push_tx.clone());
             }
-            let frame = Frame::Push(vec![Frame::bulk(kind), Frame::Bulk(name.clone()), Frame::Integer(self.sub_count())]);
+            let frame = Frame::Push(vec![
+                Frame::bulk(kind),
+                Frame::Bulk(name.clone()),
+                Frame::Integer(self.sub_count()),
+            ]);
             self.reply(frame, out);
         }
         self.update_sub_info();
     }
 
     fn unsubscribe(&mut self, pattern: bool, names: &[Bytes], out: &mut BytesMut) {
-        let kind = if pattern { "punsubscribe" } else { "unsubscribe" };
+        let kind = if pattern {
+            "punsubscribe"
+        } else {
+            "unsubscribe"
+        };
         let targets: Vec<Bytes> = if names.is_empty() {
             if pattern {
                 self.patterns.iter().cloned().collect()
@@ -787,7 +903,11 @@ impl Connection {
             names.to_vec()
         };
         if targets.is_empty() {
-            let frame = Frame::Push(vec![Frame::bulk(kind), Frame::Null, Frame::Integer(self.sub_count())]);
+            let frame = Frame::Push(vec![
+                Frame::bulk(kind),
+                Frame::Null,
+                Frame::Integer(self.sub_count()),
+            ]);
             self.reply(frame, out);
         }
         for name in targets {
@@ -798,7 +918,11 @@ impl Connection {
             } else if self.channels.remove(&name) {
                 self.server.pubsub.unsubscribe(self.handle.id, &name);
             }
-            let frame = Frame::Push(vec![Frame::bulk(kind), Frame::Bulk(name), Frame::Integer(self.sub_count())]);
+            let frame = Frame::Push(vec![
+                Frame::bulk(kind),
+                Frame::Bulk(name),
+                Frame::Integer(self.sub_count()),
+            ]);
             self.reply(frame, out);
         }
         self.update_sub_info();
@@ -853,7 +977,14 @@ impl Connection {
     }
 
     fn command_all(&self) -> Frame {
-        Frame::Array(self.server.table.visible().into_iter().map(command_info).collect())
+        Frame::Array(
+            self.server
+                .table
+                .visible()
+                .into_iter()
+                .map(command_info)
+                .collect(),
+        )
     }
 
     fn find_spec(&self, name: &[u8]) -> Option<&'static CommandSpec> {
@@ -877,7 +1008,11 @@ impl Connection {
                 Frame::Array(
                     argv[2..]
                         .iter()
-                        .map(|n| self.find_spec(n).map(command_info).unwrap_or(Frame::NullArray))
+                        .map(|n| {
+                            self.find_spec(n)
+                                .map(command_info)
+                                .unwrap_or(Frame::NullArray)
+                        })
                         .collect(),
                 )
             }
@@ -908,13 +1043,23 @@ impl Connection {
                 } else {
                     None
                 };
-                for s in self.server.table.visible() {
+                let all = self
+                    .server
+                    .table
+                    .visible()
+                    .into_iter()
+                    .flat_map(|s| std::iter::once(s).chain(s.subcommands.iter()));
+                for s in all {
                     let keep = match &filter {
                         None => true,
-                        Some((kind, v)) if kind == "pattern" => glob_match(v, s.name.as_bytes(), true),
+                        Some((kind, v)) if kind == "pattern" => {
+                            glob_match(v, s.name.as_bytes(), true)
+                        }
                         Some((kind, v)) if kind == "aclcat" => {
                             let cat = lower(v);
-                            crate::commands::table::acl_categories(s).iter().any(|c| *c == cat)
+                            crate::commands::table::acl_categories(s)
+                                .iter()
+                                .any(|c| *c == cat)
                         }
                         Some((kind, _)) if kind == "module" => false,
                         Some(_) => return CmdError::Syntax.to_frame(),
@@ -930,7 +1075,10 @@ impl Connection {
                     return Frame::error("ERR Invalid command specified");
                 };
                 let target = match target.exec {
-                    Exec::Container => match argv.get(3).and_then(|s| CommandTable::subcommand(target, s)) {
+                    Exec::Container => match argv
+                        .get(3)
+                        .and_then(|s| CommandTable::subcommand(target, s))
+                    {
                         Some(s) => s,
                         None => return Frame::error("ERR Invalid command specified"),
                     },
@@ -979,7 +1127,9 @@ impl Connection {
             }
             "client|setname" => {
                 if !valid_client_name(&argv[2]) {
-                    return Frame::error("ERR Client names cannot contain spaces, newlines or special characters.");
+                    return Frame::error(
+                        "ERR Client names cannot contain spaces, newlines or special characters.",
+                    );
                 }
                 let n = String::from_utf8_lossy(&argv[2]).into_owned();
                 self.handle.update(|i| i.name = n);
@@ -988,10 +1138,15 @@ impl Connection {
             "client|setinfo" => {
                 let attr = lower(&argv[2]);
                 if attr != "lib-name" && attr != "lib-ver" {
-                    return Frame::Error(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(&argv[2])));
+                    return Frame::Error(format!(
+                        "ERR Unrecognized option '{}'",
+                        String::from_utf8_lossy(&argv[2])
+                    ));
                 }
                 if !valid_client_name(&argv[3]) && !argv[3].is_empty() {
-                    return Frame::Error(format!("ERR {attr} cannot contain spaces, newlines or special characters."));
+                    return Frame::Error(format!(
+                        "ERR {attr} cannot contain spaces, newlines or special characters."
+                    ));
                 }
                 let v = String::from_utf8_lossy(&argv[3]).into_owned();
                 self.handle.update(|i| {
@@ -1011,8 +1166,14 @@ impl Connection {
                 while i < argv.len() {
                     if is_kw(&argv[i], "TYPE") && i + 1 < argv.len() {
                         let t = lower(&argv[i + 1]);
-                        if !matches!(t.as_str(), "normal" | "master" | "replica" | "slave" | "pubsub") {
-                            return Frame::Error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(&argv[i + 1])));
+                        if !matches!(
+                            t.as_str(),
+                            "normal" | "master" | "replica" | "slave" | "pubsub"
+                        ) {
+                            return Frame::Error(format!(
+                                "ERR Unknown client type '{}'",
+                                String::from_utf8_lossy(&argv[i + 1])
+                            ));
                         }
                         kind = Some(t);
                         i += 2;
@@ -1085,6 +1246,7 @@ impl Connection {
             for c in self.server.clients.list() {
                 if c.addr.to_string() == addr {
                     c.kill.notify_one();
+                    self.server.clients.unregister(c.id);
                     if c.id == self.handle.id {
                         self.closing = true;
                     }
@@ -1163,6 +1325,7 @@ impl Connection {
                 }
             }
             c.kill.notify_one();
+            self.server.clients.unregister(c.id);
             if c.id == self.handle.id {
                 self.closing = true;
             }
@@ -1210,7 +1373,9 @@ impl Connection {
             return Frame::error("ERR wrong number of arguments for 'config|set' command");
         }
         let fail = |name: &str, why: &str| {
-            Frame::Error(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"))
+            Frame::Error(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+            ))
         };
         // Check everything first: CONFIG SET applies all or nothing.
         let mut changes: Vec<(String, String)> = Vec::new();
@@ -1253,10 +1418,13 @@ impl Connection {
                 "timeout" => rt.timeout.store(n, Ordering::Relaxed),
                 "maxclients" => rt.maxclients.store(n, Ordering::Relaxed),
                 "proto-max-bulk-len" => rt.proto_max_bulk_len.store(n, Ordering::Relaxed),
-                "client-query-buffer-limit" => rt.client_query_buffer_limit.store(n, Ordering::Relaxed),
-                "protected-mode" => rt
-                    .protected_mode
-                    .store(crate::config::parse_bool(&name, &value).unwrap_or(true), Ordering::Relaxed),
+                "client-query-buffer-limit" => {
+                    rt.client_query_buffer_limit.store(n, Ordering::Relaxed)
+                }
+                "protected-mode" => rt.protected_mode.store(
+                    crate::config::parse_bool(&name, &value).unwrap_or(true),
+                    Ordering::Relaxed,
+                ),
                 "loglevel" => {
                     if let Some(level) = LogLevel::parse(&value) {
                         *rt.loglevel.lock().unwrap_or_else(|p| p.into_inner()) = level;
@@ -1278,17 +1446,48 @@ pub fn config_values(server: &Server) -> Vec<(&'static str, String)> {
     vec![
         ("bind", c.bind.join(" ")),
         ("port", c.port.to_string()),
-        ("protected-mode", yes_no(rt.protected_mode.load(Ordering::Relaxed))),
+        (
+            "protected-mode",
+            yes_no(rt.protected_mode.load(Ordering::Relaxed)),
+        ),
         ("dir", c.dir.display().to_string()),
         ("logfile", c.logfile.clone()),
-        ("loglevel", rt.loglevel.lock().unwrap_or_else(|p| p.into_inner()).name().to_string()),
-        ("maxclients", rt.maxclients.load(Ordering::Relaxed).to_string()),
+        (
+            "loglevel",
+            rt.loglevel
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .name()
+                .to_string(),
+        ),
+        (
+            "maxclients",
+            rt.maxclients.load(Ordering::Relaxed).to_string(),
+        ),
         ("timeout", rt.timeout.load(Ordering::Relaxed).to_string()),
-        ("proto-max-bulk-len", rt.proto_max_bulk_len.load(Ordering::Relaxed).to_string()),
-        ("client-query-buffer-limit", rt.client_query_buffer_limit.load(Ordering::Relaxed).to_string()),
-        ("enable-debug-command", c.enable_debug_command.name().to_string()),
+        (
+            "proto-max-bulk-len",
+            rt.proto_max_bulk_len.load(Ordering::Relaxed).to_string(),
+        ),
+        (
+            "client-query-buffer-limit",
+            rt.client_query_buffer_limit
+                .load(Ordering::Relaxed)
+                .to_string(),
+        ),
+        (
+            "enable-debug-command",
+            c.enable_debug_command.name().to_string(),
+        ),
         ("databases", DATABASES.to_string()),
-        ("requirepass", if c.requirepass.is_empty() { String::new() } else { "<redacted>".into() }),
+        (
+            "requirepass",
+            if c.requirepass.is_empty() {
+                String::new()
+            } else {
+                "<redacted>".into()
+            },
+        ),
         ("save", String::new()),
         ("appendonly", "yes".into()),
         ("appendfsync", "always".into()),
@@ -1311,7 +1510,12 @@ fn yes_no(b: bool) -> String {
 }
 
 fn help(lines: &[&str]) -> Frame {
-    Frame::Array(lines.iter().map(|l| Frame::Simple((*l).to_string())).collect())
+    Frame::Array(
+        lines
+            .iter()
+            .map(|l| Frame::Simple((*l).to_string()))
+            .collect(),
+    )
 }
 
 /// Compares secrets in time independent of where they differ.

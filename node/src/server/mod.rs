@@ -84,8 +84,14 @@ impl Stats {
     }
 
     pub fn reset(&self) {
-        self.commands.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        self.errors.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.commands
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         self.error_replies.store(0, Ordering::Relaxed);
         self.commands_processed.store(0, Ordering::Relaxed);
         self.connections_received.store(0, Ordering::Relaxed);
@@ -193,7 +199,9 @@ impl Server {
             let host = if host == "*" { "0.0.0.0" } else { host };
             let ip: IpAddr = match host.parse() {
                 Ok(ip) => ip,
-                Err(_) => anyhow::bail!("invalid value for 'bind': '{addr}' (expected an IP address)"),
+                Err(_) => {
+                    anyhow::bail!("invalid value for 'bind': '{addr}' (expected an IP address)")
+                }
             };
             match TcpListener::bind(SocketAddr::new(ip, self.config.port)).await {
                 Ok(l) => {
@@ -213,7 +221,9 @@ impl Server {
         let mut tasks = Vec::new();
         for listener in listeners {
             let server = self.clone();
-            tasks.push(tokio::spawn(async move { server.accept_loop(listener).await }));
+            tasks.push(tokio::spawn(
+                async move { server.accept_loop(listener).await },
+            ));
         }
         for t in tasks {
             t.await??;
@@ -232,7 +242,9 @@ impl Server {
                     continue;
                 }
             };
-            self.stats.connections_received.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .connections_received
+                .fetch_add(1, Ordering::Relaxed);
             let server = self.clone();
             tokio::spawn(async move { server.admit(stream, addr).await });
         }
@@ -243,7 +255,9 @@ impl Server {
         let _ = stream.set_nodelay(true);
         let laddr = stream.local_addr().unwrap_or(addr);
         if self.clients.count() as u64 >= self.runtime.maxclients.load(Ordering::Relaxed) {
-            self.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .rejected_connections
+                .fetch_add(1, Ordering::Relaxed);
             refuse(stream, "ERR max number of clients reached").await;
             return;
         }
@@ -252,7 +266,9 @@ impl Server {
             && !addr.ip().is_loopback()
             && !is_mapped_loopback(addr.ip())
         {
-            self.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .rejected_connections
+                .fetch_add(1, Ordering::Relaxed);
             tracing::warn!(client = %addr, "refused a non-loopback client: protected mode");
             refuse(stream, PROTECTED_MODE_ERROR).await;
             return;
@@ -268,7 +284,12 @@ impl Server {
         let now = now_ms();
         for db in 0..DATABASES {
             let keys = {
-                let _gate = self.raft.shared.apply_gate.read().unwrap_or_else(|p| p.into_inner());
+                let _gate = self
+                    .raft
+                    .shared
+                    .apply_gate
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner());
                 let view = self.raft.read_view(db, now);
                 match view.expired_keys(db, now, 500) {
                     Ok(k) => k,
@@ -282,9 +303,19 @@ impl Server {
                 continue;
             }
             let n = keys.len() as u64;
-            match self.raft.write(Request::Expire { db, keys, now_ms: now }).await {
+            match self
+                .raft
+                .write(Request::Expire {
+                    db,
+                    keys,
+                    now_ms: now,
+                })
+                .await
+            {
                 Ok(_) => {
-                    self.stats.expired_keys_proposed.fetch_add(n, Ordering::Relaxed);
+                    self.stats
+                        .expired_keys_proposed
+                        .fetch_add(n, Ordering::Relaxed);
                 }
                 Err(e) => tracing::debug!(error = %e, "expiry proposal failed"),
             }

@@ -32,7 +32,11 @@ impl PubSub {
     }
 
     pub fn subscribe(&self, client: ClientId, channel: Bytes, tx: UnboundedSender<Frame>) {
-        self.lock().channels.entry(channel).or_default().insert(client, tx);
+        self.lock()
+            .channels
+            .entry(channel)
+            .or_default()
+            .insert(client, tx);
     }
 
     pub fn unsubscribe(&self, client: ClientId, channel: &Bytes) {
@@ -46,7 +50,11 @@ impl PubSub {
     }
 
     pub fn psubscribe(&self, client: ClientId, pattern: Bytes, tx: UnboundedSender<Frame>) {
-        self.lock().patterns.entry(pattern).or_default().insert(client, tx);
+        self.lock()
+            .patterns
+            .entry(pattern)
+            .or_default()
+            .insert(client, tx);
     }
 
     pub fn punsubscribe(&self, client: ClientId, pattern: &Bytes) {

@@ -276,7 +276,16 @@ mod tests {
             assert!(encode_i64_ordered(w[0]) < encode_i64_ordered(w[1]));
             assert_eq!(decode_i64_ordered(&encode_i64_ordered(w[0])), w[0]);
         }
-        let floats = [f64::NEG_INFINITY, -1e300, -2.5, -0.0001, 0.0, 1e-300, 3.0, f64::INFINITY];
+        let floats = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -0.0001,
+            0.0,
+            1e-300,
+            3.0,
+            f64::INFINITY,
+        ];
         for w in floats.windows(2) {
             assert!(encode_f64_ordered(w[0]) < encode_f64_ordered(w[1]), "{w:?}");
             assert_eq!(decode_f64_ordered(&encode_f64_ordered(w[1])), w[1]);

@@ -11,8 +11,8 @@ pub mod txn;
 use bytes::Bytes;
 use sled::IVec;
 
-pub use encoding::{KeyType, Meta};
 use encoding::*;
+pub use encoding::{KeyType, Meta};
 pub use txn::Txn;
 
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +110,8 @@ impl Keyspace {
         if let Some(at) = meta.expire_at {
             expires += 1;
             if old.as_ref().and_then(|o| o.expire_at) != Some(at) {
-                self.txn.put(expiry_key(self.db, at, key), IVec::default())?;
+                self.txn
+                    .put(expiry_key(self.db, at, key), IVec::default())?;
             }
         }
         self.put_counters(self.db, keys, expires)?;
@@ -193,7 +194,9 @@ impl Keyspace {
         let members: Vec<(IVec, IVec)> = if meta.ty == KeyType::String {
             Vec::new()
         } else {
-            self.txn.prefix(&src_prefix, false).collect::<Result<_, _>>()?
+            self.txn
+                .prefix(&src_prefix, false)
+                .collect::<Result<_, _>>()?
         };
         self.db = dst_db;
         let result = (|| {
@@ -300,7 +303,12 @@ impl Keyspace {
     }
 
     /// Keys of `db` whose expiry is at or before `now_ms`, at most `limit`.
-    pub fn expired_keys(&self, db: u8, now_ms: u64, limit: usize) -> Result<Vec<Bytes>, StoreError> {
+    pub fn expired_keys(
+        &self,
+        db: u8,
+        now_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<Bytes>, StoreError> {
         let prefix = [TAG_EXPIRY, db];
         let mut end = prefix.to_vec();
         end.extend_from_slice(&now_ms.saturating_add(1).to_be_bytes());
@@ -333,12 +341,16 @@ mod tests {
     #[test]
     fn counters_follow_creates_deletes_and_expiry() {
         let mut ks = keyspace(1000);
-        ks.save_meta(b"a", &mut Meta::string(Bytes::from_static(b"1"))).expect("save");
+        ks.save_meta(b"a", &mut Meta::string(Bytes::from_static(b"1")))
+            .expect("save");
         let mut b = Meta::string(Bytes::from_static(b"2"));
         b.expire_at = Some(5000);
         ks.save_meta(b"b", &mut b).expect("save");
         assert_eq!(ks.counters(0).expect("c"), (2, 1));
-        assert_eq!(ks.expired_keys(0, 5000, 10).expect("e"), vec![Bytes::from_static(b"b")]);
+        assert_eq!(
+            ks.expired_keys(0, 5000, 10).expect("e"),
+            vec![Bytes::from_static(b"b")]
+        );
         assert!(ks.set_expire(b"b", None).expect("persist"));
         assert_eq!(ks.counters(0).expect("c"), (2, 0));
         assert!(ks.expired_keys(0, 5000, 10).expect("e").is_empty());

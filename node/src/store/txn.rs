@@ -216,8 +216,14 @@ mod tests {
         txn.put(b"b".to_vec(), b"new".to_vec()).expect("put");
         txn.put(b"c".to_vec(), b"over".to_vec()).expect("put");
         txn.remove(b"e".to_vec()).expect("remove");
-        assert_eq!(keys(txn.prefix(b"", false)), vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
-        assert_eq!(keys(txn.prefix(b"", true)), vec![b"c".to_vec(), b"b".to_vec(), b"a".to_vec()]);
+        assert_eq!(
+            keys(txn.prefix(b"", false)),
+            vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+        );
+        assert_eq!(
+            keys(txn.prefix(b"", true)),
+            vec![b"c".to_vec(), b"b".to_vec(), b"a".to_vec()]
+        );
         assert_eq!(txn.get(b"c").expect("get").as_deref(), Some(&b"over"[..]));
         assert_eq!(txn.get(b"e").expect("get"), None);
     }
