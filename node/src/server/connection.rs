@@ -405,6 +405,13 @@ impl Connection {
                 }
                 self.submit_write(spec, argv);
             }
+            Exec::Read(_) if !self.pending.is_empty() && self.pending.len() < MAX_IN_FLIGHT => {
+                // A read pipelined behind writes still in flight rides in the log with them:
+                // the state machine runs it in order, so it sees exactly the writes sent
+                // before it, without stalling the rest of the pipeline.
+                argv[0] = Bytes::from_static(spec.name.as_bytes());
+                self.submit_write(spec, argv);
+            }
             Exec::Read(handler) => {
                 self.resolve_pending(out).await;
                 let started = Instant::now();
