@@ -129,6 +129,31 @@ pub struct Config {
     pub raft_snapshot_logs: u64,
     pub read_consistency: ReadConsistency,
     pub requirepass: Secret,
+    /// Bootstrap members `id=host:port` (with `bootstrap = true` on one node).
+    pub peers: Vec<(u64, String)>,
+    pub bootstrap: bool,
+    /// A member to ask for admission (a node joining a running cluster).
+    pub join: Option<String>,
+    /// Replication credentials presented to peers (`masteruser` / `masterauth`).
+    pub masteruser: String,
+    pub masterauth: Secret,
+    /// `peer-tls = no` turns off TLS on the peer channel (tests of the channel only).
+    pub peer_tls: bool,
+    /// Every directive's final text value, for components that validate their own
+    /// directives (TLS).
+    pub raw: RawDirectives,
+}
+
+/// Directive values as text; Debug prints the names only (values may be secrets).
+#[derive(Clone, Default)]
+pub struct RawDirectives(HashMap<String, String>);
+
+impl fmt::Debug for RawDirectives {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<&String> = self.0.keys().collect();
+        names.sort();
+        f.debug_set().entries(names).finish()
+    }
 }
 
 /// A configuration problem, printed as one line.
@@ -168,10 +193,36 @@ pub const DIRECTIVES: &[&str] = &[
     "raft-snapshot-logs",
     "read-consistency",
     "requirepass",
+    "peers",
+    "bootstrap",
+    "join",
+    "masteruser",
+    "masterauth",
+    "peer-tls",
+    "peer-tls-cert-file",
+    "peer-tls-key-file",
+    "peer-tls-ca-cert-file",
+    "peer-allowed-cn",
+    "tls-port",
+    "tls-cert-file",
+    "tls-key-file",
+    "tls-ca-cert-file",
+    "tls-auth-clients",
+    "tls-auth-clients-user",
+    "tls-protocols",
+    "tls-ciphersuites",
 ];
 
 /// Directives whose values are secrets (never echoed in errors).
 const SECRET_DIRECTIVES: &[&str] = &["requirepass", "masterauth"];
+
+impl Config {
+    /// The final text of a directive (None when unset), secrets included: for components that
+    /// validate their own directives.
+    pub fn raw_value(&self, name: &str) -> Option<String> {
+        self.raw.0.get(name).cloned()
+    }
+}
 
 fn invalid(directive: &str, value: &str, expected: &'static str) -> ConfigError {
     let shown = if SECRET_DIRECTIVES.contains(&directive) {
@@ -451,7 +502,49 @@ impl Config {
             }
             None => 10000,
         };
+        let peers = match get("peers") {
+            None => Vec::new(),
+            Some(list) => {
+                let mut peers = Vec::new();
+                for item in list.split([' ', ',']).filter(|s| !s.is_empty()) {
+                    let parsed = item
+                        .split_once('=')
+                        .and_then(|(id, addr)| Some((id.parse::<u64>().ok()?, addr.to_string())))
+                        .filter(|(id, addr)| *id > 0 && addr.contains(':'));
+                    match parsed {
+                        Some(p) => peers.push(p),
+                        None => {
+                            return Err(invalid("peers", item, "expected id=host:port entries"))
+                        }
+                    }
+                }
+                peers
+            }
+        };
+        let bootstrap = match get("bootstrap") {
+            Some(s) => parse_bool("bootstrap", s)?,
+            None => false,
+        };
+        if bootstrap && peers.is_empty() {
+            return Err(invalid("bootstrap", "yes", "bootstrap needs 'peers'"));
+        }
+        let join = get("join").filter(|s| !s.is_empty()).map(str::to_string);
+        if let Some(j) = &join {
+            if !j.contains(':') {
+                return Err(invalid("join", j, "expected host:port of a member"));
+            }
+        }
         Ok(Config {
+            peers,
+            bootstrap,
+            join,
+            masteruser: get("masteruser").unwrap_or("default").to_string(),
+            masterauth: Secret::new(get("masterauth").unwrap_or("")),
+            peer_tls: match get("peer-tls") {
+                Some(s) => parse_bool("peer-tls", s)?,
+                None => true,
+            },
+            raw: RawDirectives(v.clone()),
             config_file,
             bind,
             port,

@@ -112,7 +112,7 @@ async fn run(config: Config, set_filter: SetFilter) -> anyhow::Result<()> {
         node_id = config.node_id,
         "starting redoubt"
     );
-    let server = Server::start(config, set_filter).await?;
+    let server = Server::start(config, None, set_filter).await?;
     if !server
         .raft
         .wait_for_leader(std::time::Duration::from_secs(10))

@@ -127,6 +127,19 @@ pub struct RaftSettings {
     pub node_id: u64,
     pub advertise_addr: String,
     pub snapshot_logs: u64,
+    /// How the group starts when this node has no Raft state yet.
+    pub start: StartMode,
+}
+
+/// What a node without Raft state does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartMode {
+    /// Initialise a one-member group (a single node).
+    Single,
+    /// Initialise the group with these members (`bootstrap = true` + `peers`).
+    Bootstrap(Vec<(u64, String)>),
+    /// Wait to be added: asks a member to add it (`join`), or is among the bootstrap peers.
+    Wait,
 }
 
 /// A client request waiting to be proposed, and where its reply goes.
@@ -297,6 +310,7 @@ impl RaftNode {
         dir: &Path,
         settings: RaftSettings,
         table: Arc<CommandTable>,
+        transport: Arc<network::PeerTransport>,
     ) -> anyhow::Result<RaftNode> {
         let db = sled::Config::new()
             .path(dir.join("data"))
@@ -319,20 +333,33 @@ impl RaftNode {
         let raft = Raft::new(
             settings.node_id,
             config,
-            network::PeerNetwork,
+            network::PeerNetwork::new(transport),
             log.clone(),
             sm,
         )
         .await?;
         if !raft.is_initialized().await? {
             let mut members = std::collections::BTreeMap::new();
-            members.insert(
-                settings.node_id,
-                BasicNode {
-                    addr: settings.advertise_addr.clone(),
-                },
-            );
-            raft.initialize(members).await?;
+            match &settings.start {
+                StartMode::Single => {
+                    members.insert(
+                        settings.node_id,
+                        BasicNode {
+                            addr: settings.advertise_addr.clone(),
+                        },
+                    );
+                }
+                StartMode::Bootstrap(peers) => {
+                    for (id, addr) in peers {
+                        members.insert(*id, BasicNode { addr: addr.clone() });
+                    }
+                }
+                StartMode::Wait => {}
+            }
+            if !members.is_empty() {
+                tracing::info!(members = ?members.keys().collect::<Vec<_>>(), "initialising the raft group");
+                raft.initialize(members).await?;
+            }
         }
         let (proposals, rx) = mpsc::unbounded_channel();
         tokio::spawn(run_proposer(raft.clone(), log.clone(), rx));

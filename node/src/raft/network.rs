@@ -1,68 +1,246 @@
-//! The network between Raft members.
+//! The client side of the channel between Raft members: gRPC (tonic) over mutual TLS.
 //!
-//! A one-member group never sends an RPC. The mutual-TLS gRPC transport between nodes is the
-//! cluster issue's work; until it lands every peer is reported unreachable, so a misconfigured
-//! multi-member group fails loudly instead of pretending to replicate.
+//! [`PeerTransport`] owns one lazily connected channel per peer address, dials it through our
+//! own rustls connector (the TLS configuration reloads its certificates by itself), and stamps
+//! every call with the replication credentials. [`PeerNetwork`] adapts it to openraft. Raft
+//! messages are carried as postcard payloads (see `redoubt.proto`). This module never decides
+//! who may talk to us: that is the service's and the TLS verifier's job.
 
-use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use openraft::error::{
+    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
     VoteRequest, VoteResponse,
 };
 use openraft::BasicNode;
+use redoubt_proto::peer::peer_client::PeerClient;
+use redoubt_proto::peer::RaftMessage;
+use tonic::transport::{Channel, Endpoint, Uri};
 
 use super::TypeConfig;
+use crate::config::Secret;
 
 type NodeId = u64;
 
-#[derive(Clone, Default)]
-pub struct PeerNetwork;
+/// Metadata keys of the replication credentials on every inter-node call.
+pub const META_USER: &str = "x-redoubt-user";
+pub const META_AUTH: &str = "x-redoubt-auth";
 
-pub struct PeerClient {
-    target: NodeId,
+/// `masteruser` / `masterauth`: who this node is to its peers.
+#[derive(Clone, Debug)]
+pub struct PeerCredentials {
+    pub user: String,
+    pub auth: Secret,
 }
 
-fn unreachable<E: std::error::Error>(target: NodeId) -> RPCError<NodeId, BasicNode, E> {
-    let reason = std::io::Error::other(format!(
-        "no transport to peer {target}: peer networking is not built yet"
-    ));
-    RPCError::Unreachable(Unreachable::new(&reason))
+/// Dials peers and stamps calls with credentials.
+pub struct PeerTransport {
+    tls: Option<Arc<rustls::ClientConfig>>,
+    credentials: PeerCredentials,
+    channels: Mutex<HashMap<String, Channel>>,
 }
 
-impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
-    type Network = PeerClient;
+impl PeerTransport {
+    /// `tls` None: plaintext, only for `peer-tls = no` test setups.
+    pub fn new(
+        tls: Option<Arc<rustls::ClientConfig>>,
+        credentials: PeerCredentials,
+    ) -> PeerTransport {
+        PeerTransport {
+            tls,
+            credentials,
+            channels: Mutex::new(HashMap::new()),
+        }
+    }
 
-    async fn new_client(&mut self, target: NodeId, _node: &BasicNode) -> PeerClient {
-        PeerClient { target }
+    /// A client for the peer at `addr` (host:port), reusing its channel.
+    pub fn client(&self, addr: &str) -> Result<PeerClient<Channel>, String> {
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(ch) = channels.get(addr) {
+            return Ok(PeerClient::new(ch.clone())
+                .max_decoding_message_size(256 * 1024 * 1024)
+                .max_encoding_message_size(256 * 1024 * 1024));
+        }
+        let endpoint = Endpoint::from_shared(format!("http://{addr}"))
+            .map_err(|e| format!("bad peer address '{addr}': {e}"))?
+            .connect_timeout(Duration::from_secs(2))
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(10))
+            .keep_alive_timeout(Duration::from_secs(5));
+        let channel = match &self.tls {
+            None => endpoint.connect_lazy(),
+            Some(config) => {
+                let connector = tokio_rustls::TlsConnector::from(config.clone());
+                let target = addr.to_string();
+                endpoint.connect_with_connector_lazy(tower::service_fn(move |_: Uri| {
+                    let connector = connector.clone();
+                    let target = target.clone();
+                    async move {
+                        let host = host_of(&target);
+                        let name = rustls_pki_types::ServerName::try_from(host)
+                            .map_err(|e| std::io::Error::other(format!("bad peer name: {e}")))?;
+                        let tcp = tokio::net::TcpStream::connect(&target).await?;
+                        tcp.set_nodelay(true)?;
+                        let tls = connector.connect(name, tcp).await?;
+                        Ok::<_, std::io::Error>(TokioIo::new(tls))
+                    }
+                }))
+            }
+        };
+        channels.insert(addr.to_string(), channel.clone());
+        Ok(PeerClient::new(channel)
+            .max_decoding_message_size(256 * 1024 * 1024)
+            .max_encoding_message_size(256 * 1024 * 1024))
+    }
+
+    /// Wraps `message` in a request carrying the replication credentials.
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut req = tonic::Request::new(message);
+        if let Ok(v) = self.credentials.user.parse() {
+            req.metadata_mut().insert(META_USER, v);
+        }
+        if let Ok(v) = self.credentials.auth.expose().parse() {
+            req.metadata_mut().insert(META_AUTH, v);
+        }
+        req
+    }
+
+    /// Forgets the channel to `addr` (after the peer was removed).
+    pub fn forget(&self, addr: &str) {
+        self.channels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(addr);
     }
 }
 
-impl RaftNetwork<TypeConfig> for PeerClient {
+/// The host part of `host:port` (IPv6 in brackets allowed).
+fn host_of(addr: &str) -> String {
+    let host = match addr.rsplit_once(':') {
+        Some((h, _)) => h,
+        None => addr,
+    };
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string()
+}
+
+/// openraft's view of the network.
+#[derive(Clone)]
+pub struct PeerNetwork {
+    transport: Arc<PeerTransport>,
+}
+
+impl PeerNetwork {
+    pub fn new(transport: Arc<PeerTransport>) -> PeerNetwork {
+        PeerNetwork { transport }
+    }
+}
+
+pub struct PeerConnection {
+    target: NodeId,
+    addr: String,
+    transport: Arc<PeerTransport>,
+}
+
+impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
+    type Network = PeerConnection;
+
+    async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> PeerConnection {
+        PeerConnection {
+            target,
+            addr: node.addr.clone(),
+            transport: self.transport.clone(),
+        }
+    }
+}
+
+fn network_error<E: std::error::Error>(
+    e: impl std::fmt::Display,
+) -> RPCError<NodeId, BasicNode, E> {
+    RPCError::Network(NetworkError::new(&std::io::Error::other(e.to_string())))
+}
+
+fn status_error<E: std::error::Error>(status: tonic::Status) -> RPCError<NodeId, BasicNode, E> {
+    let err = std::io::Error::other(format!("{}: {}", status.code(), status.message()));
+    match status.code() {
+        tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => {
+            RPCError::Unreachable(Unreachable::new(&err))
+        }
+        _ => RPCError::Network(NetworkError::new(&err)),
+    }
+}
+
+impl PeerConnection {
+    /// Sends one postcard-encoded Raft message with `call` and decodes the remote result.
+    async fn call<Req, Resp, E>(
+        &self,
+        rpc: &Req,
+        option: &RPCOption,
+        kind: RaftCall,
+    ) -> Result<Resp, RPCError<NodeId, BasicNode, E>>
+    where
+        Req: serde::Serialize,
+        Resp: serde::de::DeserializeOwned,
+        E: std::error::Error + serde::de::DeserializeOwned,
+    {
+        let payload = postcard::to_allocvec(rpc).map_err(network_error)?;
+        let mut client = self.transport.client(&self.addr).map_err(network_error)?;
+        let mut req = self.transport.request(RaftMessage {
+            payload: payload.into(),
+        });
+        req.set_timeout(option.hard_ttl());
+        let reply = match kind {
+            RaftCall::Append => client.append_entries(req).await,
+            RaftCall::Vote => client.vote(req).await,
+            RaftCall::Snapshot => client.install_snapshot(req).await,
+        }
+        .map_err(status_error)?
+        .into_inner();
+        let result: Result<Resp, E> =
+            postcard::from_bytes(&reply.payload).map_err(network_error)?;
+        result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+    }
+}
+
+enum RaftCall {
+    Append,
+    Vote,
+    Snapshot,
+}
+
+impl RaftNetwork<TypeConfig> for PeerConnection {
     async fn append_entries(
         &mut self,
-        _rpc: AppendEntriesRequest<TypeConfig>,
-        _option: RPCOption,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
-        Err(unreachable(self.target))
+        self.call(&rpc, &option, RaftCall::Append).await
     }
 
     async fn install_snapshot(
         &mut self,
-        _rpc: InstallSnapshotRequest<TypeConfig>,
-        _option: RPCOption,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
     ) -> Result<
         InstallSnapshotResponse<NodeId>,
         RPCError<NodeId, BasicNode, RaftError<NodeId, InstallSnapshotError>>,
     > {
-        Err(unreachable(self.target))
+        self.call(&rpc, &option, RaftCall::Snapshot).await
     }
 
     async fn vote(
         &mut self,
-        _rpc: VoteRequest<NodeId>,
-        _option: RPCOption,
+        rpc: VoteRequest<NodeId>,
+        option: RPCOption,
     ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
-        Err(unreachable(self.target))
+        self.call(&rpc, &option, RaftCall::Vote).await
     }
 }

@@ -21,7 +21,8 @@ use tokio::sync::broadcast;
 
 use crate::commands::CommandTable;
 use crate::config::{Config, DebugMode, LogLevel, ReadConsistency};
-use crate::raft::{RaftNode, RaftSettings, Request};
+use crate::raft::network::{PeerCredentials, PeerTransport};
+use crate::raft::{RaftNode, RaftSettings, Request, StartMode};
 use crate::store::DATABASES;
 
 /// Settings that CONFIG SET may change while the node runs.
@@ -99,8 +100,18 @@ impl Stats {
     }
 }
 
+/// rustls configurations of the peer channel (they reload their certificates themselves).
+#[derive(Clone)]
+pub struct PeerTlsConfigs {
+    pub client: Arc<rustls::ClientConfig>,
+    pub server: Arc<rustls::ServerConfig>,
+}
+
 /// Everything the connections of one node share.
 pub struct Server {
+    /// The peer channel's client side; also used to forward to the leader.
+    pub transport: Arc<PeerTransport>,
+    pub peer_tls: Option<PeerTlsConfigs>,
     pub config: Config,
     pub runtime: Runtime,
     pub table: Arc<CommandTable>,
@@ -128,6 +139,7 @@ impl Server {
     /// Opens storage, starts Raft and returns the shared server state.
     pub async fn start(
         config: Config,
+        peer_tls: Option<PeerTlsConfigs>,
         set_log_filter: Box<dyn Fn(&str) + Send + Sync>,
     ) -> anyhow::Result<Arc<Server>> {
         let table = Arc::new(
@@ -136,14 +148,30 @@ impl Server {
         );
         std::fs::create_dir_all(&config.dir)
             .map_err(|e| anyhow::anyhow!("cannot create dir '{}': {e}", config.dir.display()))?;
+        let start = if config.bootstrap {
+            StartMode::Bootstrap(config.peers.clone())
+        } else if config.join.is_some() || !config.peers.is_empty() {
+            StartMode::Wait
+        } else {
+            StartMode::Single
+        };
+        let transport = Arc::new(PeerTransport::new(
+            peer_tls.as_ref().map(|t| t.client.clone()),
+            PeerCredentials {
+                user: config.masteruser.clone(),
+                auth: config.masterauth.clone(),
+            },
+        ));
         let raft = RaftNode::start(
             &config.dir,
             RaftSettings {
                 node_id: config.node_id,
                 advertise_addr: config.raft_advertise_addr.clone(),
                 snapshot_logs: config.raft_snapshot_logs,
+                start,
             },
             table.clone(),
+            transport.clone(),
         )
         .await?;
         let run_id: String = (0..40)
@@ -151,6 +179,8 @@ impl Server {
             .collect();
         let (monitor, _) = broadcast::channel(4096);
         Ok(Arc::new(Server {
+            transport,
+            peer_tls,
             runtime: Runtime {
                 maxclients: AtomicU64::new(config.maxclients),
                 timeout: AtomicU64::new(config.timeout),
