@@ -1,5 +1,6 @@
 //! Redoubt node: a Redis-compatible server whose writes go through Raft.
 
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod info;

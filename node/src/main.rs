@@ -113,14 +113,17 @@ async fn run(config: Config, set_filter: SetFilter) -> anyhow::Result<()> {
         "starting redoubt"
     );
     let server = Server::start(config, None, set_filter).await?;
-    if !server
-        .raft
-        .wait_for_leader(std::time::Duration::from_secs(10))
-        .await
-    {
-        tracing::warn!("no raft leader after 10s; serving anyway, writes answer TRYAGAIN");
-    }
     let serving = tokio::spawn(server.clone().serve());
+    let waiting = server.clone();
+    tokio::spawn(async move {
+        if !waiting
+            .raft
+            .wait_for_leader(std::time::Duration::from_secs(10))
+            .await
+        {
+            tracing::warn!("no raft leader after 10s; writes answer TRYAGAIN until there is one");
+        }
+    });
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         r = serving => { r??; }

@@ -12,6 +12,7 @@ pub mod args;
 pub mod hash;
 pub mod keyspace;
 pub mod list;
+pub mod long_double;
 pub mod server;
 pub mod set;
 pub mod string;

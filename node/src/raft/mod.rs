@@ -114,6 +114,9 @@ pub enum RaftCallError {
     NoLeader,
     #[error("ERR raft: {0}")]
     Other(String),
+    /// An error the leader returned for a forwarded request, as the leader worded it.
+    #[error("{0}")]
+    Remote(String),
 }
 
 impl RaftCallError {
@@ -254,9 +257,13 @@ async fn deliver_replies(
 
 /// Read barriers, coalesced: every reader waiting when a barrier starts shares it. A reader
 /// that arrives while one is running waits for the next, so each read still sees every write
-/// acknowledged before it arrived.
+/// acknowledged before it arrived. On the leader a barrier is openraft's read index; on a
+/// follower it is the leader's read index (asked over gRPC) and a wait until this node has
+/// applied that far.
 async fn run_read_barriers(
     raft: Raft<TypeConfig>,
+    transport: Arc<network::PeerTransport>,
+    mut applied: tokio::sync::watch::Receiver<u64>,
     mut rx: mpsc::UnboundedReceiver<oneshot::Sender<Result<(), RaftCallError>>>,
 ) {
     while let Some(first) = rx.recv().await {
@@ -264,17 +271,140 @@ async fn run_read_barriers(
         while let Ok(more) = rx.try_recv() {
             waiters.push(more);
         }
-        let result = match raft.ensure_linearizable().await {
-            Ok(_) => Ok(()),
-            Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(_))) => {
-                Err(RaftCallError::NoLeader)
-            }
-            Err(e) => Err(RaftCallError::Other(e.to_string())),
+        let result = match leader_of(&raft) {
+            None => Err(RaftCallError::NoLeader),
+            Some((id, _)) if id == raft_id(&raft) => match raft.ensure_linearizable().await {
+                Ok(_) => Ok(()),
+                Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(
+                    _,
+                ))) => Err(RaftCallError::NoLeader),
+                Err(e) => Err(RaftCallError::Other(e.to_string())),
+            },
+            Some((_, addr)) => match remote_read_index(&transport, &addr).await {
+                Ok(index) => {
+                    let waited =
+                        tokio::time::timeout(FOLLOWER_WAIT, applied.wait_for(|a| *a >= index))
+                            .await;
+                    match waited {
+                        Ok(Ok(_)) => Ok(()),
+                        _ => Err(RaftCallError::NoLeader),
+                    }
+                }
+                Err(e) => Err(e),
+            },
         };
         for w in waiters {
             let _ = w.send(result.clone());
         }
     }
+}
+
+/// How long a follower waits to apply up to the leader's read index or for a forwarded reply.
+const FOLLOWER_WAIT: Duration = Duration::from_secs(5);
+
+fn raft_id(raft: &Raft<TypeConfig>) -> u64 {
+    raft.metrics().borrow().id
+}
+
+/// The current leader's id and peer address, if one is known.
+pub fn leader_of(raft: &Raft<TypeConfig>) -> Option<(u64, String)> {
+    let m = raft.metrics().borrow().clone();
+    let leader = m.current_leader?;
+    let addr = m
+        .membership_config
+        .membership()
+        .get_node(&leader)
+        .map(|n| n.addr.clone())
+        .unwrap_or_default();
+    Some((leader, addr))
+}
+
+async fn remote_read_index(
+    transport: &network::PeerTransport,
+    addr: &str,
+) -> Result<u64, RaftCallError> {
+    let mut client = transport.client(addr).map_err(RaftCallError::Other)?;
+    let mut req = transport.request(redoubt_proto::peer::ReadIndexRequest {});
+    req.set_timeout(FOLLOWER_WAIT);
+    match client.read_index(req).await {
+        Ok(r) => Ok(r.into_inner().index),
+        Err(s) if s.code() == tonic::Code::FailedPrecondition => Err(RaftCallError::NoLeader),
+        Err(s) if s.code() == tonic::Code::Unavailable => Err(RaftCallError::NoLeader),
+        Err(s) => Err(RaftCallError::Other(format!(
+            "leader read index: {}",
+            s.message()
+        ))),
+    }
+}
+
+/// Sends requests made on a follower to the leader, in arrival order, many per call.
+async fn run_forwarder(
+    raft: Raft<TypeConfig>,
+    transport: Arc<network::PeerTransport>,
+    mut rx: mpsc::UnboundedReceiver<Proposal>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH_REQUESTS {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let (requests, waiters): (Vec<ExecRequest>, Vec<_>) =
+            batch.into_iter().map(|p| (p.request, p.reply_to)).unzip();
+        let results = forward_to_leader(&raft, &transport, &requests).await;
+        match results {
+            Ok(replies) => {
+                for (w, r) in waiters.into_iter().zip(replies) {
+                    let _ = w.send(r.map_err(RaftCallError::Remote));
+                }
+            }
+            Err(e) => {
+                for w in waiters {
+                    let _ = w.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// One Forward call carrying `requests`; the leader proposes them in this order.
+async fn forward_to_leader(
+    raft: &Raft<TypeConfig>,
+    transport: &network::PeerTransport,
+    requests: &[ExecRequest],
+) -> Result<Vec<Result<Reply, String>>, RaftCallError> {
+    let Some((_, addr)) = leader_of(raft) else {
+        return Err(RaftCallError::NoLeader);
+    };
+    let payload =
+        postcard::to_allocvec(requests).map_err(|e| RaftCallError::Other(e.to_string()))?;
+    let mut client = transport.client(&addr).map_err(RaftCallError::Other)?;
+    let mut req = transport.request(redoubt_proto::peer::ForwardRequest {
+        request: payload.into(),
+    });
+    req.set_timeout(FOLLOWER_WAIT);
+    let reply = match client.forward(req).await {
+        Ok(r) => r.into_inner(),
+        Err(s)
+            if matches!(
+                s.code(),
+                tonic::Code::FailedPrecondition | tonic::Code::Unavailable
+            ) =>
+        {
+            return Err(RaftCallError::NoLeader)
+        }
+        Err(s) => return Err(RaftCallError::Other(format!("forward: {}", s.message()))),
+    };
+    let replies: Vec<Result<Reply, String>> = postcard::from_bytes(&reply.reply)
+        .map_err(|e| RaftCallError::Other(format!("forward reply: {e}")))?;
+    if replies.len() != requests.len() {
+        return Err(RaftCallError::Other(
+            "forward reply has the wrong length".into(),
+        ));
+    }
+    Ok(replies)
 }
 
 impl ExecRequest {
@@ -294,6 +424,8 @@ pub struct RaftNode {
     pub raft: Raft<TypeConfig>,
     proposals: mpsc::UnboundedSender<Proposal>,
     read_barriers: mpsc::UnboundedSender<oneshot::Sender<Result<(), RaftCallError>>>,
+    forwards: mpsc::UnboundedSender<Proposal>,
+    pub transport: Arc<network::PeerTransport>,
     metrics: tokio::sync::watch::Receiver<openraft::RaftMetrics<u64, BasicNode>>,
     /// Term in which reads may skip the barrier (see `sole_voter_leader_term`); 0: none.
     fast_read_term: AtomicU64,
@@ -333,7 +465,7 @@ impl RaftNode {
         let raft = Raft::new(
             settings.node_id,
             config,
-            network::PeerNetwork::new(transport),
+            network::PeerNetwork::new(transport.clone()),
             log.clone(),
             sm,
         )
@@ -364,13 +496,22 @@ impl RaftNode {
         let (proposals, rx) = mpsc::unbounded_channel();
         tokio::spawn(run_proposer(raft.clone(), log.clone(), rx));
         let (read_barriers, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run_read_barriers(raft.clone(), rx));
+        tokio::spawn(run_read_barriers(
+            raft.clone(),
+            transport.clone(),
+            shared.applied_index.subscribe(),
+            rx,
+        ));
+        let (forwards, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run_forwarder(raft.clone(), transport.clone(), rx));
         Ok(RaftNode {
             metrics: raft.metrics(),
             fast_read_term: AtomicU64::new(0),
             raft,
             proposals,
             read_barriers,
+            forwards,
+            transport,
             shared,
             log,
             node_id: settings.node_id,
@@ -381,6 +522,25 @@ impl RaftNode {
     /// Queues a client request for the next entry; the receiver gets the state machine's reply.
     pub fn propose(&self, request: ExecRequest) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
         let (reply_to, rx) = oneshot::channel();
+        let queue = if self.is_leader() {
+            &self.proposals
+        } else {
+            &self.forwards
+        };
+        if let Err(mpsc::error::SendError(p)) = queue.send(Proposal { request, reply_to }) {
+            let _ = p.reply_to.send(Err(RaftCallError::Other(
+                "the raft node is shutting down".into(),
+            )));
+        }
+        rx
+    }
+
+    /// Queues a request on the leader itself (Forward calls from followers land here).
+    pub fn propose_local(
+        &self,
+        request: ExecRequest,
+    ) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
+        let (reply_to, rx) = oneshot::channel();
         if let Err(mpsc::error::SendError(p)) = self.proposals.send(Proposal { request, reply_to })
         {
             let _ = p.reply_to.send(Err(RaftCallError::Other(
@@ -388,6 +548,11 @@ impl RaftNode {
             )));
         }
         rx
+    }
+
+    /// Whether this node currently believes it is the leader.
+    pub fn is_leader(&self) -> bool {
+        self.metrics.borrow().current_leader == Some(self.node_id)
     }
 
     /// Proposes a client request and waits for its reply.

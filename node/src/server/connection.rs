@@ -615,6 +615,9 @@ impl Connection {
             }
             "publish" => {
                 let n = self.server.pubsub.publish(&argv[1], &argv[2]);
+                if self.server.is_clustered() {
+                    crate::cluster::fan_out_publish(&self.server, argv[1].clone(), argv[2].clone());
+                }
                 Frame::Integer(n as i64)
             }
             "pubsub|channels" => {

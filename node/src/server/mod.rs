@@ -204,6 +204,11 @@ impl Server {
         }))
     }
 
+    /// Whether this node talks to peers (peers, join or peer TLS configured).
+    pub fn is_clustered(&self) -> bool {
+        !self.config.peers.is_empty() || self.config.join.is_some() || self.peer_tls.is_some()
+    }
+
     pub fn debug_mode(&self) -> DebugMode {
         self.config.enable_debug_command
     }
@@ -248,6 +253,18 @@ impl Server {
             anyhow::bail!("no address of 'bind' could be used");
         }
         tokio::spawn(active_expire(self.clone()));
+        if self.is_clustered() {
+            let server = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = crate::cluster::serve_peers(server).await {
+                    tracing::error!("peer service stopped: {e:#}");
+                    std::process::exit(1);
+                }
+            });
+            if let Some(target) = self.config.join.clone() {
+                tokio::spawn(crate::cluster::join_cluster(self.clone(), target));
+            }
+        }
         let mut tasks = Vec::new();
         for listener in listeners {
             let server = self.clone();
