@@ -271,7 +271,7 @@ async fn run_read_barriers(
         while let Ok(more) = rx.try_recv() {
             waiters.push(more);
         }
-        let result = match leader_of(&raft) {
+        let result = match await_leader(&raft).await {
             None => Err(RaftCallError::NoLeader),
             Some((id, _)) if id == raft_id(&raft) => match raft.ensure_linearizable().await {
                 Ok(_) => Ok(()),
@@ -305,6 +305,22 @@ const FOLLOWER_WAIT: Duration = Duration::from_secs(5);
 fn raft_id(raft: &Raft<TypeConfig>) -> u64 {
     raft.metrics().borrow().id
 }
+
+/// Waits (bounded) until a leader is known: clients wait through a short election instead of
+/// failing at once; after the bound they get TRYAGAIN.
+pub async fn await_leader(raft: &Raft<TypeConfig>) -> Option<(u64, String)> {
+    if let Some(l) = leader_of(raft) {
+        return Some(l);
+    }
+    let _ = raft
+        .wait(Some(LEADER_WAIT))
+        .metrics(|m| m.current_leader.is_some(), "a leader is known")
+        .await;
+    leader_of(raft)
+}
+
+/// How long a request waits for an election to end before TRYAGAIN.
+const LEADER_WAIT: Duration = Duration::from_secs(3);
 
 /// The current leader's id and peer address, if one is known.
 pub fn leader_of(raft: &Raft<TypeConfig>) -> Option<(u64, String)> {
@@ -341,6 +357,7 @@ async fn remote_read_index(
 async fn run_forwarder(
     raft: Raft<TypeConfig>,
     transport: Arc<network::PeerTransport>,
+    proposals: mpsc::UnboundedSender<Proposal>,
     mut rx: mpsc::UnboundedReceiver<Proposal>,
 ) {
     while let Some(first) = rx.recv().await {
@@ -350,6 +367,18 @@ async fn run_forwarder(
                 Ok(p) => batch.push(p),
                 Err(_) => break,
             }
+        }
+        // Waiting out an election may make this node the leader: then propose here.
+        let leader = await_leader(&raft).await;
+        if leader.as_ref().map(|(id, _)| *id) == Some(raft_id(&raft)) {
+            for p in batch {
+                if let Err(mpsc::error::SendError(p)) = proposals.send(p) {
+                    let _ = p
+                        .reply_to
+                        .send(Err(RaftCallError::Other("shutting down".into())));
+                }
+            }
+            continue;
         }
         let (requests, waiters): (Vec<ExecRequest>, Vec<_>) =
             batch.into_iter().map(|p| (p.request, p.reply_to)).unzip();
@@ -503,7 +532,12 @@ impl RaftNode {
             rx,
         ));
         let (forwards, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run_forwarder(raft.clone(), transport.clone(), rx));
+        tokio::spawn(run_forwarder(
+            raft.clone(),
+            transport.clone(),
+            proposals.clone(),
+            rx,
+        ));
         Ok(RaftNode {
             metrics: raft.metrics(),
             fast_read_term: AtomicU64::new(0),
