@@ -485,6 +485,42 @@ pub const COMMANDS: &[CommandSpec] = &[
         "Returns the Unix timestamp of the last successful save to disk.",
         "1.0.0"
     ),
+    server_cmd!(
+        "raft.info",
+        "cluster",
+        1,
+        ADMIN | LOADING | STALE,
+        NONE,
+        "Returns the node's view of the Raft group: role, term, leader, indexes and members.",
+        "0.1.0"
+    ),
+    server_cmd!(
+        "raft.leader",
+        "cluster",
+        1,
+        ADMIN | LOADING | STALE | FAST,
+        NONE,
+        "Returns the current leader's node id and peer address.",
+        "0.1.0"
+    ),
+    server_cmd!(
+        "raft.node",
+        "cluster",
+        -3,
+        ADMIN | LOADING | STALE,
+        NONE,
+        "Adds (RAFT.NODE ADD id addr) or removes (RAFT.NODE REMOVE id) a member.",
+        "0.1.0"
+    ),
+    server_cmd!(
+        "raft.transfer",
+        "cluster",
+        2,
+        ADMIN | LOADING | STALE,
+        NONE,
+        "Moves leadership to the given node.",
+        "0.1.0"
+    ),
     container!(
         "config",
         "server",

@@ -106,6 +106,15 @@ impl LogStore {
         }
     }
 
+    /// The last committed index openraft saved (0 if none).
+    pub fn committed_index(&self) -> u64 {
+        self.get_meta::<Option<LogId<NodeId>>>(KEY_COMMITTED)
+            .ok()
+            .flatten()
+            .flatten()
+            .map_or(0, |l| l.index)
+    }
+
     /// Watches the index of the last appended entry.
     pub fn appended_index(&self) -> watch::Receiver<u64> {
         self.inner.appended.subscribe()

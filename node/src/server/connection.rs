@@ -522,6 +522,9 @@ impl Connection {
             "exec" => Some(self.exec().await),
             "watch" => Some(self.watch(&argv[1..]).await),
             "debug" => Some(self.debug(&argv).await),
+            name if name.starts_with("raft.") => {
+                Some(crate::cluster::commands::run(&self.server, name, &argv).await)
+            }
             "subscribe" | "psubscribe" => {
                 self.subscribe(spec.name == "psubscribe", &argv[1..], out);
                 None

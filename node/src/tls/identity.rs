@@ -1,0 +1,94 @@
+//! Who a certificate names: its subject common name(s), DNS and IP subject alternative names.
+//! Used to pin peers (`peer-allowed-cn`) and to map a client certificate to an ACL user
+//! (`tls-auth-clients-user`). Read-only: nothing here decides trust; chains are checked by the
+//! verifiers before these names mean anything.
+
+use std::net::IpAddr;
+
+use rustls_pki_types::CertificateDer;
+use x509_parser::extensions::GeneralName;
+
+/// The names a certificate carries.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CertNames {
+    pub common_names: Vec<String>,
+    pub dns_names: Vec<String>,
+    pub ip_addresses: Vec<IpAddr>,
+}
+
+impl CertNames {
+    /// True when a CN or a DNS SAN equals one of `allowed` (ASCII case-insensitive, as DNS).
+    pub fn matches_any(&self, allowed: &[String]) -> bool {
+        self.common_names
+            .iter()
+            .chain(&self.dns_names)
+            .any(|name| allowed.iter().any(|a| a.eq_ignore_ascii_case(name)))
+    }
+
+    /// `CN=a, DNS=b, DNS=c` for log lines and errors.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .common_names
+            .iter()
+            .map(|n| format!("CN={n}"))
+            .chain(self.dns_names.iter().map(|n| format!("DNS={n}")))
+            .chain(self.ip_addresses.iter().map(|ip| format!("IP={ip}")))
+            .collect();
+        if parts.is_empty() {
+            "no names".to_string()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// The names of a DER certificate; None when it does not parse.
+pub fn certificate_names(der: &CertificateDer<'_>) -> Option<CertNames> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
+    let common_names = cert
+        .subject()
+        .iter_common_name()
+        .filter_map(|cn| cn.as_str().ok().map(str::to_string))
+        .collect();
+    let mut dns_names = Vec::new();
+    let mut ip_addresses = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for name in &san.value.general_names {
+            match name {
+                GeneralName::DNSName(dns) => dns_names.push(dns.to_string()),
+                GeneralName::IPAddress(bytes) => {
+                    if let Some(ip) = ip_from_bytes(bytes) {
+                        ip_addresses.push(ip);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Some(CertNames {
+        common_names,
+        dns_names,
+        ip_addresses,
+    })
+}
+
+/// The first subject CN of a DER certificate.
+pub fn certificate_common_name(der: &CertificateDer<'_>) -> Option<String> {
+    certificate_names(der)?.common_names.into_iter().next()
+}
+
+/// The CN of the leaf certificate the client presented on an accepted TLS connection (None when
+/// it presented none). The chain was verified during the handshake.
+pub fn peer_common_name<IO>(conn: &tokio_rustls::server::TlsStream<IO>) -> Option<String> {
+    let (_, session) = conn.get_ref();
+    let leaf = session.peer_certificates()?.first()?;
+    certificate_common_name(leaf)
+}
+
+fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
+        _ => None,
+    }
+}
