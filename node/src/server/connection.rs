@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use redoubt_proto::resp::{Frame, Limits, Protocol, ProtocolError, RequestCodec};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::codec::Decoder;
 
@@ -61,7 +60,16 @@ struct Connection {
 }
 
 /// Serves one client until it quits, is killed, times out or breaks the protocol.
-pub async fn serve(server: Arc<Server>, stream: TcpStream, addr: SocketAddr, laddr: SocketAddr) {
+pub async fn serve<R, W>(
+    server: Arc<Server>,
+    (reader, writer): (R, W),
+    addr: SocketAddr,
+    laddr: SocketAddr,
+    user: Option<String>,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let handle = server.clients.register(addr, laddr);
     let (push_tx, push_rx) = mpsc::unbounded_channel();
     let authenticated = server.default_user_is_open();
@@ -83,7 +91,14 @@ pub async fn serve(server: Arc<Server>, stream: TcpStream, addr: SocketAddr, lad
         barrier_fresh: false,
         closing: false,
     };
-    if let Err(e) = conn.run(stream, push_rx).await {
+    if let Some(user) = user {
+        // A TLS client whose certificate maps to a user (tls-auth-clients-user).
+        conn.user = user;
+        conn.authenticated = true;
+        let name = conn.user.clone();
+        handle.update(|i| i.user = name);
+    }
+    if let Err(e) = conn.run(reader, writer, push_rx).await {
         tracing::debug!(client = %addr, error = %e, "connection ended with an error");
     }
     conn.unsubscribe_all();
@@ -164,12 +179,16 @@ impl Connection {
         }
     }
 
-    async fn run(
+    async fn run<R, W>(
         &mut self,
-        stream: TcpStream,
+        mut rd: R,
+        mut wr: W,
         mut push_rx: mpsc::UnboundedReceiver<Frame>,
-    ) -> std::io::Result<()> {
-        let (mut rd, mut wr) = stream.into_split();
+    ) -> std::io::Result<()>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
         let mut codec = RequestCodec::new(self.limits());
         let mut rbuf = BytesMut::with_capacity(16 * 1024);
         let mut out = BytesMut::with_capacity(16 * 1024);

@@ -320,7 +320,7 @@ impl Server {
             refuse(stream, PROTECTED_MODE_ERROR).await;
             return;
         }
-        connection::serve(self, stream, addr, laddr).await;
+        connection::serve(self, stream.into_split(), addr, laddr, None).await;
     }
 
     /// Proposes deletion of expired keys in batches (only the leader does).

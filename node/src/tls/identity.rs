@@ -92,3 +92,22 @@ fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
         _ => None,
     }
 }
+
+/// `YYYY-MM-DDTHH:MM:SSZ` (UTC) for a Unix time, as certificate dates are shown in logs and by
+/// `redoubt certs show`.
+pub(crate) fn format_unix_time(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (hour, minute, second) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // Days to civil date (H. Hinnant, "chrono-compatible low-level date algorithms").
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+}
