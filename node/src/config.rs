@@ -529,6 +529,13 @@ impl Config {
             return Err(invalid("bootstrap", "yes", "bootstrap needs 'peers'"));
         }
         let join = get("join").filter(|s| !s.is_empty()).map(str::to_string);
+        if (!peers.is_empty() || join.is_some()) && get("masterauth").unwrap_or("").is_empty() {
+            return Err(invalid(
+                "masterauth",
+                "",
+                "a node with 'peers' or 'join' needs the replication password",
+            ));
+        }
         if let Some(j) = &join {
             if !j.contains(':') {
                 return Err(invalid("join", j, "expected host:port of a member"));

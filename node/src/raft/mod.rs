@@ -48,6 +48,12 @@ pub enum Request {
     Exec(ExecRequest),
     /// Requests of many clients proposed together (group commit): one entry, one fsync.
     Batch(Vec<ExecRequest>),
+    /// The cluster's replication credentials (user, SHA-256 of the password), set once at
+    /// bootstrap: every inter-node call must present them.
+    SetReplicationCredentials {
+        user: String,
+        password_sha256: Vec<u8>,
+    },
     /// Remove keys the leader found expired (each is checked again against `now_ms`).
     Expire {
         db: u8,
@@ -150,6 +156,9 @@ struct Proposal {
     request: ExecRequest,
     reply_to: oneshot::Sender<Result<Reply, RaftCallError>>,
 }
+
+/// Name of the system record holding the replication credentials.
+pub const REPLICATION_CREDENTIALS: &str = "replication-credentials";
 
 /// Most requests (and bytes) proposed in one entry.
 const MAX_BATCH_REQUESTS: usize = 4096;
@@ -582,6 +591,16 @@ impl RaftNode {
             )));
         }
         rx
+    }
+
+    /// The replicated replication credentials (user, SHA-256 of the password), if set.
+    pub fn replication_credentials(&self) -> Option<(String, Vec<u8>)> {
+        let raw = self
+            .shared
+            .keyspace
+            .get(crate::store::encoding::system_key(REPLICATION_CREDENTIALS))
+            .ok()??;
+        postcard::from_bytes(&raw).ok()
     }
 
     /// Whether this node currently believes it is the leader.

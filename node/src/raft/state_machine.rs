@@ -350,6 +350,15 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                         .map(|req| apply_exec(&self.table, &mut ks, req))
                         .collect(),
                 ),
+                EntryPayload::Normal(Request::SetReplicationCredentials {
+                    user,
+                    password_sha256,
+                }) => {
+                    let record = postcard::to_allocvec(&(user, password_sha256)).map_err(sm_err)?;
+                    let key = crate::store::encoding::system_key(super::REPLICATION_CREDENTIALS);
+                    ks.txn.put(key, record).map_err(sm_err)?;
+                    Response::One(Reply::ok())
+                }
                 EntryPayload::Normal(Request::Expire { db, keys, now_ms }) => {
                     ks.db = *db;
                     ks.now_ms = *now_ms;

@@ -261,6 +261,9 @@ impl Server {
                     std::process::exit(1);
                 }
             });
+            if self.config.bootstrap {
+                tokio::spawn(crate::cluster::record_replication_credentials(self.clone()));
+            }
             if let Some(target) = self.config.join.clone() {
                 tokio::spawn(crate::cluster::join_cluster(self.clone(), target));
             }

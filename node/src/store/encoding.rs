@@ -11,6 +11,7 @@
 //!                   's' score(ordered) member -> ""
 //! 'e' db expire_at key                       -> ""   (expiry index)
 //! 'c' db                                     -> key count, expiring key count
+//! 'r' name                                   -> replicated system records
 //! ```
 //!
 //! Top-level keys and hash/set/zset members are ordered by a fixed 64-bit hash so that SCAN
@@ -25,6 +26,15 @@ pub const TAG_META: u8 = b'k';
 pub const TAG_MEMBER: u8 = b'm';
 pub const TAG_EXPIRY: u8 = b'e';
 pub const TAG_COUNTERS: u8 = b'c';
+/// Replicated system records (replication credentials...), outside every db.
+pub const TAG_SYSTEM: u8 = b'r';
+
+/// Key of a replicated system record.
+pub fn system_key(name: &str) -> Vec<u8> {
+    let mut k = vec![TAG_SYSTEM];
+    k.extend_from_slice(name.as_bytes());
+    k
+}
 
 /// A stable 64-bit hash (FNV-1a with a splitmix64 finaliser); never 0, so 0 can mean
 /// "start"/"done" in SCAN cursors. It must never change: it orders data on disk.
