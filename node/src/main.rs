@@ -112,7 +112,7 @@ async fn run(config: Config, set_filter: SetFilter) -> anyhow::Result<()> {
         node_id = config.node_id,
         "starting redoubt"
     );
-    let server = Server::start(config, None, set_filter).await?;
+    let server = Server::start(config, None, None, set_filter).await?;
     let serving = tokio::spawn(server.clone().serve());
     let waiting = server.clone();
     tokio::spawn(async move {

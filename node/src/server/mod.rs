@@ -112,6 +112,8 @@ pub struct Server {
     /// The peer channel's client side; also used to forward to the leader.
     pub transport: Arc<PeerTransport>,
     pub peer_tls: Option<PeerTlsConfigs>,
+    /// The RESP TLS port's configuration (`tls-port`), reloading its certificates itself.
+    pub client_tls: Option<Arc<rustls::ServerConfig>>,
     pub config: Config,
     pub runtime: Runtime,
     pub table: Arc<CommandTable>,
@@ -140,6 +142,7 @@ impl Server {
     pub async fn start(
         config: Config,
         peer_tls: Option<PeerTlsConfigs>,
+        client_tls: Option<Arc<rustls::ServerConfig>>,
         set_log_filter: Box<dyn Fn(&str) + Send + Sync>,
     ) -> anyhow::Result<Arc<Server>> {
         let table = Arc::new(
@@ -181,6 +184,7 @@ impl Server {
         Ok(Arc::new(Server {
             transport,
             peer_tls,
+            client_tls,
             runtime: Runtime {
                 maxclients: AtomicU64::new(config.maxclients),
                 timeout: AtomicU64::new(config.timeout),
@@ -225,32 +229,12 @@ impl Server {
     /// Binds every address of `bind` (a leading '-' makes one optional) and serves clients
     /// until the process ends.
     pub async fn serve(self: Arc<Self>) -> anyhow::Result<()> {
-        let mut listeners = Vec::new();
-        for addr in &self.config.bind {
-            let (optional, host) = match addr.strip_prefix('-') {
-                Some(h) => (true, h),
-                None => (false, addr.as_str()),
-            };
-            let host = if host == "*" { "0.0.0.0" } else { host };
-            let ip: IpAddr = match host.parse() {
-                Ok(ip) => ip,
-                Err(_) => {
-                    anyhow::bail!("invalid value for 'bind': '{addr}' (expected an IP address)")
-                }
-            };
-            match TcpListener::bind(SocketAddr::new(ip, self.config.port)).await {
-                Ok(l) => {
-                    tracing::info!(addr = %SocketAddr::new(ip, self.config.port), "accepting clients");
-                    listeners.push(l);
-                }
-                Err(e) if optional => {
-                    tracing::warn!(%addr, error = %e, "optional bind address unavailable");
-                }
-                Err(e) => anyhow::bail!("cannot listen on {host}:{}: {e}", self.config.port),
+        let mut listeners = self.bind_all(self.config.port, false).await?;
+        if let Some(tls_port) = self.config.tls_port {
+            if self.client_tls.is_none() {
+                anyhow::bail!("'tls-port' is set but the client TLS configuration is missing");
             }
-        }
-        if listeners.is_empty() {
-            anyhow::bail!("no address of 'bind' could be used");
+            listeners.extend(self.bind_all(tls_port, true).await?);
         }
         tokio::spawn(active_expire(self.clone()));
         if self.is_clustered() {
@@ -269,11 +253,11 @@ impl Server {
             }
         }
         let mut tasks = Vec::new();
-        for listener in listeners {
+        for (listener, tls) in listeners {
             let server = self.clone();
-            tasks.push(tokio::spawn(
-                async move { server.accept_loop(listener).await },
-            ));
+            tasks.push(tokio::spawn(async move {
+                server.accept_loop(listener, tls).await
+            }));
         }
         for t in tasks {
             t.await??;
@@ -281,7 +265,36 @@ impl Server {
         Ok(())
     }
 
-    async fn accept_loop(self: Arc<Self>, listener: TcpListener) -> anyhow::Result<()> {
+    /// Listeners on every `bind` address for `port` (a leading '-' makes an address optional).
+    async fn bind_all(&self, port: u16, tls: bool) -> anyhow::Result<Vec<(TcpListener, bool)>> {
+        let mut listeners = Vec::new();
+        for addr in &self.config.bind {
+            let (optional, host) = match addr.strip_prefix('-') {
+                Some(h) => (true, h),
+                None => (false, addr.as_str()),
+            };
+            let host = if host == "*" { "0.0.0.0" } else { host };
+            let Ok(ip) = host.parse::<IpAddr>() else {
+                anyhow::bail!("invalid value for 'bind': '{addr}' (expected an IP address)");
+            };
+            match TcpListener::bind(SocketAddr::new(ip, port)).await {
+                Ok(l) => {
+                    tracing::info!(addr = %SocketAddr::new(ip, port), tls, "accepting clients");
+                    listeners.push((l, tls));
+                }
+                Err(e) if optional => {
+                    tracing::warn!(%addr, error = %e, "optional bind address unavailable");
+                }
+                Err(e) => anyhow::bail!("cannot listen on {host}:{port}: {e}"),
+            }
+        }
+        if listeners.is_empty() {
+            anyhow::bail!("no address of 'bind' could be used for port {port}");
+        }
+        Ok(listeners)
+    }
+
+    async fn accept_loop(self: Arc<Self>, listener: TcpListener, tls: bool) -> anyhow::Result<()> {
         loop {
             let (stream, addr) = match listener.accept().await {
                 Ok(s) => s,
@@ -296,12 +309,12 @@ impl Server {
                 .connections_received
                 .fetch_add(1, Ordering::Relaxed);
             let server = self.clone();
-            tokio::spawn(async move { server.admit(stream, addr).await });
+            tokio::spawn(async move { server.admit(stream, addr, tls).await });
         }
     }
 
     /// maxclients and protected-mode checks, then the connection loop.
-    async fn admit(self: Arc<Self>, stream: TcpStream, addr: SocketAddr) {
+    async fn admit(self: Arc<Self>, stream: TcpStream, addr: SocketAddr, tls: bool) {
         let _ = stream.set_nodelay(true);
         let laddr = stream.local_addr().unwrap_or(addr);
         if self.clients.count() as u64 >= self.runtime.maxclients.load(Ordering::Relaxed) {
@@ -323,7 +336,37 @@ impl Server {
             refuse(stream, PROTECTED_MODE_ERROR).await;
             return;
         }
-        connection::serve(self, stream.into_split(), addr, laddr, None).await;
+        if !tls {
+            connection::serve(self, stream.into_split(), addr, laddr, None).await;
+            return;
+        }
+        let Some(config) = self.client_tls.clone() else {
+            return;
+        };
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        let tls_stream = match tokio::time::timeout(
+            Duration::from_secs(10),
+            acceptor.accept(stream),
+        )
+        .await
+        {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                tracing::warn!(client = %addr, reason = %e, "TLS handshake with a client failed");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!(client = %addr, "TLS handshake with a client timed out");
+                return;
+            }
+        };
+        // tls-auth-clients-user CN: the certificate's common name names the user.
+        let user = if self.config.tls_auth_clients_user_cn {
+            peer_certificate_cn(&tls_stream)
+        } else {
+            None
+        };
+        connection::serve(self, tokio::io::split(tls_stream), addr, laddr, user).await;
     }
 
     /// Proposes deletion of expired keys in batches (only the leader does).
@@ -371,6 +414,21 @@ impl Server {
             }
         }
     }
+}
+
+/// The common name of a TLS client's certificate, if it presented one.
+fn peer_certificate_cn(stream: &tokio_rustls::server::TlsStream<TcpStream>) -> Option<String> {
+    let (_, conn) = stream.get_ref();
+    let leaf = conn.peer_certificates()?.first()?;
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
+    let cn = cert
+        .subject()
+        .iter_common_name()
+        .next()?
+        .as_str()
+        .ok()?
+        .to_string();
+    Some(cn)
 }
 
 fn is_mapped_loopback(ip: IpAddr) -> bool {

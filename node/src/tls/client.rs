@@ -136,7 +136,21 @@ impl CipherSuites {
         Ok(CipherSuites { suites })
     }
 
-    /// The IANA names, in the order given.
+    /// True when a TLS 1.3 suite is named.
+    pub fn names_tls13(&self) -> bool {
+        rustls::crypto::ring::ALL_CIPHER_SUITES
+            .iter()
+            .any(|s| s.tls13().is_some() && self.suites.contains(&s.suite()))
+    }
+
+    /// True when a TLS 1.2 suite is named.
+    pub fn names_tls12(&self) -> bool {
+        rustls::crypto::ring::ALL_CIPHER_SUITES
+            .iter()
+            .any(|s| s.tls13().is_none() && self.suites.contains(&s.suite()))
+    }
+
+    /// The IANA names of the chosen suites.
     pub fn names(&self) -> Vec<String> {
         rustls::crypto::ring::ALL_CIPHER_SUITES
             .iter()

@@ -32,7 +32,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use client::{AuthClients, CipherSuites, ClientTls, TlsProtocols};
-pub use config::{AuthClientsUser, ClientTlsSettings, PeerTlsMode, PeerTlsSettings, TlsConfig};
+pub use config::{AuthClientsUser, PeerTlsMode, TlsConfig};
 pub use identity::{certificate_common_name, certificate_names, peer_common_name, CertNames};
 pub use pem::{load_ca_bundle, load_cert_chain, load_private_key};
 pub use peer::PeerTls;
