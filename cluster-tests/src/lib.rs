@@ -18,6 +18,8 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+pub mod cluster;
+
 /// How long a node may take to answer its first PING.
 pub const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a node may take to exit after SIGTERM.

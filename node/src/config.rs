@@ -142,10 +142,6 @@ pub struct Config {
     /// Every directive's final text value, for components that validate their own
     /// directives (TLS).
     pub raw: RawDirectives,
-    /// RESP over TLS port (`tls-port`), if any.
-    pub tls_port: Option<u16>,
-    /// `tls-auth-clients-user CN`: a TLS client's certificate CN names its user.
-    pub tls_auth_clients_user_cn: bool,
 }
 
 /// Directive values as text; Debug prints the names only (values may be secrets).
@@ -545,30 +541,7 @@ impl Config {
                 return Err(invalid("join", j, "expected host:port of a member"));
             }
         }
-        let tls_port = match get("tls-port") {
-            None | Some("0") => None,
-            Some(p) => Some(
-                p.parse::<u16>()
-                    .map_err(|_| invalid("tls-port", p, "expected a port number 0..65535"))?,
-            ),
-        };
-        let tls_auth_clients_user_cn = match get("tls-auth-clients-user")
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("off") => false,
-            Some("cn") => true,
-            Some(other) => {
-                return Err(invalid(
-                    "tls-auth-clients-user",
-                    other,
-                    "expected off or CN",
-                ))
-            }
-        };
         Ok(Config {
-            tls_port,
-            tls_auth_clients_user_cn,
             peers,
             bootstrap,
             join,

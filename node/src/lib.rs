@@ -1,5 +1,6 @@
 //! Redoubt node: a Redis-compatible server whose writes go through Raft.
 
+pub mod certs;
 pub mod cluster;
 pub mod commands;
 pub mod config;
@@ -7,3 +8,4 @@ pub mod info;
 pub mod raft;
 pub mod server;
 pub mod store;
+pub mod tls;

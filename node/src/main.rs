@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use redoubt_node::config::{env_overrides, parse_args, Config};
-use redoubt_node::server::Server;
+use redoubt_node::server::{PeerTlsConfigs, Server, ServerTls};
+use redoubt_node::tls::{AuthClientsUser, TlsConfig};
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::{reload, EnvFilter};
 
@@ -18,6 +19,9 @@ environment variables < command-line flags.
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("certs") {
+        return ExitCode::from(redoubt_node::certs::run(&args[1..]));
+    }
     if args.iter().any(|a| a == "--help" || a == "-h") {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
@@ -30,6 +34,16 @@ fn main() -> ExitCode {
         .and_then(|(file, flags)| Config::load(file.as_deref(), &env_overrides(), &flags))
     {
         Ok(c) => c,
+        Err(e) => {
+            eprintln!("redoubt: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // TLS directives are validated with the rest of the configuration: one line, exit 1.
+    let tls_config = match TlsConfig::from_directives(|name| config.raw_value(name))
+        .and_then(|t| t.validate().map(|()| t))
+    {
+        Ok(t) => t,
         Err(e) => {
             eprintln!("redoubt: {e}");
             return ExitCode::from(1);
@@ -56,7 +70,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(config, set_filter)) {
+    match runtime.block_on(run(config, tls_config, set_filter)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -104,7 +118,7 @@ fn init_logging(config: &Config) -> Result<SetFilter, String> {
     }))
 }
 
-async fn run(config: Config, set_filter: SetFilter) -> anyhow::Result<()> {
+async fn run(config: Config, tls: TlsConfig, set_filter: SetFilter) -> anyhow::Result<()> {
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         port = config.port,
@@ -112,7 +126,46 @@ async fn run(config: Config, set_filter: SetFilter) -> anyhow::Result<()> {
         node_id = config.node_id,
         "starting redoubt"
     );
-    let server = Server::start(config, None, None, set_filter).await?;
+    redoubt_node::tls::install_default_crypto_provider();
+    // Certificates reload by themselves (file watcher, periodic re-check, SIGHUP); the
+    // watchers live as long as the node.
+    let mut reloadable = Vec::new();
+    let mut watchers = Vec::new();
+    let peer_tls = match tls.load_peer_tls()? {
+        Some(peer) => {
+            watchers.push(peer.watch()?);
+            reloadable.push(peer.certs().clone());
+            Some(PeerTlsConfigs {
+                client: peer.client_config(),
+                server: peer.server_config(),
+            })
+        }
+        None => None,
+    };
+    let client_tls = match tls.load_client_tls()? {
+        Some(client) => {
+            watchers.push(client.watch()?);
+            reloadable.push(client.certs().clone());
+            Some(client.server_config())
+        }
+        None => None,
+    };
+    if !reloadable.is_empty() {
+        redoubt_node::tls::spawn_reload_on_sighup(reloadable)?;
+    }
+    let tls_port = (tls.tls_port != 0).then_some(tls.tls_port);
+    let cn_names_user = tls.tls_auth_clients_user == AuthClientsUser::CommonName;
+    let server = Server::start(
+        config,
+        ServerTls {
+            peer: peer_tls,
+            client: client_tls,
+            port: tls_port,
+            cn_names_user,
+        },
+        set_filter,
+    )
+    .await?;
     let serving = tokio::spawn(server.clone().serve());
     let waiting = server.clone();
     tokio::spawn(async move {
@@ -131,6 +184,7 @@ async fn run(config: Config, set_filter: SetFilter) -> anyhow::Result<()> {
         _ = term.recv() => tracing::info!("SIGTERM received, shutting down"),
     }
     server.raft.shutdown().await;
+    drop(watchers);
     tracing::info!("bye");
     Ok(())
 }

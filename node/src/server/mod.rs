@@ -107,6 +107,14 @@ pub struct PeerTlsConfigs {
     pub server: Arc<rustls::ServerConfig>,
 }
 
+/// The node's TLS setup, loaded and validated by the `tls` module.
+pub struct ServerTls {
+    pub peer: Option<PeerTlsConfigs>,
+    pub client: Option<Arc<rustls::ServerConfig>>,
+    pub port: Option<u16>,
+    pub cn_names_user: bool,
+}
+
 /// Everything the connections of one node share.
 pub struct Server {
     /// The peer channel's client side; also used to forward to the leader.
@@ -114,6 +122,9 @@ pub struct Server {
     pub peer_tls: Option<PeerTlsConfigs>,
     /// The RESP TLS port's configuration (`tls-port`), reloading its certificates itself.
     pub client_tls: Option<Arc<rustls::ServerConfig>>,
+    pub tls_port: Option<u16>,
+    /// `tls-auth-clients-user CN`: a TLS client's certificate CN names its user.
+    pub tls_cn_names_user: bool,
     pub config: Config,
     pub runtime: Runtime,
     pub table: Arc<CommandTable>,
@@ -141,10 +152,15 @@ impl Server {
     /// Opens storage, starts Raft and returns the shared server state.
     pub async fn start(
         config: Config,
-        peer_tls: Option<PeerTlsConfigs>,
-        client_tls: Option<Arc<rustls::ServerConfig>>,
+        tls: ServerTls,
         set_log_filter: Box<dyn Fn(&str) + Send + Sync>,
     ) -> anyhow::Result<Arc<Server>> {
+        let ServerTls {
+            peer: peer_tls,
+            client: client_tls,
+            port: tls_port,
+            cn_names_user,
+        } = tls;
         let table = Arc::new(
             CommandTable::new(&config.rename_command)
                 .map_err(|e| anyhow::anyhow!("invalid value for 'rename-command': {e}"))?,
@@ -185,6 +201,8 @@ impl Server {
             transport,
             peer_tls,
             client_tls,
+            tls_port,
+            tls_cn_names_user: cn_names_user,
             runtime: Runtime {
                 maxclients: AtomicU64::new(config.maxclients),
                 timeout: AtomicU64::new(config.timeout),
@@ -230,7 +248,7 @@ impl Server {
     /// until the process ends.
     pub async fn serve(self: Arc<Self>) -> anyhow::Result<()> {
         let mut listeners = self.bind_all(self.config.port, false).await?;
-        if let Some(tls_port) = self.config.tls_port {
+        if let Some(tls_port) = self.tls_port {
             if self.client_tls.is_none() {
                 anyhow::bail!("'tls-port' is set but the client TLS configuration is missing");
             }
@@ -361,8 +379,8 @@ impl Server {
             }
         };
         // tls-auth-clients-user CN: the certificate's common name names the user.
-        let user = if self.config.tls_auth_clients_user_cn {
-            peer_certificate_cn(&tls_stream)
+        let user = if self.tls_cn_names_user {
+            crate::tls::peer_common_name(&tls_stream)
         } else {
             None
         };
@@ -414,21 +432,6 @@ impl Server {
             }
         }
     }
-}
-
-/// The common name of a TLS client's certificate, if it presented one.
-fn peer_certificate_cn(stream: &tokio_rustls::server::TlsStream<TcpStream>) -> Option<String> {
-    let (_, conn) = stream.get_ref();
-    let leaf = conn.peer_certificates()?.first()?;
-    let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
-    let cn = cert
-        .subject()
-        .iter_common_name()
-        .next()?
-        .as_str()
-        .ok()?
-        .to_string();
-    Some(cn)
 }
 
 fn is_mapped_loopback(ip: IpAddr) -> bool {

@@ -77,7 +77,11 @@ impl TlsProtocols {
                         "{name} is not supported (only TLSv1.2 and TLSv1.3 are)"
                     ))
                 }
-                _ => return Err(format!("unknown protocol '{name}' (expected TLSv1.2 and/or TLSv1.3)")),
+                _ => {
+                    return Err(format!(
+                        "unknown protocol '{name}' (expected TLSv1.2 and/or TLSv1.3)"
+                    ))
+                }
             }
         }
         if !protocols.tls12 && !protocols.tls13 {
@@ -163,8 +167,12 @@ impl CipherSuites {
     fn provider(&self) -> CryptoProvider {
         let all = rustls::crypto::ring::ALL_CIPHER_SUITES;
         let is13 = |s: &SupportedCipherSuite| s.tls13().is_some();
-        let named13 = all.iter().any(|s| is13(s) && self.suites.contains(&s.suite()));
-        let named12 = all.iter().any(|s| !is13(s) && self.suites.contains(&s.suite()));
+        let named13 = all
+            .iter()
+            .any(|s| is13(s) && self.suites.contains(&s.suite()));
+        let named12 = all
+            .iter()
+            .any(|s| !is13(s) && self.suites.contains(&s.suite()));
         let cipher_suites = all
             .iter()
             .filter(|s| {
@@ -234,7 +242,7 @@ impl ClientTls {
                 names: NamePolicy::default(),
             }),
         };
-        let server = ServerConfig::builder_with_provider(provider)
+        let mut server = ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&protocols.versions())
             .map_err(|e| {
                 TlsError::Config(format!(
@@ -245,6 +253,10 @@ impl ClientTls {
             .with_cert_resolver(Arc::new(CurrentCertResolver {
                 certs: certs.clone(),
             }));
+        // No session resumption: a resumed session skips certificate verification, so a CA
+        // dropped from tls-ca-cert-file would keep admitting clients that resumed.
+        server.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        server.send_tls13_tickets = 0;
         Ok(ClientTls {
             certs,
             auth_clients,

@@ -98,7 +98,11 @@ impl TlsConfig {
     /// Reads the directives through `get` (the final text of a directive, None when unset; an
     /// empty value counts as unset, as in Redis) and validates them together.
     pub fn from_directives(get: impl Fn(&str) -> Option<String>) -> Result<TlsConfig, String> {
-        let get = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let path = |name: &str| get(name).map(PathBuf::from);
         let tls_port = match get("tls-port") {
             Some(p) => p
@@ -240,7 +244,10 @@ impl TlsConfig {
         let files = [
             ("peer-tls-cert-file", self.peer_tls_cert_file.is_some()),
             ("peer-tls-key-file", self.peer_tls_key_file.is_some()),
-            ("peer-tls-ca-cert-file", self.peer_tls_ca_cert_file.is_some()),
+            (
+                "peer-tls-ca-cert-file",
+                self.peer_tls_ca_cert_file.is_some(),
+            ),
         ];
         let any_set = files.iter().any(|(_, set)| *set);
         if !self.peer_tls {
@@ -260,9 +267,11 @@ impl TlsConfig {
             return Ok(());
         }
         if self.clustered {
-            return Err("the node has peers ('peers' or 'join') but 'peer-tls-cert-file', \
+            return Err(
+                "the node has peers ('peers' or 'join') but 'peer-tls-cert-file', \
                  'peer-tls-key-file' and 'peer-tls-ca-cert-file' are not set"
-                .into());
+                    .into(),
+            );
         }
         if !self.peer_allowed_cn.is_empty() {
             return Err("'peer-allowed-cn' is set but 'peer-tls-cert-file' is not".into());
@@ -358,7 +367,10 @@ mod tests {
             ("tls-auth-clients", "optional"),
             ("tls-auth-clients-user", "CN"),
             ("tls-protocols", "TLSv1.3"),
-            ("tls-ciphersuites", "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"),
+            (
+                "tls-ciphersuites",
+                "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
+            ),
             ("peer-tls-cert-file", "n.crt"),
             ("peer-tls-key-file", "n.key"),
             ("peer-tls-ca-cert-file", "ca.crt"),
@@ -376,14 +388,27 @@ mod tests {
     #[test]
     fn half_configured_tls_is_refused_naming_the_directive() {
         let cases: &[(&[(&str, &str)], &str)] = &[
-            (&[("tls-port", "6390"), ("tls-cert-file", "a")], "'tls-key-file'"),
-            (&[("tls-port", "6390"), ("tls-key-file", "a")], "'tls-cert-file'"),
+            (
+                &[("tls-port", "6390"), ("tls-cert-file", "a")],
+                "'tls-key-file'",
+            ),
+            (
+                &[("tls-port", "6390"), ("tls-key-file", "a")],
+                "'tls-cert-file'",
+            ),
             (&[("tls-port", "6390")], "'tls-cert-file'"),
             (
-                &[("tls-port", "6390"), ("tls-cert-file", "a"), ("tls-key-file", "b")],
+                &[
+                    ("tls-port", "6390"),
+                    ("tls-cert-file", "a"),
+                    ("tls-key-file", "b"),
+                ],
                 "'tls-ca-cert-file' is not set",
             ),
-            (&[("tls-cert-file", "a"), ("tls-key-file", "b")], "'tls-port' is not"),
+            (
+                &[("tls-cert-file", "a"), ("tls-key-file", "b")],
+                "'tls-port' is not",
+            ),
             (
                 &[
                     ("tls-port", "6390"),
@@ -401,9 +426,15 @@ mod tests {
             ),
             (&[("peers", "1=a:1")], "'peer-tls-cert-file'"),
             (&[("join", "a:1")], "'peer-tls-cert-file'"),
-            (&[("peer-tls", "no"), ("peer-tls-cert-file", "a")], "'peer-tls' is no"),
+            (
+                &[("peer-tls", "no"), ("peer-tls-cert-file", "a")],
+                "'peer-tls' is no",
+            ),
             (&[("peer-allowed-cn", "node1")], "'peer-allowed-cn'"),
-            (&[("tls-auth-clients", "maybe"), ("tls-port", "1")], "'tls-auth-clients'"),
+            (
+                &[("tls-auth-clients", "maybe"), ("tls-port", "1")],
+                "'tls-auth-clients'",
+            ),
             (&[("tls-port", "6379"), ("port", "6379")], "'tls-port'"),
         ];
         for (pairs, expected) in cases {
@@ -444,7 +475,9 @@ mod tests {
         let mut v = base.to_vec();
         v.push(("tls-protocols", "TLSv1.2"));
         v.push(("tls-ciphersuites", "TLS_AES_128_GCM_SHA256"));
-        assert!(parse(&v).expect_err("mismatch").contains("'tls-ciphersuites'"));
+        assert!(parse(&v)
+            .expect_err("mismatch")
+            .contains("'tls-ciphersuites'"));
         let c = with(("tls-ciphersuites", "tls_aes_128_gcm_sha256")).expect("case-insensitive");
         assert_eq!(
             c.tls_ciphersuites.map(|s| s.names()),

@@ -20,8 +20,8 @@
 mod client;
 mod config;
 mod identity;
-mod pem;
 mod peer;
+mod pem;
 mod reload;
 mod verify;
 
@@ -33,9 +33,10 @@ use std::sync::Arc;
 
 pub use client::{AuthClients, CipherSuites, ClientTls, TlsProtocols};
 pub use config::{AuthClientsUser, PeerTlsMode, TlsConfig};
+pub(crate) use identity::format_unix_time;
 pub use identity::{certificate_common_name, certificate_names, peer_common_name, CertNames};
-pub use pem::{load_ca_bundle, load_cert_chain, load_private_key};
 pub use peer::PeerTls;
+pub use pem::{load_ca_bundle, load_cert_chain, load_private_key};
 pub use reload::{CertPaths, CertSummary, CertWatcher, ReloadOutcome, ReloadableCerts};
 
 /// How long the watcher waits for a burst of file events to settle, and how often it re-checks

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use rustls::{ClientConfig, ServerConfig};
 
 use super::reload::{CertPaths, CertWatcher, ReloadOutcome, ReloadableCerts};
-use super::verify::{CurrentCertResolver, CurrentClientVerifier, CurrentServerVerifier, NamePolicy};
+use super::verify::{
+    CurrentCertResolver, CurrentClientVerifier, CurrentServerVerifier, NamePolicy,
+};
 use super::TlsError;
 
 const ALPN_H2: &[u8] = b"h2";
@@ -73,6 +75,11 @@ impl PeerTls {
                 certs: certs.clone(),
             }));
         server.alpn_protocols = vec![ALPN_H2.to_vec()];
+        // No session resumption: a resumed session skips certificate verification, so a CA
+        // dropped from the bundle or a name removed from peer-allowed-cn would keep admitting
+        // peers that resumed. Peer channels are long-lived; full handshakes cost nothing here.
+        server.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        server.send_tls13_tickets = 0;
         let mut client = ClientConfig::builder_with_provider(certs.provider().clone())
             .with_protocol_versions(&versions)
             .map_err(|e| TlsError::Config(e.to_string()))?
@@ -85,6 +92,7 @@ impl PeerTls {
                 certs: certs.clone(),
             }));
         client.alpn_protocols = vec![ALPN_H2.to_vec()];
+        client.resumption = rustls::client::Resumption::disabled();
         Ok(PeerTls {
             certs,
             allowed_names,

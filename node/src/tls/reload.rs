@@ -302,8 +302,10 @@ impl ReloadableCerts {
     }
 }
 
-/// Stops the watcher thread when dropped.
+/// Stops the watcher thread when dropped: keep it for as long as the certificates should follow
+/// their files.
 #[derive(Debug)]
+#[must_use = "dropping the watcher stops watching the certificate files"]
 pub struct CertWatcher {
     stop: mpsc::Sender<WatchMessage>,
 }
@@ -383,12 +385,13 @@ fn build_state(
 ) -> Result<CertState, TlsError> {
     let chain = pem::parse_certificates(CERT_FILE, &paths.cert, &bytes.cert)?;
     let key = pem::parse_private_key(&paths.key, &bytes.key)?;
-    let signing_key = provider
-        .key_provider
-        .load_private_key(key)
-        .map_err(|_| TlsError::BadPrivateKey {
-            path: paths.key.clone(),
-        })?;
+    let signing_key =
+        provider
+            .key_provider
+            .load_private_key(key)
+            .map_err(|_| TlsError::BadPrivateKey {
+                path: paths.key.clone(),
+            })?;
     let certified_key = CertifiedKey::new(chain, signing_key);
     match certified_key.keys_match() {
         Ok(()) => {}

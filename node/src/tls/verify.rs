@@ -244,6 +244,11 @@ fn explain(err: Error) -> Error {
             "not signed by a trusted CA (unknown issuer: wrong CA or missing intermediate)"
                 .to_string(),
         ),
+        Error::InvalidCertificate(CertificateError::BadSignature) => refusal(
+            "signature does not verify with the trusted CA of that name (a different CA with \
+             the same name?)"
+                .to_string(),
+        ),
         Error::InvalidCertificate(CertificateError::Expired) => {
             refusal("certificate expired".to_string())
         }
@@ -256,9 +261,9 @@ fn explain(err: Error) -> Error {
         Error::InvalidCertificate(CertificateError::BadEncoding) => {
             refusal("certificate cannot be parsed".to_string())
         }
-        Error::InvalidCertificate(CertificateError::InvalidPurpose) => refusal(
-            "certificate does not allow this use (extended key usage)".to_string(),
-        ),
+        Error::InvalidCertificate(CertificateError::InvalidPurpose) => {
+            refusal("certificate does not allow this use (extended key usage)".to_string())
+        }
         other => other,
     }
 }
