@@ -410,7 +410,7 @@ impl Cluster {
             ),
         };
         let deadline = Instant::now() + timeout;
-        let mut last = Err("not asked yet".to_string());
+        let mut last: Result<RaftView, String> = Err("not asked yet".to_string());
         loop {
             if let Ok(v) = &last {
                 if v.applied_index >= target {
@@ -429,52 +429,70 @@ impl Cluster {
         }
     }
 
-    /// Starts a node that asks the member `target` (a raft address) to add it, with
-    /// `masterauth` and extra directives, without registering it in the cluster (the caller owns
-    /// it). For nodes expected to be refused.
-    pub fn start_joiner(
-        &self,
-        id: usize,
-        target: &str,
-        masterauth: &str,
-        extra: &[(&str, &str)],
-    ) -> NodeProcess {
-        let mut o = self.base_options(id, masterauth).arg("join", target);
-        o = self.with_extra_args(id, o);
+    /// Starts a node with id `id`, the cluster's directives (peer TLS, `args`, `node_args`),
+    /// `masterauth` and `extra`, on free ports, without registering it in the cluster: the
+    /// caller owns it (see [`Cluster::adopt`]).
+    pub fn start_extra(&self, id: usize, masterauth: &str, extra: &[(&str, &str)]) -> NodeProcess {
+        let mut o = self.with_extra_args(id, self.base_options(id, masterauth));
         for (k, v) in extra {
             o = o.arg(*k, *v);
         }
         self.spawn(id, o)
     }
 
-    /// Starts a fresh node with the next id that joins through the current leader's raft
-    /// address, waits (bounded) until it follows the same leader as the others and has applied
-    /// what the leader had, and registers it. Returns its id (`node(id)` is the process).
-    pub async fn add_node_via_join(&mut self) -> usize {
-        let id = self.nodes.keys().max().copied().unwrap_or(0) + 1;
-        let leader = self.leader().await;
-        let target = self.node(leader).raft_addr().to_string();
-        let masterauth = self.masterauth.clone();
-        let node = self.start_joiner(id, &target, &masterauth, &[]);
+    /// Starts a node that asks the member at `target` (a raft address) to add it, with
+    /// `masterauth`, without registering it in the cluster. For nodes expected to be refused.
+    pub fn start_joiner(&self, id: usize, target: &str, masterauth: &str) -> NodeProcess {
+        self.start_extra(id, masterauth, &[("join", target)])
+    }
+
+    /// Registers a node started with [`Cluster::start_extra`] as member `id`.
+    pub fn adopt(&mut self, id: usize, node: NodeProcess) {
+        assert!(
+            !self.nodes.contains_key(&id),
+            "the cluster already has a node {id}"
+        );
         self.nodes.insert(id, node);
         self.members.insert(id);
-        let deadline = Instant::now() + Duration::from_secs(30);
+    }
+
+    /// The id the next added node gets.
+    pub fn next_id(&self) -> usize {
+        self.nodes.keys().max().copied().unwrap_or(0) + 1
+    }
+
+    /// Waits until node `id` follows the leader the other live members agree on.
+    pub async fn wait_follows(&self, id: usize, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
         loop {
             let (agreed, views) = self.poll_leader().await;
             let follows = matches!(views.get(&id), Some(Ok(v)) if v.state == "follower");
-            if agreed.is_some() && follows {
-                break;
+            if let (Some(leader), true) = (agreed, follows) {
+                return leader;
             }
             if Instant::now() > deadline {
                 panic!(
-                    "node {id} (--join {target}) did not become a follower of the cluster's \
-                     leader within 30s; views: {}\n{}",
+                    "node {id} did not become a follower of the cluster's leader within \
+                     {timeout:?}; views: {}\n{}",
                     describe_views(&views),
                     self.diagnostics()
                 );
             }
             tokio::time::sleep(POLL_INTERVAL).await;
         }
+    }
+
+    /// Starts a fresh node with the next id that joins through the current leader's raft
+    /// address, waits (bounded) until it follows the same leader as the others and has applied
+    /// what the leader had, and registers it. Returns its id (`node(id)` is the process).
+    pub async fn add_node_via_join(&mut self) -> usize {
+        let id = self.next_id();
+        let leader = self.leader().await;
+        let target = self.node(leader).raft_addr().to_string();
+        let masterauth = self.masterauth.clone();
+        let node = self.start_joiner(id, &target, &masterauth);
+        self.adopt(id, node);
+        self.wait_follows(id, Duration::from_secs(30)).await;
         self.wait_caught_up(id, Duration::from_secs(30)).await;
         id
     }
