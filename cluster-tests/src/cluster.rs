@@ -81,8 +81,11 @@ pub fn random_secret() -> String {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
-    let mut x = nanos ^ (u64::from(std::process::id()) << 32)
-        ^ COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut x = nanos
+        ^ (u64::from(std::process::id()) << 32)
+        ^ COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut out = String::from("repl-");
     for _ in 0..2 {
         // splitmix64
@@ -211,8 +214,7 @@ impl Cluster {
 
     /// Starts a process, turning a failure into a panic that shows the other nodes too.
     fn spawn(&self, id: usize, opts: NodeOptions) -> NodeProcess {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| NodeProcess::start(opts)))
-        {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| NodeProcess::start(opts))) {
             Ok(node) => node,
             Err(panic) => {
                 let msg = panic

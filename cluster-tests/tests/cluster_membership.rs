@@ -106,7 +106,13 @@ struct Load {
 
 /// Writes `w{writer}-{j}` for j in 0..count, round-robin over `urls` on errors, retrying each
 /// key until it is acknowledged (or the deadline passes).
-async fn writer(writer: usize, count: usize, urls: Vec<String>, load: Arc<Load>, deadline: Instant) {
+async fn writer(
+    writer: usize,
+    count: usize,
+    urls: Vec<String>,
+    load: Arc<Load>,
+    deadline: Instant,
+) {
     let mut which = writer % urls.len();
     let mut conn: Option<MultiplexedConnection> = None;
     for j in 0..count {
@@ -136,7 +142,10 @@ async fn writer(writer: usize, count: usize, urls: Vec<String>, load: Arc<Load>,
                 redis::cmd("SET").arg(&key).arg(&value).query_async(c).await;
             match r {
                 Ok(_) => {
-                    load.acked.lock().unwrap().push((key.clone(), value.clone()));
+                    load.acked
+                        .lock()
+                        .unwrap()
+                        .push((key.clone(), value.clone()));
                     load.acked_count.fetch_add(1, Ordering::SeqCst);
                     break;
                 }
@@ -177,7 +186,12 @@ async fn killing_the_leader_under_load_loses_no_acknowledged_write() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "the load did not reach 300 acknowledged writes in 30s (errors: {:?})\n{}",
-            load.errors.lock().unwrap().iter().take(10).collect::<Vec<_>>(),
+            load.errors
+                .lock()
+                .unwrap()
+                .iter()
+                .take(10)
+                .collect::<Vec<_>>(),
             cluster.diagnostics()
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -198,11 +212,16 @@ async fn killing_the_leader_under_load_loses_no_acknowledged_write() {
     }
     let acked = load.acked.lock().unwrap().clone();
     let errors = load.errors.lock().unwrap().clone();
+    // What clients heard during the fail-over, by kind (the text after "via <url>: ").
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &errors {
+        let kind = e.split_once(": ").map_or(e.as_str(), |(_, k)| k);
+        *kinds.entry(kind.to_string()).or_default() += 1;
+    }
     println!(
-        "{} writes acknowledged ({acked_at_kill} before the kill), {} retried errors, e.g. {:?}",
+        "{} writes acknowledged ({acked_at_kill} before the kill), {} retried errors: {kinds:#?}",
         acked.len(),
         errors.len(),
-        &errors[..errors.len().min(5)]
     );
     assert_eq!(
         acked.len(),
@@ -228,6 +247,67 @@ async fn killing_the_leader_under_load_loses_no_acknowledged_write() {
     assert_all_readable(&cluster, old, &acked, "acknowledged keys (restarted node)").await;
     let leader = cluster.wait_for_leader(LEADER_TIMEOUT).await;
     println!("after the restart the leader is node {leader}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_sent_just_after_the_leader_dies_wait_for_the_new_leader() {
+    // The contract: during an election a command waits (up to about 3 s) for a leader and only
+    // then answers TRYAGAIN. An election after kill -9 takes about 1 s here, so a write sent on a
+    // follower right after the kill is served, not refused.
+    let mut cluster = Cluster::start(3, ClusterOptions::new());
+    let old = cluster.wait_for_leader(LEADER_TIMEOUT).await;
+    let followers = cluster.followers().await;
+    let mut clients = Vec::new();
+    for f in &followers {
+        let mut c = cluster.client(*f).await;
+        set(&mut c, *f, "warm-up", "1").await;
+        clients.push((*f, c));
+    }
+    cluster.kill9(old);
+    let killed = Instant::now();
+    let mut tasks = Vec::new();
+    for (f, mut c) in clients {
+        let mut reader = c.clone();
+        tasks.push(tokio::spawn(async move {
+            let set_cmd = redis::cmd("SET")
+                .arg(format!("right-after-kill-{f}"))
+                .arg("1")
+                .clone();
+            let get_cmd = redis::cmd("GET").arg("warm-up").clone();
+            let write = async {
+                let r = set_cmd.query_async::<String>(&mut c).await;
+                (r.map(Some), killed.elapsed())
+            };
+            let read = async {
+                let r = get_cmd.query_async::<Option<String>>(&mut reader).await;
+                (r, killed.elapsed())
+            };
+            let (w, r) = tokio::join!(write, read);
+            (f, w, r)
+        }));
+    }
+    let mut failures = Vec::new();
+    for t in tasks {
+        let (f, w, r) = t.await.expect("task");
+        for (what, (result, took)) in [("SET", w), ("GET", r)] {
+            println!(
+                "{what} on node {f} right after kill -9 of the leader: {result:?} after {took:?}"
+            );
+            if result.is_err() {
+                failures.push(format!("{what} on node {f}: {result:?} after {took:?}"));
+            }
+        }
+    }
+    let new = cluster.wait_for_leader(LEADER_TIMEOUT).await;
+    println!(
+        "new leader: node {new}, {:?} after the kill",
+        killed.elapsed()
+    );
+    assert!(
+        failures.is_empty(),
+        "commands sent on followers right after the leader died were refused instead of waiting \
+         for the election: {failures:?}"
+    );
 }
 
 #[tokio::test]
@@ -310,7 +390,13 @@ async fn a_node_down_for_many_writes_catches_up_by_snapshot() {
         .await
         .expect("DBSIZE on the caught-up node");
     assert_eq!(dbsize as usize, expected.len(), "DBSIZE on node {victim}");
-    assert_all_readable(&cluster, victim, &expected, "keys written while it was down").await;
+    assert_all_readable(
+        &cluster,
+        victim,
+        &expected,
+        "keys written while it was down",
+    )
+    .await;
     let snapshot = raft_info_field(&cluster, victim, "snapshot_index").await;
     assert!(
         snapshot > victim_index,
@@ -512,7 +598,10 @@ async fn removing_a_follower_leaves_a_working_cluster() {
     // Both remaining nodes are needed now, and enough: killing the removed one changes nothing.
     cluster.kill9(removed);
     set(&mut k, kept, "after-kill", "1").await;
-    assert_eq!(get(&mut l, leader, "after-kill").await.as_deref(), Some("1"));
+    assert_eq!(
+        get(&mut l, leader, "after-kill").await.as_deref(),
+        Some("1")
+    );
     println!("{n} rounds of writes after removing node {removed}");
 }
 
@@ -571,11 +660,11 @@ async fn raft_node_add_admits_a_waiting_node() {
         .collect::<Vec<_>>()
         .join(",");
     let masterauth = cluster.masterauth().to_string();
+    // Asked on a follower: it hands the change to the leader.
+    let follower = cluster.followers().await[0];
     let node = cluster.start_extra(4, &masterauth, &[("peers", &peers)]);
     let addr = node.raft_addr().to_string();
     cluster.adopt(4, node);
-    // Asked on a follower: it hands the change to the leader.
-    let follower = cluster.followers().await[0];
     let mut f = cluster.client(follower).await;
     let reply: String = redis::cmd("RAFT.NODE")
         .arg("ADD")
@@ -587,8 +676,11 @@ async fn raft_node_add_admits_a_waiting_node() {
     assert_eq!(reply, "OK");
     let leader = cluster.wait_follows(4, Duration::from_secs(20)).await;
     let members = cluster.raft_members(leader).await.expect("RAFT.INFO");
-    assert_eq!(members.get(&4).map(String::as_str), Some("voter"), "{members:?}");
+    assert_eq!(
+        members.get(&4).map(String::as_str),
+        Some("voter"),
+        "{members:?}"
+    );
     let mut c4 = cluster.client(4).await;
     assert_eq!(get(&mut c4, 4, "old").await.as_deref(), Some("1"));
 }
-

@@ -150,7 +150,10 @@ async fn two_followers_pipelining_at_once_each_keep_their_order() {
             .cloned()
             .collect();
         let expected: Vec<String> = (0..300).map(|i| format!("{f}:{i}")).collect();
-        assert_eq!(mine, expected, "node {f}'s pushes are interleaved out of order");
+        assert_eq!(
+            mine, expected,
+            "node {f}'s pushes are interleaved out of order"
+        );
     }
 }
 
@@ -419,7 +422,10 @@ async fn publish_on_any_node_reaches_subscribers_on_another_node() {
             Err(e) => panic!("RESP2 subscriber on node 3: {e}\n{}", cluster.diagnostics()),
         };
         let text = String::from_utf8_lossy(&frame).into_owned();
-        assert!(text.starts_with("*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n"), "{text:?}");
+        assert!(
+            text.starts_with("*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n"),
+            "{text:?}"
+        );
         raw_got.insert(text.rsplit("\r\n").nth(1).unwrap_or_default().to_string());
     }
     assert_eq!(got, expected, "RESP3 subscriber");
@@ -461,5 +467,8 @@ async fn messages_of_one_publisher_arrive_in_order_on_another_node() {
             &got[first_bad..(first_bad + 10).min(got.len())]
         );
     }
-    println!("{n} messages delivered across nodes in {:?}", started.elapsed());
+    println!(
+        "{n} messages delivered across nodes in {:?}",
+        started.elapsed()
+    );
 }

@@ -289,18 +289,20 @@ async fn run_read_barriers(
                 ))) => Err(RaftCallError::NoLeader),
                 Err(e) => Err(RaftCallError::Other(e.to_string())),
             },
-            Some((_, addr)) => match remote_read_index(&transport, &addr).await {
-                Ok(index) => {
-                    let waited =
-                        tokio::time::timeout(FOLLOWER_WAIT, applied.wait_for(|a| *a >= index))
-                            .await;
-                    match waited {
-                        Ok(Ok(_)) => Ok(()),
-                        _ => Err(RaftCallError::NoLeader),
+            Some((leader, addr)) => {
+                match remote_read_index_retrying(&raft, &transport, leader, &addr).await {
+                    Ok(index) => {
+                        let waited =
+                            tokio::time::timeout(FOLLOWER_WAIT, applied.wait_for(|a| *a >= index))
+                                .await;
+                        match waited {
+                            Ok(Ok(_)) => Ok(()),
+                            _ => Err(RaftCallError::NoLeader),
+                        }
                     }
+                    Err(e) => Err(e),
                 }
-                Err(e) => Err(e),
-            },
+            }
         };
         for w in waiters {
             let _ = w.send(result.clone());
@@ -344,6 +346,42 @@ pub fn leader_of(raft: &Raft<TypeConfig>) -> Option<(u64, String)> {
     Some((leader, addr))
 }
 
+/// The leader's read index; when the known leader cannot answer, waits (bounded) for the next
+/// one and asks it: a read is always safe to retry.
+async fn remote_read_index_retrying(
+    raft: &Raft<TypeConfig>,
+    transport: &network::PeerTransport,
+    leader: u64,
+    addr: &str,
+) -> Result<u64, RaftCallError> {
+    let deadline = tokio::time::Instant::now() + LEADER_WAIT;
+    let (mut leader, mut addr) = (leader, addr.to_string());
+    loop {
+        match remote_read_index(transport, &addr).await {
+            Ok(i) => return Ok(i),
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                wait_for_other_leader(raft, leader, deadline).await;
+                match leader_of(raft) {
+                    // This node itself leads now: its own barrier answers.
+                    Some((id, _)) if id == raft_id(raft) => {
+                        return raft
+                            .ensure_linearizable()
+                            .await
+                            .map(|l| l.map_or(0, |l| l.index))
+                            .map_err(|_| RaftCallError::NoLeader)
+                    }
+                    Some((id, a)) => {
+                        leader = id;
+                        addr = a;
+                    }
+                    None => return Err(RaftCallError::NoLeader),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 async fn remote_read_index(
     transport: &network::PeerTransport,
     addr: &str,
@@ -377,28 +415,46 @@ async fn run_forwarder(
                 Err(_) => break,
             }
         }
-        // Waiting out an election may make this node the leader: then propose here.
-        let leader = await_leader(&raft).await;
-        if leader.as_ref().map(|(id, _)| *id) == Some(raft_id(&raft)) {
-            for p in batch {
-                if let Err(mpsc::error::SendError(p)) = proposals.send(p) {
-                    let _ = p
-                        .reply_to
-                        .send(Err(RaftCallError::Other("shutting down".into())));
-                }
-            }
-            continue;
-        }
         let (requests, waiters): (Vec<ExecRequest>, Vec<_>) =
             batch.into_iter().map(|p| (p.request, p.reply_to)).unzip();
-        let results = forward_to_leader(&raft, &transport, &requests).await;
-        match results {
-            Ok(replies) => {
+        let deadline = tokio::time::Instant::now() + LEADER_WAIT;
+        let outcome = loop {
+            // Waiting out an election may make this node the leader: then propose here.
+            let leader = await_leader(&raft).await;
+            if leader.as_ref().map(|(id, _)| *id) == Some(raft_id(&raft)) {
+                break Forwarded::Local;
+            }
+            match forward_to_leader(&raft, &transport, &requests).await {
+                // The leader never got the requests (gone, or no longer leading): wait for
+                // the next one and send them again, within the bound.
+                Err(ForwardError::NotDelivered(old)) if tokio::time::Instant::now() < deadline => {
+                    wait_for_other_leader(&raft, old, deadline).await;
+                }
+                Err(ForwardError::NotDelivered(_)) => {
+                    break Forwarded::Done(Err(RaftCallError::NoLeader))
+                }
+                Err(ForwardError::Failed(e)) => break Forwarded::Done(Err(e)),
+                Ok(replies) => break Forwarded::Done(Ok(replies)),
+            }
+        };
+        match outcome {
+            Forwarded::Local => {
+                for (request, reply_to) in requests.into_iter().zip(waiters) {
+                    if let Err(mpsc::error::SendError(p)) =
+                        proposals.send(Proposal { request, reply_to })
+                    {
+                        let _ = p
+                            .reply_to
+                            .send(Err(RaftCallError::Other("shutting down".into())));
+                    }
+                }
+            }
+            Forwarded::Done(Ok(replies)) => {
                 for (w, r) in waiters.into_iter().zip(replies) {
                     let _ = w.send(r.map_err(RaftCallError::Remote));
                 }
             }
-            Err(e) => {
+            Forwarded::Done(Err(e)) => {
                 for w in waiters {
                     let _ = w.send(Err(e.clone()));
                 }
@@ -407,40 +463,71 @@ async fn run_forwarder(
     }
 }
 
+enum Forwarded {
+    /// This node became the leader: propose here.
+    Local,
+    Done(Result<Vec<Result<Reply, String>>, RaftCallError>),
+}
+
+/// Why a Forward call did not return replies.
+enum ForwardError {
+    /// The requests certainly did not reach a leader (connection refused, node not leading):
+    /// safe to send again. Carries the leader that was tried.
+    NotDelivered(u64),
+    /// Anything else; a write's outcome may be unknown.
+    Failed(RaftCallError),
+}
+
+/// Waits until a leader other than `old` is known, or the deadline.
+async fn wait_for_other_leader(raft: &Raft<TypeConfig>, old: u64, deadline: tokio::time::Instant) {
+    let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let _ = raft
+        .wait(Some(remaining))
+        .metrics(
+            |m| m.current_leader.is_some() && m.current_leader != Some(old),
+            "a new leader",
+        )
+        .await;
+}
+
+/// Whether a failed call certainly never reached the peer's handler.
+fn not_delivered(status: &tonic::Status) -> bool {
+    let text = status.message().to_ascii_lowercase();
+    status.code() == tonic::Code::FailedPrecondition
+        || (status.code() == tonic::Code::Unavailable
+            && (text.contains("connect") || text.contains("refused")))
+}
+
 /// One Forward call carrying `requests`; the leader proposes them in this order.
 async fn forward_to_leader(
     raft: &Raft<TypeConfig>,
     transport: &network::PeerTransport,
     requests: &[ExecRequest],
-) -> Result<Vec<Result<Reply, String>>, RaftCallError> {
-    let Some((_, addr)) = leader_of(raft) else {
-        return Err(RaftCallError::NoLeader);
+) -> Result<Vec<Result<Reply, String>>, ForwardError> {
+    let failed = |e: String| ForwardError::Failed(RaftCallError::Other(e));
+    let Some((leader, addr)) = leader_of(raft) else {
+        return Err(ForwardError::Failed(RaftCallError::NoLeader));
     };
-    let payload =
-        postcard::to_allocvec(requests).map_err(|e| RaftCallError::Other(e.to_string()))?;
-    let mut client = transport.client(&addr).map_err(RaftCallError::Other)?;
+    let payload = postcard::to_allocvec(requests).map_err(|e| failed(e.to_string()))?;
+    let mut client = transport.client(&addr).map_err(failed)?;
     let mut req = transport.request(redoubt_proto::peer::ForwardRequest {
         request: payload.into(),
     });
     req.set_timeout(FOLLOWER_WAIT);
     let reply = match client.forward(req).await {
         Ok(r) => r.into_inner(),
-        Err(s)
-            if matches!(
-                s.code(),
-                tonic::Code::FailedPrecondition | tonic::Code::Unavailable
-            ) =>
-        {
-            return Err(RaftCallError::NoLeader)
+        Err(s) if not_delivered(&s) => return Err(ForwardError::NotDelivered(leader)),
+        Err(s) => {
+            return Err(failed(format!(
+                "the connection to the leader failed during the call ({}); the outcome of its writes is unknown",
+                s.message()
+            )))
         }
-        Err(s) => return Err(RaftCallError::Other(format!("forward: {}", s.message()))),
     };
-    let replies: Vec<Result<Reply, String>> = postcard::from_bytes(&reply.reply)
-        .map_err(|e| RaftCallError::Other(format!("forward reply: {e}")))?;
+    let replies: Vec<Result<Reply, String>> =
+        postcard::from_bytes(&reply.reply).map_err(|e| failed(format!("forward reply: {e}")))?;
     if replies.len() != requests.len() {
-        return Err(RaftCallError::Other(
-            "forward reply has the wrong length".into(),
-        ));
+        return Err(failed("forward reply has the wrong length".into()));
     }
     Ok(replies)
 }

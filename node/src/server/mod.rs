@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use redoubt_proto::resp::{Frame, Protocol};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
@@ -123,6 +124,8 @@ pub struct Server {
     /// The RESP TLS port's configuration (`tls-port`), reloading its certificates itself.
     pub client_tls: Option<Arc<rustls::ServerConfig>>,
     pub tls_port: Option<u16>,
+    /// One ordered PUBLISH queue per peer address (see `cluster::fan_out_publish`).
+    pub publish_queues: Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<(Bytes, Bytes)>>>,
     /// `tls-auth-clients-user CN`: a TLS client's certificate CN names its user.
     pub tls_cn_names_user: bool,
     pub config: Config,
@@ -203,6 +206,7 @@ impl Server {
             client_tls,
             tls_port,
             tls_cn_names_user: cn_names_user,
+            publish_queues: Mutex::new(HashMap::new()),
             runtime: Runtime {
                 maxclients: AtomicU64::new(config.maxclients),
                 timeout: AtomicU64::new(config.timeout),
