@@ -1,0 +1,219 @@
+//! RAFT.INFO, RAFT.LEADER, RAFT.NODE ADD|REMOVE and RAFT.TRANSFER.
+
+use std::fmt::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use redoubt_proto::peer::ElectRequest;
+use redoubt_proto::resp::Frame;
+
+use crate::commands::args::{is_kw, parse_i64_opt};
+use crate::raft::leader_of;
+use crate::server::Server;
+
+/// Runs one RAFT.* command line.
+pub async fn run(server: &Arc<Server>, name: &str, argv: &[Bytes]) -> Frame {
+    match name {
+        "raft.info" => Frame::Verbatim(Bytes::from(raft_info(server))),
+        "raft.leader" => match leader_of(&server.raft.raft) {
+            Some((id, addr)) => Frame::Array(vec![Frame::Integer(id as i64), Frame::bulk(addr)]),
+            None => Frame::NullArray,
+        },
+        "raft.node" => raft_node(server, argv).await,
+        "raft.transfer" => transfer(server, &argv[1]).await,
+        _ => Frame::Error(format!("ERR unknown command '{name}'")),
+    }
+}
+
+fn node_id_arg(arg: &[u8]) -> Result<u64, Frame> {
+    match parse_i64_opt(arg) {
+        Some(id) if id > 0 => Ok(id as u64),
+        _ => Err(Frame::error(
+            "ERR invalid node id: expected a positive integer",
+        )),
+    }
+}
+
+async fn raft_node(server: &Arc<Server>, argv: &[Bytes]) -> Frame {
+    if is_kw(&argv[1], "ADD") && argv.len() == 4 {
+        let id = match node_id_arg(&argv[2]) {
+            Ok(id) => id,
+            Err(f) => return f,
+        };
+        let addr = String::from_utf8_lossy(&argv[3]).into_owned();
+        if !addr.contains(':') {
+            return Frame::error("ERR invalid address: expected host:port");
+        }
+        match super::add_member(server, id, addr).await {
+            Ok(_) => Frame::ok(),
+            Err(s) => Frame::Error(format!("ERR cannot add node {id}: {}", s.message())),
+        }
+    } else if is_kw(&argv[1], "REMOVE") && argv.len() == 3 {
+        let id = match node_id_arg(&argv[2]) {
+            Ok(id) => id,
+            Err(f) => return f,
+        };
+        match super::remove_member(server, id).await {
+            Ok(()) => Frame::ok(),
+            Err(e) => Frame::Error(format!("ERR cannot remove node {id}: {e}")),
+        }
+    } else {
+        Frame::error("ERR syntax error: RAFT.NODE ADD <id> <host:port> | RAFT.NODE REMOVE <id>")
+    }
+}
+
+async fn transfer(server: &Arc<Server>, target: &[u8]) -> Frame {
+    let id = match node_id_arg(target) {
+        Ok(id) => id,
+        Err(f) => return f,
+    };
+    match transfer_leadership(server, id).await {
+        Ok(()) => Frame::ok(),
+        Err(e) => Frame::Error(format!("ERR transfer to node {id} failed: {e}")),
+    }
+}
+
+/// Moves leadership to `target`. openraft 0.9 has no transfer, so the leader does it by hand:
+/// it waits until the target has every entry, stops sending heartbeats (so the followers'
+/// leader lease runs out and they accept a new candidate) and asks the target to stand for
+/// election until it wins or the time is up; then it resumes heartbeats. On a follower the
+/// request goes to the leader.
+pub async fn transfer_leadership(server: &Arc<Server>, target: u64) -> Result<(), String> {
+    let raft = &server.raft.raft;
+    let membership = raft
+        .metrics()
+        .borrow()
+        .membership_config
+        .membership()
+        .clone();
+    if !membership.voter_ids().any(|v| v == target) {
+        return Err(format!("node {target} is not a voter"));
+    }
+    let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
+        return Err("no leader".into());
+    };
+    if leader == target {
+        return Ok(());
+    }
+    if leader != server.raft.node_id {
+        let mut client = server.transport.client(&leader_addr)?;
+        let mut req = server.transport.request(ElectRequest {
+            transfer_to: target,
+        });
+        req.set_timeout(Duration::from_secs(15));
+        return client
+            .elect(req)
+            .await
+            .map(|_| ())
+            .map_err(|s| s.message().to_string());
+    }
+    let Some(target_addr) = membership.get_node(&target).map(|n| n.addr.clone()) else {
+        return Err(format!("node {target} has no address"));
+    };
+    // The target must hold every entry, or the voters will refuse it.
+    let caught_up = raft
+        .wait(Some(Duration::from_secs(5)))
+        .metrics(
+            |m| {
+                let last = m.last_log_index;
+                m.replication
+                    .as_ref()
+                    .and_then(|r| r.get(&target))
+                    .is_some_and(|matched| matched.map(|l| l.index) == last)
+            },
+            "target caught up",
+        )
+        .await;
+    if caught_up.is_err() {
+        return Err(format!(
+            "node {target} did not catch up with the log within 5s"
+        ));
+    }
+    raft.runtime_config().heartbeat(false);
+    raft.runtime_config().elect(false);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+    let mut outcome = Err(format!("node {target} did not become leader within 8s"));
+    while tokio::time::Instant::now() < deadline {
+        if let Ok(mut client) = server.transport.client(&target_addr) {
+            let mut req = server.transport.request(ElectRequest::default());
+            req.set_timeout(Duration::from_secs(1));
+            let _ = client.elect(req).await;
+        }
+        let won = raft
+            .wait(Some(Duration::from_millis(700)))
+            .metrics(|m| m.current_leader == Some(target), "target leads")
+            .await;
+        if won.is_ok() {
+            outcome = Ok(());
+            break;
+        }
+    }
+    raft.runtime_config().heartbeat(true);
+    raft.runtime_config().elect(true);
+    outcome
+}
+
+/// INFO-style text of the node's Raft view.
+pub fn raft_info(server: &Server) -> String {
+    let m = server.raft.raft.metrics().borrow().clone();
+    let (leader_id, leader_addr) = leader_of(&server.raft.raft).unwrap_or((0, String::new()));
+    let role = match m.state {
+        openraft::ServerState::Leader => "leader",
+        openraft::ServerState::Follower => "follower",
+        openraft::ServerState::Learner => "learner",
+        openraft::ServerState::Candidate => "candidate",
+        openraft::ServerState::Shutdown => "shutdown",
+    };
+    let applied = m.last_applied.map_or(0, |l| l.index);
+    let commit = server.raft.log.committed_index().max(applied);
+    let mut out = String::new();
+    let _ = write!(out, "# Raft\r\n");
+    let _ = write!(out, "node_id:{}\r\n", m.id);
+    let _ = write!(out, "role:{role}\r\n");
+    let _ = write!(out, "term:{}\r\n", m.current_term);
+    let _ = write!(
+        out,
+        "leader_id:{}\r\n",
+        if leader_id == 0 {
+            String::new()
+        } else {
+            leader_id.to_string()
+        }
+    );
+    let _ = write!(out, "leader_addr:{leader_addr}\r\n");
+    let _ = write!(out, "commit_index:{commit}\r\n");
+    let _ = write!(out, "applied_index:{applied}\r\n");
+    let _ = write!(out, "last_log_index:{}\r\n", m.last_log_index.unwrap_or(0));
+    let _ = write!(
+        out,
+        "snapshot_index:{}\r\n",
+        m.snapshot.map_or(0, |l| l.index)
+    );
+    let _ = write!(out, "purged_index:{}\r\n", m.purged.map_or(0, |l| l.index));
+    let membership = m.membership_config.membership();
+    let voters: std::collections::BTreeSet<u64> = membership.voter_ids().collect();
+    let _ = write!(out, "\r\n# Members\r\n");
+    for (id, node) in membership.nodes() {
+        let kind = if voters.contains(id) {
+            "voter"
+        } else {
+            "learner"
+        };
+        let matched = if *id == m.id {
+            m.last_log_index.unwrap_or(0).to_string()
+        } else {
+            m.replication
+                .as_ref()
+                .and_then(|r| r.get(id))
+                .map(|l| l.map_or(0, |l| l.index).to_string())
+                .unwrap_or_else(|| "?".into())
+        };
+        let _ = write!(
+            out,
+            "member_{id}:addr={},role={kind},match_index={matched}\r\n",
+            node.addr
+        );
+    }
+    out
+}

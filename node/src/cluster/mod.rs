@@ -1,0 +1,554 @@
+//! The cluster: the peer gRPC service, joining a running cluster, and the replication
+//! credentials check.
+//!
+//! Every inter-node call arrives over mutual TLS (the handshake already refused peers without a
+//! certificate from the cluster CA) and must carry the replication credentials; a call without
+//! them is refused and logged without the password. Raft RPCs are handed to openraft as they
+//! are; `Forward` runs a follower's client requests through this node's proposer, in order.
+
+pub mod commands;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
+use openraft::{BasicNode, ChangeMembers};
+use redoubt_proto::peer::peer_server::{Peer, PeerServer};
+use redoubt_proto::peer::{
+    ElectReply, ElectRequest, ForwardReply, ForwardRequest, JoinReply, JoinRequest, PublishReply,
+    PublishRequest, RaftMessage, ReadIndexReply, ReadIndexRequest, RemoveReply, RemoveRequest,
+    StatusReply, StatusRequest,
+};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tonic::transport::server::Connected;
+use tonic::{Request, Response, Status};
+
+use crate::raft::network::{META_AUTH, META_USER};
+use crate::raft::{leader_of, ExecRequest, Reply, TypeConfig};
+use crate::server::connection::constant_time_eq;
+use crate::server::Server;
+
+/// Who is on the other end of a peer connection.
+#[derive(Clone, Debug)]
+pub struct PeerInfo {
+    pub addr: SocketAddr,
+}
+
+/// A peer connection (TLS or, with `peer-tls = no`, plain TCP) as tonic serves it.
+pub enum PeerStream {
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>, SocketAddr),
+    Plain(TcpStream, SocketAddr),
+}
+
+impl Connected for PeerStream {
+    type ConnectInfo = PeerInfo;
+
+    fn connect_info(&self) -> PeerInfo {
+        match self {
+            PeerStream::Tls(_, addr) | PeerStream::Plain(_, addr) => PeerInfo { addr: *addr },
+        }
+    }
+}
+
+impl AsyncRead for PeerStream {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            PeerStream::Tls(s, _) => std::pin::Pin::new(s.as_mut()).poll_read(cx, buf),
+            PeerStream::Plain(s, _) => std::pin::Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for PeerStream {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            PeerStream::Tls(s, _) => std::pin::Pin::new(s.as_mut()).poll_write(cx, buf),
+            PeerStream::Plain(s, _) => std::pin::Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            PeerStream::Tls(s, _) => std::pin::Pin::new(s.as_mut()).poll_flush(cx),
+            PeerStream::Plain(s, _) => std::pin::Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            PeerStream::Tls(s, _) => std::pin::Pin::new(s.as_mut()).poll_shutdown(cx),
+            PeerStream::Plain(s, _) => std::pin::Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+/// Listens on `raft-addr` and serves the peer service until the process ends.
+pub async fn serve_peers(server: Arc<Server>) -> anyhow::Result<()> {
+    let addr: SocketAddr = server.config.raft_addr.parse()?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on raft-addr {addr}: {e}"))?;
+    tracing::info!(%addr, tls = server.peer_tls.is_some(), "serving peers");
+    let acceptor = server
+        .peer_tls
+        .as_ref()
+        .map(|t| tokio_rustls::TlsAcceptor::from(t.server.clone()));
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<PeerStream, std::io::Error>>(64);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, peer) = match listener.accept().await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "peer accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = tcp.set_nodelay(true);
+            let tx = tx.clone();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let stream = match acceptor {
+                    None => PeerStream::Plain(tcp, peer),
+                    Some(acceptor) => {
+                        match tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp))
+                            .await
+                        {
+                            Ok(Ok(tls)) => PeerStream::Tls(Box::new(tls), peer),
+                            Ok(Err(e)) => {
+                                tracing::warn!(peer = %peer, reason = %e, "refused a peer at the TLS handshake");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::warn!(peer = %peer, "refused a peer: TLS handshake timed out");
+                                return;
+                            }
+                        }
+                    }
+                };
+                let _ = tx.send(Ok(stream)).await;
+            });
+        }
+    });
+    let incoming = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+    .boxed();
+    let service = PeerServer::new(PeerService { server })
+        .max_decoding_message_size(256 * 1024 * 1024)
+        .max_encoding_message_size(256 * 1024 * 1024);
+    tonic::transport::Server::builder()
+        .add_service(service)
+        .serve_with_incoming(incoming)
+        .await?;
+    Ok(())
+}
+
+/// The peer service of one node.
+pub struct PeerService {
+    server: Arc<Server>,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, Status> {
+    postcard::from_bytes(payload).map_err(|e| Status::invalid_argument(format!("bad payload: {e}")))
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<Bytes, Status> {
+    postcard::to_allocvec(value)
+        .map(Bytes::from)
+        .map_err(|e| Status::internal(format!("encoding: {e}")))
+}
+
+impl PeerService {
+    /// Refuses calls without the replication credentials (logged without the password).
+    fn authorize<T>(&self, req: &Request<T>, call: &str) -> Result<(), Status> {
+        let peer = req
+            .extensions()
+            .get::<PeerInfo>()
+            .map(|p| p.addr.to_string())
+            .unwrap_or_else(|| "?".into());
+        let meta = req.metadata();
+        let user = meta
+            .get(META_USER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let auth = meta
+            .get(META_AUTH)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        let ok = match self.server.raft.replication_credentials() {
+            // The cluster's credentials, replicated since bootstrap.
+            Some((expected_user, expected_hash)) => {
+                let hash = ring::digest::digest(&ring::digest::SHA256, auth);
+                constant_time_eq(user.as_bytes(), expected_user.as_bytes())
+                    & constant_time_eq(hash.as_ref(), &expected_hash)
+            }
+            // A node that has not received the cluster's state yet checks its own config.
+            None => {
+                let config = &self.server.config;
+                constant_time_eq(user.as_bytes(), config.masteruser.as_bytes())
+                    & constant_time_eq(auth, config.masterauth.expose().as_bytes())
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            tracing::warn!(peer = %peer, user = %user, call, "refused a peer call: wrong replication credentials");
+            Err(Status::unauthenticated("invalid replication credentials"))
+        }
+    }
+
+    fn raft(&self) -> &openraft::Raft<TypeConfig> {
+        &self.server.raft.raft
+    }
+}
+
+#[tonic::async_trait]
+impl Peer for PeerService {
+    async fn append_entries(
+        &self,
+        req: Request<RaftMessage>,
+    ) -> Result<Response<RaftMessage>, Status> {
+        self.authorize(&req, "append_entries")?;
+        let rpc: AppendEntriesRequest<TypeConfig> = decode(&req.get_ref().payload)?;
+        let result = self.raft().append_entries(rpc).await;
+        Ok(Response::new(RaftMessage {
+            payload: encode(&result)?,
+        }))
+    }
+
+    async fn vote(&self, req: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
+        self.authorize(&req, "vote")?;
+        let rpc: VoteRequest<u64> = decode(&req.get_ref().payload)?;
+        let result = self.raft().vote(rpc).await;
+        Ok(Response::new(RaftMessage {
+            payload: encode(&result)?,
+        }))
+    }
+
+    async fn install_snapshot(
+        &self,
+        req: Request<RaftMessage>,
+    ) -> Result<Response<RaftMessage>, Status> {
+        self.authorize(&req, "install_snapshot")?;
+        let rpc: InstallSnapshotRequest<TypeConfig> = decode(&req.get_ref().payload)?;
+        let result = self.raft().install_snapshot(rpc).await;
+        Ok(Response::new(RaftMessage {
+            payload: encode(&result)?,
+        }))
+    }
+
+    async fn forward(
+        &self,
+        req: Request<ForwardRequest>,
+    ) -> Result<Response<ForwardReply>, Status> {
+        self.authorize(&req, "forward")?;
+        if !self.server.raft.is_leader() {
+            return Err(Status::failed_precondition("not the leader"));
+        }
+        let requests: Vec<ExecRequest> = decode(&req.get_ref().request)?;
+        // Queue them all first, in order: the proposer keeps that order in the log.
+        let receivers: Vec<_> = requests
+            .into_iter()
+            .map(|r| self.server.raft.propose_local(r))
+            .collect();
+        let mut replies: Vec<Result<Reply, String>> = Vec::with_capacity(receivers.len());
+        for rx in receivers {
+            replies.push(match rx.await {
+                Ok(Ok(reply)) => Ok(reply),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("ERR raft: the leader stopped".into()),
+            });
+        }
+        Ok(Response::new(ForwardReply {
+            reply: encode(&replies)?,
+        }))
+    }
+
+    async fn read_index(
+        &self,
+        req: Request<ReadIndexRequest>,
+    ) -> Result<Response<ReadIndexReply>, Status> {
+        self.authorize(&req, "read_index")?;
+        match self.raft().ensure_linearizable().await {
+            Ok(log_id) => Ok(Response::new(ReadIndexReply {
+                index: log_id.map_or(0, |l| l.index),
+            })),
+            Err(e) => Err(Status::failed_precondition(e.to_string())),
+        }
+    }
+
+    async fn join(&self, req: Request<JoinRequest>) -> Result<Response<JoinReply>, Status> {
+        self.authorize(&req, "join")?;
+        let JoinRequest { node_id, raft_addr } = req.into_inner();
+        let (leader_id, leader_addr) = add_member(&self.server, node_id, raft_addr).await?;
+        Ok(Response::new(JoinReply {
+            leader_id,
+            leader_addr,
+        }))
+    }
+
+    async fn status(&self, req: Request<StatusRequest>) -> Result<Response<StatusReply>, Status> {
+        self.authorize(&req, "status")?;
+        let m = self.raft().metrics().borrow().clone();
+        let (leader_id, leader_addr) = leader_of(self.raft()).unwrap_or((0, String::new()));
+        Ok(Response::new(StatusReply {
+            node_id: m.id,
+            role: format!("{:?}", m.state).to_ascii_lowercase(),
+            term: m.current_term,
+            leader_id,
+            leader_addr,
+            commit_index: m.last_log_index.unwrap_or(0),
+            applied_index: m.last_applied.map_or(0, |l| l.index),
+        }))
+    }
+
+    async fn elect(&self, req: Request<ElectRequest>) -> Result<Response<ElectReply>, Status> {
+        self.authorize(&req, "elect")?;
+        let target = req.into_inner().transfer_to;
+        if target == 0 {
+            tracing::info!("asked to stand for election (leadership transfer)");
+            self.raft()
+                .trigger()
+                .elect()
+                .await
+                .map_err(|e| Status::internal(e.to_string()))?;
+        } else {
+            commands::transfer_leadership(&self.server, target)
+                .await
+                .map_err(Status::failed_precondition)?;
+        }
+        Ok(Response::new(ElectReply {}))
+    }
+
+    async fn remove(&self, req: Request<RemoveRequest>) -> Result<Response<RemoveReply>, Status> {
+        self.authorize(&req, "remove")?;
+        remove_member(&self.server, req.into_inner().node_id)
+            .await
+            .map_err(Status::failed_precondition)?;
+        Ok(Response::new(RemoveReply {}))
+    }
+
+    async fn publish(
+        &self,
+        req: Request<PublishRequest>,
+    ) -> Result<Response<PublishReply>, Status> {
+        self.authorize(&req, "publish")?;
+        let PublishRequest { channel, message } = req.into_inner();
+        let n = self.server.pubsub.publish(&channel, &message);
+        Ok(Response::new(PublishReply {
+            receivers: n as u64,
+        }))
+    }
+}
+
+/// Adds a node (learner until caught up, then voter); on a follower, asks the leader to.
+pub async fn add_member(
+    server: &Arc<Server>,
+    node_id: u64,
+    raft_addr: String,
+) -> Result<(u64, String), Status> {
+    let raft = &server.raft.raft;
+    let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
+        return Err(Status::unavailable("no leader yet"));
+    };
+    if leader != server.raft.node_id {
+        let mut client = server
+            .transport
+            .client(&leader_addr)
+            .map_err(Status::unavailable)?;
+        let mut req = server.transport.request(JoinRequest { node_id, raft_addr });
+        req.set_timeout(Duration::from_secs(120));
+        let reply = client.join(req).await?.into_inner();
+        return Ok((reply.leader_id, reply.leader_addr));
+    }
+    tracing::info!(node_id, addr = %raft_addr, "adding a node: learner first");
+    raft.add_learner(node_id, BasicNode { addr: raft_addr }, true)
+        .await
+        .map_err(|e| Status::failed_precondition(format!("add learner: {e}")))?;
+    let voters = std::collections::BTreeSet::from([node_id]);
+    raft.change_membership(ChangeMembers::AddVoterIds(voters), false)
+        .await
+        .map_err(|e| Status::failed_precondition(format!("change membership: {e}")))?;
+    tracing::info!(node_id, "node is now a voter");
+    Ok((leader, leader_addr))
+}
+
+/// Removes a member (voter or learner); on a follower, asks the leader to.
+pub async fn remove_member(server: &Arc<Server>, node_id: u64) -> Result<(), String> {
+    let raft = &server.raft.raft;
+    let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
+        return Err("no leader yet".into());
+    };
+    if leader != server.raft.node_id {
+        let mut client = server.transport.client(&leader_addr)?;
+        client
+            .remove(server.transport.request(RemoveRequest { node_id }))
+            .await
+            .map_err(|s| s.message().to_string())?;
+        return Ok(());
+    }
+    let membership = raft
+        .metrics()
+        .borrow()
+        .membership_config
+        .membership()
+        .clone();
+    let removed_addr = membership.get_node(&node_id).map(|n| n.addr.clone());
+    if removed_addr.is_none() {
+        return Err(format!("node {node_id} is not a member"));
+    }
+    let ids = std::collections::BTreeSet::from([node_id]);
+    if membership.voter_ids().any(|v| v == node_id) {
+        raft.change_membership(ChangeMembers::RemoveVoters(ids.clone()), false)
+            .await
+            .map_err(|e| format!("remove voter: {e}"))?;
+    }
+    raft.change_membership(ChangeMembers::RemoveNodes(ids), false)
+        .await
+        .map_err(|e| format!("remove node: {e}"))?;
+    if let Some(addr) = removed_addr {
+        server.transport.forget(&addr);
+    }
+    tracing::info!(node_id, "node removed from the cluster");
+    Ok(())
+}
+
+/// On the bootstrap node: once it leads, records the cluster's replication credentials (a hash
+/// of `masterauth`) in the log, once.
+pub async fn record_replication_credentials(server: Arc<Server>) {
+    loop {
+        if server.raft.replication_credentials().is_some() {
+            return;
+        }
+        if server.raft.is_leader() {
+            let hash = ring::digest::digest(
+                &ring::digest::SHA256,
+                server.config.masterauth.expose().as_bytes(),
+            );
+            let req = crate::raft::Request::SetReplicationCredentials {
+                user: server.config.masteruser.clone(),
+                password_sha256: hash.as_ref().to_vec(),
+            };
+            match server.raft.write(req).await {
+                Ok(_) => {
+                    tracing::info!("replication credentials recorded in the cluster state");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not record replication credentials yet")
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A node started with `join`: asks the member at `target` to add it, retrying until it is a
+/// member (the cluster may be electing, or the target down for a moment).
+pub async fn join_cluster(server: Arc<Server>, target: String) {
+    let me = server.raft.node_id;
+    loop {
+        let is_member = server
+            .raft
+            .raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .get_node(&me)
+            .is_some();
+        if is_member {
+            tracing::info!("this node is a member of the cluster");
+            return;
+        }
+        let result = async {
+            let mut client = server
+                .transport
+                .client(&target)
+                .map_err(Status::unavailable)?;
+            let mut req = server.transport.request(JoinRequest {
+                node_id: me,
+                raft_addr: server.config.raft_advertise_addr.clone(),
+            });
+            req.set_timeout(Duration::from_secs(120));
+            client.join(req).await
+        }
+        .await;
+        match result {
+            Ok(_) => {
+                tracing::info!(%target, "joined the cluster");
+                return;
+            }
+            Err(status) => {
+                tracing::warn!(%target, code = ?status.code(), reason = %status.message(), "join refused or failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+/// Delivers a PUBLISH to every other member (pub/sub is not in the log). Each peer has one
+/// queue and one sender task, so the messages of a node reach every other node in the order
+/// they were published there; failures are logged and the message dropped (as a Redis Cluster
+/// bus message to an unreachable node is).
+pub fn fan_out_publish(server: &Arc<Server>, channel: Bytes, message: Bytes) {
+    let m = server.raft.raft.metrics().borrow().clone();
+    let me = server.raft.node_id;
+    let mut queues = server
+        .publish_queues
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    for (id, node) in m.membership_config.membership().nodes() {
+        if *id == me {
+            continue;
+        }
+        let addr = node.addr.clone();
+        let queue = queues.entry(addr.clone()).or_insert_with(|| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(send_publishes(server.clone(), addr.clone(), rx));
+            tx
+        });
+        if queue.send((channel.clone(), message.clone())).is_err() {
+            queues.remove(&addr);
+        }
+    }
+}
+
+/// Sends one peer its PUBLISH messages, in order, several per call when they pile up.
+async fn send_publishes(
+    server: Arc<Server>,
+    addr: String,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<(Bytes, Bytes)>,
+) {
+    while let Some((channel, message)) = rx.recv().await {
+        let Ok(mut client) = server.transport.client(&addr) else {
+            continue;
+        };
+        let mut req = server
+            .transport
+            .request(PublishRequest { channel, message });
+        req.set_timeout(Duration::from_secs(2));
+        if let Err(e) = client.publish(req).await {
+            tracing::debug!(peer = %addr, error = %e.message(), "publish fan-out failed");
+        }
+    }
+}
