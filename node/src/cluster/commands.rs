@@ -132,16 +132,27 @@ pub async fn transfer_leadership(server: &Arc<Server>, target: u64) -> Result<()
     }
     raft.runtime_config().heartbeat(false);
     raft.runtime_config().elect(false);
+    // The voters refuse candidates while the leader lease (election_timeout_max since the last
+    // heartbeat) runs; ask the target to stand the moment it has run out, then often, so that
+    // it stands before the other followers' own election timers fire again.
+    let lease = Duration::from_millis(raft.config().election_timeout_max + 20);
+    tokio::time::sleep(lease).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
     let mut outcome = Err(format!("node {target} did not become leader within 8s"));
     while tokio::time::Instant::now() < deadline {
+        if let Some((other, _)) =
+            leader_of(raft).filter(|(l, _)| *l != target && *l != server.raft.node_id)
+        {
+            outcome = Err(format!("node {other} won the election instead; try again"));
+            break;
+        }
         if let Ok(mut client) = server.transport.client(&target_addr) {
             let mut req = server.transport.request(ElectRequest::default());
             req.set_timeout(Duration::from_secs(1));
             let _ = client.elect(req).await;
         }
         let won = raft
-            .wait(Some(Duration::from_millis(700)))
+            .wait(Some(Duration::from_millis(200)))
             .metrics(|m| m.current_leader == Some(target), "target leads")
             .await;
         if won.is_ok() {
