@@ -39,6 +39,15 @@ use_docker() {
 }
 
 mode_file="$STATE/mode"
+
+# `docker compose` (plugin) where present, else the standalone docker-compose.
+compose() {
+  if docker compose version >/dev/null 2>&1; then
+    docker compose -f "$ROOT/docker-compose.yml" "$@"
+  else
+    docker-compose -f "$ROOT/docker-compose.yml" "$@"
+  fi
+}
 current_mode() { cat "$mode_file" 2>/dev/null || echo local; }
 
 BIN="$ROOT/target/release/redoubt"
@@ -138,13 +147,13 @@ up_docker() {
     mkdir -p "$STATE/node$n"
     write_config "$n" "$peers" "/data" "/certs" "0.0.0.0" "0.0.0.0" "node$n:1638$n" "$STATE/node$n/redoubt.toml"
   done
-  docker compose -f "$ROOT/docker-compose.yml" up -d
+  compose up -d
   echo docker > "$mode_file"
 }
 
 down() {
   if [ "$(current_mode)" = docker ] && use_docker; then
-    docker compose -f "$ROOT/docker-compose.yml" down
+    compose down
   fi
   for n in "${NODES[@]}"; do
     local pidfile="$STATE/node$n/pid"
@@ -176,6 +185,10 @@ status() {
 }
 
 logs() {
+  if [ "$(current_mode)" = docker ] && use_docker; then
+    compose logs --tail 20
+    return
+  fi
   for n in "${NODES[@]}"; do
     echo "== node $n =="
     tail -n 20 "$STATE/node$n/redoubt.log" 2>/dev/null || echo "(no log)"
