@@ -58,7 +58,7 @@ prepare() {
   mkdir -p "$STATE"
   if [ ! -x "$BIN" ] || [ "${REDOUBT_SKIP_BUILD:-0}" != 1 ]; then
     echo "building redoubt (release)..."
-    cargo build --release --quiet --bin redoubt --manifest-path "$ROOT/Cargo.toml"
+    cargo build --release --quiet --bin redoubt --bin redoubt-cli --manifest-path "$ROOT/Cargo.toml"
   fi
   if [ ! -f "$CERTS/ca.crt" ]; then
     echo "making certificates in cluster/certs..."
@@ -101,9 +101,14 @@ EOF
   )
 }
 
+# cli N CMD...: one command to node N (redis-cli when installed, else our redoubt-cli).
 cli() {
   local n="$1"; shift
-  redis-cli -p "638$n" --no-auth-warning -a "$(cat "$STATE/password")" "$@"
+  if command -v redis-cli >/dev/null 2>&1; then
+    REDISCLI_AUTH="$(cat "$STATE/password")" redis-cli -p "638$n" "$@"
+  else
+    REDISCLI_AUTH="$(cat "$STATE/password")" "$ROOT/target/release/redoubt-cli" -p "638$n" "$@"
+  fi
 }
 
 wait_for_leader() {
