@@ -578,34 +578,7 @@ pub(super) fn scan_members(
     Ok((page.cursor, items))
 }
 
-/// A SCAN cursor as Redis's strtoul-based parsing reads it; "ERR invalid cursor" otherwise.
-pub fn parse_scan_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    let invalid = || CmdError::other("ERR invalid cursor");
-    let (neg, digits) = match arg.first() {
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        _ => (false, arg),
-    };
-    if digits.is_empty() {
-        // strtoul("") stops at the end: cursor 0; a lone sign is left unparsed.
-        return if arg.is_empty() {
-            Ok(0)
-        } else {
-            Err(invalid())
-        };
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return Err(invalid());
-        }
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(d - b'0')))
-            .ok_or_else(invalid)?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
-}
+pub use super::args::parse_scan_cursor;
 
 /// MATCH/COUNT options of HSCAN/SSCAN/ZSCAN.
 pub struct ScanArgs {

@@ -239,35 +239,7 @@ fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     Ok(Frame::Array(out))
 }
 
-/// Redis's `parseScanCursorOrReply`: `strtoul` base 10 over the whole argument (a leading
-/// sign is accepted, "-1" wraps around), no leading space, no overflow.
-pub fn parse_scan_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    let invalid = || CmdError::other("ERR invalid cursor");
-    let (neg, digits) = match arg.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, arg),
-    };
-    if digits.is_empty() {
-        // strtoul converts nothing: accepted only when the whole argument is empty.
-        return if arg.is_empty() {
-            Ok(0)
-        } else {
-            Err(invalid())
-        };
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return Err(invalid());
-        }
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(d - b'0')))
-            .ok_or_else(invalid)?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
-}
+pub use super::args::parse_scan_cursor;
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] -> [next cursor, [key ...]]; the
 /// cursor is a position in hash order (0 starts and ends), expired keys are skipped.
