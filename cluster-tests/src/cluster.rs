@@ -305,6 +305,12 @@ impl Cluster {
         self.members.remove(&id);
     }
 
+    /// Treat `id` as a member again (after RAFT.NODE ADD of a node this cluster started).
+    pub fn remember(&mut self, id: usize) {
+        assert!(self.nodes.contains_key(&id), "node {id} was never started");
+        self.members.insert(id);
+    }
+
     /// `INFO <section>` of node `id` as a map, or why there is none.
     pub async fn info(&self, id: usize, section: &str) -> Result<HashMap<String, String>, String> {
         let url = self.node(id).url();

@@ -366,6 +366,28 @@ pub async fn add_member(
     node_id: u64,
     raft_addr: String,
 ) -> Result<(u64, String), Status> {
+    // A node coming back with a higher term (it campaigned while it was out) makes the leader
+    // step down once it is contacted; the change is then retried with the next leader.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match add_member_once(server, node_id, raft_addr.clone()).await {
+            Err(status)
+                if status.message().contains("forward request")
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tracing::info!(node_id, "leadership moved while adding a node; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn add_member_once(
+    server: &Arc<Server>,
+    node_id: u64,
+    raft_addr: String,
+) -> Result<(u64, String), Status> {
     let raft = &server.raft.raft;
     let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
         return Err(Status::unavailable("no leader yet"));
