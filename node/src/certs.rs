@@ -1106,6 +1106,36 @@ pub fn probe(
         .protocol_version()
         .map(|v| format!("{v:?}"))
         .unwrap_or_else(|| "?".into());
+    // With TLS 1.3 our side of the handshake ends before the server has checked our
+    // certificate: a refusal arrives afterwards as an alert. Listen briefly for it; silence,
+    // the server's first application data or a plain close mean accepted.
+    while conn.wants_write() {
+        conn.write_tls(&mut tcp)
+            .map_err(|e| failed(e.to_string()))?;
+    }
+    let listen = Duration::from_millis(500);
+    tcp.set_read_timeout(Some(listen))
+        .map_err(|e| failed(e.to_string()))?;
+    let until = std::time::Instant::now() + listen;
+    while std::time::Instant::now() < until {
+        match conn.read_tls(&mut tcp) {
+            // Closed without an alert: the handshake was accepted (a refusal sends one).
+            Ok(0) => break,
+            Ok(_) => {
+                conn.process_new_packets()
+                    .map_err(|e| failed(format!("the server refused the connection: {e}")))?;
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                break
+            }
+            Err(e) => return Err(failed(e.to_string())),
+        }
+    }
     conn.send_close_notify();
     let _ = conn.complete_io(&mut tcp);
     Ok((served, protocol))
