@@ -122,14 +122,14 @@ impl StateMachine {
         Ok((applied, membership))
     }
 
-    /// Commits the overlay with the new applied pointers in one transaction, under the gate.
+    /// Commits `batch` (keyspace writes) with the new applied pointers in one transaction,
+    /// under the gate. Applying entries and installing a snapshot both end here.
     fn commit(
         &self,
-        ks: &mut Keyspace,
+        batch: sled::Batch,
         applied: Option<LogId<NodeId>>,
         membership: Option<&Membership>,
     ) -> Result<(), StorageError<NodeId>> {
-        let batch = ks.txn.take_writes();
         let applied_raw = postcard::to_allocvec(&applied).map_err(sm_err)?;
         let membership_raw = match membership {
             Some(m) => Some(postcard::to_allocvec(m).map_err(sm_err)?),
@@ -374,7 +374,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             replies.push(reply);
         }
         let t = std::time::Instant::now();
-        self.commit(&mut ks, last, membership.as_ref())?;
+        self.commit(ks.txn.take_writes(), last, membership.as_ref())?;
         tracing::trace!(
             entries = replies.len(),
             commit_us = t.elapsed().as_micros() as u64,
@@ -415,48 +415,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         for (k, v) in records {
             batch.insert(k, v);
         }
-        let applied_raw = postcard::to_allocvec(&meta.last_log_id).map_err(sm_err)?;
-        let membership_raw = postcard::to_allocvec(&meta.last_membership).map_err(sm_err)?;
-        {
-            let _gate = self
-                .shared
-                .apply_gate
-                .write()
-                .unwrap_or_else(|p| p.into_inner());
-            (&self.shared.keyspace, &self.shared.sm_meta)
-                .transaction(|(keyspace, sm_meta)| {
-                    keyspace.apply_batch(&batch)?;
-                    sm_meta.insert(KEY_APPLIED, applied_raw.as_slice())?;
-                    sm_meta.insert(KEY_MEMBERSHIP, membership_raw.as_slice())?;
-                    Ok::<(), ConflictableTransactionError<()>>(())
-                })
-                .map_err(|e: TransactionError<()>| match e {
-                    TransactionError::Storage(e) => sm_err(e),
-                    TransactionError::Abort(()) => {
-                        sm_err(std::io::Error::other("transaction aborted"))
-                    }
-                })?;
-        }
-        if let Some(l) = meta.last_log_id {
-            self.shared.applied_index.send_replace(l.index);
-        }
-        // Keep the installed snapshot as the current one, with the leader's id.
-        let header = SnapshotHeader {
-            last_applied: meta.last_log_id,
-            membership: meta.last_membership.clone(),
-            snapshot_id: meta.snapshot_id.clone(),
-        };
-        let mut out = postcard::to_allocvec(&header).map_err(snap_err)?;
-        let mut file = (out.len() as u64).to_be_bytes().to_vec();
-        file.append(&mut out);
-        let (_, records) = parse_snapshot(&data).map_err(snap_err)?;
-        for (k, v) in records {
-            file.extend_from_slice(&(k.len() as u32).to_be_bytes());
-            file.extend_from_slice(k);
-            file.extend_from_slice(&(v.len() as u32).to_be_bytes());
-            file.extend_from_slice(v);
-        }
-        self.save_snapshot_file(&file)?;
+        self.commit(batch, meta.last_log_id, Some(&meta.last_membership))?;
+        // Keep the installed snapshot as the current one: it is the leader's snapshot file,
+        // whose header carries this same meta (id, last log id, membership).
+        self.save_snapshot_file(&data)?;
         self.db.flush_async().await.map_err(sm_err)?;
         Ok(())
     }
