@@ -324,9 +324,22 @@ fn hdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     let Some(mut meta) = lookup_hash(ctx, key)? else {
         return Ok(Frame::Integer(0));
     };
+    let removed = remove_members(ctx, key, &mut meta, &argv[2..])?;
+    Ok(Frame::Integer(removed as i64))
+}
+
+/// Removes the named members of the (looked up) hash or set `key` — both keep one record per
+/// `prefix + hash(name) + name` — and saves the shrunk count (an emptied key goes). Returns
+/// how many of them existed.
+pub fn remove_members(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    meta: &mut Meta,
+    names: &[Bytes],
+) -> Result<u64, CmdError> {
     let mut removed: u64 = 0;
-    for field in &argv[2..] {
-        let record = field_key(ctx, key, field);
+    for name in names {
+        let record = field_key(ctx, key, name);
         if ctx.ks.txn.get(&record)?.is_some() {
             ctx.ks.txn.remove(record)?;
             removed += 1;
@@ -334,9 +347,9 @@ fn hdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     }
     if removed > 0 {
         meta.count = meta.count.saturating_sub(removed);
-        ctx.ks.save_meta(key, &mut meta)?;
+        ctx.ks.save_meta(key, meta)?;
     }
-    Ok(Frame::Integer(removed as i64))
+    Ok(removed)
 }
 
 /// HLEN key -> number of fields.

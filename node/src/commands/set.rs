@@ -17,7 +17,7 @@ use super::args::{is_kw, parse_i64, parse_i64_opt};
 use super::flag::*;
 use super::hash::{
     distinct_picks, nth_member, parse_random_count, parse_scan_cursor, random_picks, read_members,
-    scan_members, scan_reply, ScanArgs,
+    remove_members, scan_members, scan_reply, ScanArgs,
 };
 use super::{CmdError, CommandSpec, Ctx, Exec, KeySpec};
 use crate::store::encoding::{hashed_member_key, member_prefix};
@@ -309,18 +309,7 @@ fn srem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     let Some(mut meta) = lookup_set(ctx, key)? else {
         return Ok(Frame::Integer(0));
     };
-    let mut removed: u64 = 0;
-    for member in &argv[2..] {
-        let record = member_key(ctx, key, member);
-        if ctx.ks.txn.get(&record)?.is_some() {
-            ctx.ks.txn.remove(record)?;
-            removed += 1;
-        }
-    }
-    if removed > 0 {
-        meta.count = meta.count.saturating_sub(removed);
-        ctx.ks.save_meta(key, &mut meta)?;
-    }
+    let removed = remove_members(ctx, key, &mut meta, &argv[2..])?;
     Ok(Frame::Integer(removed as i64))
 }
 
