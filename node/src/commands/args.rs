@@ -137,6 +137,29 @@ pub fn parse_scan_cursor(arg: &[u8]) -> Result<u64, CmdError> {
     Ok(if neg { v.wrapping_neg() } else { v })
 }
 
+/// Redis's index normalisation (LRANGE, LTRIM, ZRANGE by rank...): the inclusive range
+/// `start..=end` of a sequence of `len` elements, negative indexes counted from the end; None
+/// when empty.
+pub fn clamp_index_range(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
+    let mut start = if start < 0 {
+        len.saturating_add(start)
+    } else {
+        start
+    };
+    let end = if end < 0 {
+        len.saturating_add(end)
+    } else {
+        end
+    };
+    if start < 0 {
+        start = 0;
+    }
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start, end.min(len - 1)))
+}
+
 /// Glob-style matching with Redis's stringmatchlen rules: `*`, `?`, `[...]` with ranges and
 /// `^` negation, `\` escapes.
 pub fn glob_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {

@@ -11,7 +11,7 @@
 use bytes::Bytes;
 use redoubt_proto::resp::Frame;
 
-use super::args::{is_kw, parse_i64};
+use super::args::{clamp_index_range, is_kw, parse_i64};
 use super::flag::*;
 use super::{CmdError, CommandSpec, Ctx, Exec, KeySpec};
 use crate::store::encoding::{encode_i64_ordered, member_prefix};
@@ -440,28 +440,6 @@ fn lookup_list(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Meta>, CmdError> 
     Ok(ctx.ks.lookup_typed(key, KeyType::List)?)
 }
 
-/// Redis's index normalisation for LRANGE/LTRIM: the inclusive range `start..=end` of a list of
-/// `len` elements, None when empty.
-fn clamp_range(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
-    let mut start = if start < 0 {
-        len.saturating_add(start)
-    } else {
-        start
-    };
-    let end = if end < 0 {
-        len.saturating_add(end)
-    } else {
-        end
-    };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
-        return None;
-    }
-    Some((start, end.min(len - 1)))
-}
-
 fn push_generic(
     ctx: &mut Ctx<'_>,
     argv: &[Bytes],
@@ -575,7 +553,7 @@ fn lrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     let Some(meta) = lookup_list(ctx, &argv[1])? else {
         return Ok(Frame::Array(Vec::new()));
     };
-    let Some((from, to)) = clamp_range(start, end, meta.count as i64) else {
+    let Some((from, to)) = clamp_index_range(start, end, meta.count as i64) else {
         return Ok(Frame::Array(Vec::new()));
     };
     let records = ListRecords::of(ctx, &argv[1]);
@@ -673,7 +651,7 @@ fn ltrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
         return Ok(Frame::ok());
     };
     let len = meta.count as i64;
-    let (ltrim, rtrim) = match clamp_range(start, end, len) {
+    let (ltrim, rtrim) = match clamp_index_range(start, end, len) {
         Some((from, to)) => (from, len - to - 1),
         None => (len, 0),
     };

@@ -13,7 +13,9 @@ use std::cmp::Ordering;
 use bytes::Bytes;
 use redoubt_proto::resp::{format_double, Frame, Protocol};
 
-use super::args::{glob_match, is_kw, lower, parse_f64, parse_f64_opt, parse_i64, parse_i64_opt};
+use super::args::{
+    clamp_index_range, glob_match, is_kw, lower, parse_f64, parse_f64_opt, parse_i64, parse_i64_opt,
+};
 use super::flag::*;
 use super::{CmdError, CommandSpec, Ctx, Exec, KeySpec};
 use crate::store::encoding::{
@@ -697,28 +699,6 @@ fn collect_by_score(
     }
 }
 
-/// Redis's rank normalisation: the inclusive ranks `start..=end` of a set of `len`, None if
-/// empty.
-fn clamp_ranks(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
-    let mut start = if start < 0 {
-        len.saturating_add(start)
-    } else {
-        start
-    };
-    let end = if end < 0 {
-        len.saturating_add(end)
-    } else {
-        end
-    };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
-        return None;
-    }
-    Some((start, end.min(len - 1)))
-}
-
 /// Members at ranks `start..=end` (already clamped to a set of `len`) counted from the low end
 /// (from the high end with `rev`), walking the index from whichever end is nearer.
 fn collect_by_rank(
@@ -1139,7 +1119,7 @@ fn run_range(
     let txn = &ctx.ks.txn;
     let len = meta.count as i64;
     let items = match &req.query {
-        RangeQuery::Rank(start, end) => match clamp_ranks(*start, *end, len) {
+        RangeQuery::Rank(start, end) => match clamp_index_range(*start, *end, len) {
             Some((start, end)) => collect_by_rank(txn, &recs, len, start, end, req.rev)?,
             None => Vec::new(),
         },
@@ -1315,7 +1295,7 @@ fn zremrangebyrank(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError>
         return Ok(Frame::Integer(0));
     };
     let len = meta.count as i64;
-    let Some((start, end)) = clamp_ranks(start, end, len) else {
+    let Some((start, end)) = clamp_index_range(start, end, len) else {
         return Ok(Frame::Integer(0));
     };
     let recs = ZsetRecords::of(ctx, &argv[1]);
