@@ -249,12 +249,8 @@ fn explain(err: Error) -> Error {
              the same name?)"
                 .to_string(),
         ),
-        Error::InvalidCertificate(CertificateError::Expired) => {
-            refusal("certificate expired".to_string())
-        }
-        Error::InvalidCertificate(CertificateError::NotValidYet) => {
-            refusal("certificate not valid yet".to_string())
-        }
+        // Expired / not yet valid keep rustls's own wording (its *Context variants say when,
+        // and the peer gets the specific alert).
         Error::InvalidCertificate(CertificateError::NotValidForName) => {
             refusal("certificate not valid for the name dialled".to_string())
         }
