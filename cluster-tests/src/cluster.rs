@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use redis::aio::MultiplexedConnection;
+
 use crate::{connect, free_port, NodeOptions, NodeProcess};
 
 /// Directives of one node, by node id (certificate and key paths, per-node overrides).
@@ -145,6 +147,24 @@ impl RaftView {
             last_log_index: num("raft_last_log_index"),
         }
     }
+}
+
+/// SET on node `node` through `c`, asserting OK (the node is named in any failure).
+pub async fn set(c: &mut MultiplexedConnection, node: usize, key: &str, value: &str) {
+    let r: redis::RedisResult<String> = redis::cmd("SET").arg(key).arg(value).query_async(c).await;
+    match r {
+        Ok(ok) => assert_eq!(ok, "OK", "SET {key} on node {node}"),
+        Err(e) => panic!("SET {key} {value} on node {node} failed: {e}"),
+    }
+}
+
+/// GET on node `node` through `c`.
+pub async fn get(c: &mut MultiplexedConnection, node: usize, key: &str) -> Option<String> {
+    redis::cmd("GET")
+        .arg(key)
+        .query_async(c)
+        .await
+        .unwrap_or_else(|e| panic!("GET {key} on node {node} failed: {e}"))
 }
 
 /// A running cluster. Dropping it kills every node.

@@ -10,25 +10,9 @@ use std::time::{Duration, Instant};
 
 use redis::aio::MultiplexedConnection;
 use redoubt_cluster_tests::cluster::{
-    is_retryable, parse_info, random_secret, Cluster, ClusterOptions, LEADER_TIMEOUT,
+    get, is_retryable, parse_info, random_secret, set, Cluster, ClusterOptions, LEADER_TIMEOUT,
 };
 use redoubt_cluster_tests::connect;
-
-async fn set(c: &mut MultiplexedConnection, node: usize, key: &str, value: &str) {
-    let r: redis::RedisResult<String> = redis::cmd("SET").arg(key).arg(value).query_async(c).await;
-    match r {
-        Ok(ok) => assert_eq!(ok, "OK", "SET {key} on node {node}"),
-        Err(e) => panic!("SET {key} {value} on node {node} failed: {e}"),
-    }
-}
-
-async fn get(c: &mut MultiplexedConnection, node: usize, key: &str) -> Option<String> {
-    redis::cmd("GET")
-        .arg(key)
-        .query_async(c)
-        .await
-        .unwrap_or_else(|e| panic!("GET {key} on node {node} failed: {e}"))
-}
 
 /// Checks that node `id` returns `expected` for every key (MGET in chunks).
 async fn assert_all_readable(

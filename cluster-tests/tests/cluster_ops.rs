@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use redis::aio::MultiplexedConnection;
 use redis::{PushKind, Value};
-use redoubt_cluster_tests::cluster::{Cluster, ClusterOptions, LEADER_TIMEOUT};
+use redoubt_cluster_tests::cluster::{get, set, Cluster, ClusterOptions, LEADER_TIMEOUT};
 use redoubt_cluster_tests::connection_config;
 use redoubt_cluster_tests::raw::RawConn;
 
@@ -18,22 +18,6 @@ async fn started() -> (Cluster, usize) {
     let cluster = Cluster::start(3, ClusterOptions::new());
     let leader = cluster.wait_for_leader(LEADER_TIMEOUT).await;
     (cluster, leader)
-}
-
-async fn set(c: &mut MultiplexedConnection, node: usize, key: &str, value: &str) {
-    let r: redis::RedisResult<String> = redis::cmd("SET").arg(key).arg(value).query_async(c).await;
-    match r {
-        Ok(ok) => assert_eq!(ok, "OK", "SET {key} on node {node}"),
-        Err(e) => panic!("SET {key} {value} on node {node} failed: {e}"),
-    }
-}
-
-async fn get(c: &mut MultiplexedConnection, node: usize, key: &str) -> Option<String> {
-    redis::cmd("GET")
-        .arg(key)
-        .query_async(c)
-        .await
-        .unwrap_or_else(|e| panic!("GET {key} on node {node} failed: {e}"))
 }
 
 #[tokio::test]

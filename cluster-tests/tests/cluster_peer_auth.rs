@@ -6,8 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use redis::aio::MultiplexedConnection;
-use redoubt_cluster_tests::cluster::{Cluster, ClusterOptions, LEADER_TIMEOUT};
+use redoubt_cluster_tests::cluster::{get, set, Cluster, ClusterOptions, LEADER_TIMEOUT};
 use redoubt_cluster_tests::run_redoubt;
 
 /// How long an intruder is watched: it must not become a member meanwhile.
@@ -75,22 +74,6 @@ fn tls_options(cluster_dir: &Path, intruder: PeerFiles) -> ClusterOptions {
             ("peer-tls-ca-cert-file".into(), path_str(&files.ca)),
         ]
     })
-}
-
-async fn set(c: &mut MultiplexedConnection, node: usize, key: &str, value: &str) {
-    let r: redis::RedisResult<String> = redis::cmd("SET").arg(key).arg(value).query_async(c).await;
-    match r {
-        Ok(ok) => assert_eq!(ok, "OK", "SET {key} on node {node}"),
-        Err(e) => panic!("SET {key} {value} on node {node} failed: {e}"),
-    }
-}
-
-async fn get(c: &mut MultiplexedConnection, node: usize, key: &str) -> Option<String> {
-    redis::cmd("GET")
-        .arg(key)
-        .query_async(c)
-        .await
-        .unwrap_or_else(|e| panic!("GET {key} on node {node} failed: {e}"))
 }
 
 /// Starts node 4 with `--join` to the leader and, for [`WATCH`], checks that it never becomes
