@@ -1,5 +1,6 @@
 //! Redoubt node: a Redis-compatible server whose writes go through Raft.
 
+pub mod acl;
 pub mod certs;
 pub mod cluster;
 pub mod commands;
