@@ -119,6 +119,126 @@ pub const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     ),
 ];
 
+pub const ACL_SUBCOMMANDS: &[CommandSpec] = &[
+    server_cmd!(
+        "acl|cat",
+        "server",
+        -2,
+        NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Lists the ACL categories, or the commands inside a category.",
+        "6.0.0"
+    ),
+    server_cmd!(
+        "acl|deluser",
+        "server",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Deletes ACL users, and terminates their connections.",
+        "6.0.0"
+    ),
+    server_cmd!(
+        "acl|dryrun",
+        "server",
+        -4,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Simulates the execution of a command by a user, without executing the command.",
+        "7.0.0"
+    ),
+    server_cmd!(
+        "acl|genpass",
+        "server",
+        -2,
+        NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Generates a pseudorandom, secure password that can be used to identify ACL users.",
+        "6.0.0"
+    ),
+    server_cmd!(
+        "acl|getuser",
+        "server",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Lists the ACL rules of a user.",
+        "6.0.0"
+    ),
+    server_cmd!(
+        "acl|help",
+        "server",
+        2,
+        LOADING | STALE,
+        NONE,
+        "Returns helpful text about the different subcommands.",
+        "6.0.0"
+    ),
+    server_cmd!(
+        "acl|list",
+        "server",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Dumps the effective rules in ACL file format.",
+        "6.0.0"
+    ),
+    server_cmd!(
+        "acl|load",
+        "server",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Reloads the rules from the configured ACL file.",
+        "6.0.0"
+    ),
+    server_cmd!(
+        "acl|log",
+        "server",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Lists recent security events generated due to commands rejected by ACL rules.",
+        "6.0.0"
+    ),
+    server_cmd!(
+        "acl|save",
+        "server",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Saves the effective ACL rules in the configured ACL file.",
+        "6.0.0"
+    ),
+    server_cmd!(
+        "acl|setuser",
+        "server",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Creates and modifies an ACL user and its rules.",
+        "6.0.0"
+    ),
+    server_cmd!(
+        "acl|users",
+        "server",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Lists all ACL users.",
+        "6.0.0"
+    ),
+    server_cmd!(
+        "acl|whoami",
+        "server",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        NONE,
+        "Returns the authenticated username of the current connection.",
+        "6.0.0"
+    ),
+];
+
 pub const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
     server_cmd!(
         "config|get",
@@ -520,6 +640,44 @@ pub const COMMANDS: &[CommandSpec] = &[
         NONE,
         "Moves leadership to the given node.",
         "0.1.0"
+    ),
+    container!(
+        "acl",
+        "server",
+        NONE,
+        "A container for Access List Control commands.",
+        "6.0.0",
+        ACL_SUBCOMMANDS
+    ),
+    // Redis's replication handshake. Redoubt nodes replicate through Raft on the peer port, so
+    // these only answer with an error; they exist so that `+psync` names the replication
+    // permission (see acl::REPLICATION_COMMAND) as it does for a Redis masteruser.
+    server_cmd!(
+        "psync",
+        "server",
+        -3,
+        ADMIN | NOSCRIPT | NO_MULTI,
+        NONE,
+        "An internal command used in replication.",
+        "2.8.0"
+    ),
+    server_cmd!(
+        "sync",
+        "server",
+        1,
+        ADMIN | NOSCRIPT | NO_MULTI,
+        NONE,
+        "An internal command used in replication.",
+        "1.0.0"
+    ),
+    server_cmd!(
+        "replconf",
+        "server",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        NONE,
+        "An internal command for configuring the replication stream.",
+        "3.0.0"
     ),
     container!(
         "config",
