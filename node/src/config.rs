@@ -129,6 +129,14 @@ pub struct Config {
     pub raft_snapshot_logs: u64,
     pub read_consistency: ReadConsistency,
     pub requirepass: Secret,
+    /// Users loaded at start and by ACL LOAD, written by ACL SAVE (Redis's format).
+    pub aclfile: Option<PathBuf>,
+    /// Most ACL LOG entries kept.
+    pub acllog_max_len: u64,
+    /// Failed AUTHs from one client address before its AUTHs are slowed (0: never).
+    pub auth_max_failures: u64,
+    /// How long (ms) each AUTH from such an address waits before it is checked.
+    pub auth_failure_delay_ms: u64,
     /// Bootstrap members `id=host:port` (with `bootstrap = true` on one node).
     pub peers: Vec<(u64, String)>,
     pub bootstrap: bool,
@@ -193,6 +201,10 @@ pub const DIRECTIVES: &[&str] = &[
     "raft-snapshot-logs",
     "read-consistency",
     "requirepass",
+    "aclfile",
+    "acllog-max-len",
+    "auth-max-failures",
+    "auth-failure-delay",
     "peers",
     "bootstrap",
     "join",
@@ -212,6 +224,9 @@ pub const DIRECTIVES: &[&str] = &[
     "tls-protocols",
     "tls-ciphersuites",
 ];
+
+/// The replication user when `masteruser` is not set.
+pub const DEFAULT_MASTERUSER: &str = "replicator";
 
 /// Directives whose values are secrets (never echoed in errors).
 const SECRET_DIRECTIVES: &[&str] = &["requirepass", "masterauth"];
@@ -536,6 +551,14 @@ impl Config {
                 "a node with 'peers' or 'join' needs the replication password",
             ));
         }
+        let masteruser = get("masteruser").unwrap_or(DEFAULT_MASTERUSER).to_string();
+        if masteruser == "default" || masteruser.is_empty() || masteruser.contains([' ', '\0']) {
+            return Err(invalid(
+                "masteruser",
+                &masteruser,
+                "the replication user must be a dedicated ACL user, not 'default'",
+            ));
+        }
         if let Some(j) = &join {
             if !j.contains(':') {
                 return Err(invalid("join", j, "expected host:port of a member"));
@@ -545,7 +568,7 @@ impl Config {
             peers,
             bootstrap,
             join,
-            masteruser: get("masteruser").unwrap_or("default").to_string(),
+            masteruser,
             masterauth: Secret::new(get("masterauth").unwrap_or("")),
             peer_tls: match get("peer-tls") {
                 Some(s) => parse_bool("peer-tls", s)?,
@@ -583,6 +606,19 @@ impl Config {
             },
             read_consistency,
             requirepass: Secret::new(get("requirepass").unwrap_or("")),
+            aclfile: get("aclfile").filter(|s| !s.is_empty()).map(PathBuf::from),
+            acllog_max_len: match get("acllog-max-len") {
+                Some(s) => parse_u64("acllog-max-len", s)?,
+                None => 128,
+            },
+            auth_max_failures: match get("auth-max-failures") {
+                Some(s) => parse_u64("auth-max-failures", s)?,
+                None => 0,
+            },
+            auth_failure_delay_ms: match get("auth-failure-delay") {
+                Some(s) => parse_u64("auth-failure-delay", s)?.min(60_000),
+                None => 1000,
+            },
         })
     }
 }

@@ -209,6 +209,15 @@ fn stats_section(s: &Server, out: &mut String) {
         "total_error_replies",
         st.error_replies.load(Ordering::Relaxed),
     );
+    let auth = &s.auth;
+    for (name, counter) in [
+        ("acl_access_denied_auth", &auth.denied_auth),
+        ("acl_access_denied_cmd", &auth.denied_cmd),
+        ("acl_access_denied_key", &auth.denied_key),
+        ("acl_access_denied_channel", &auth.denied_channel),
+    ] {
+        line(out, name, counter.load(Ordering::Relaxed));
+    }
 }
 
 fn replication_section(s: &Server, out: &mut String) {

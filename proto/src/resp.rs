@@ -335,6 +335,27 @@ pub struct Limits {
     /// Longest inline request line, and longest wait for a `*<n>`/`$<n>` line terminator:
     /// Redis' `PROTO_INLINE_MAX_SIZE`, 64 KiB.
     pub max_inline_len: usize,
+    /// The client has not authenticated yet: Redis's tighter limits apply (at most
+    /// [`UNAUTHENTICATED_MAX_MULTIBULK`] arguments of at most [`UNAUTHENTICATED_MAX_BULK`]
+    /// bytes, at most [`UNAUTHENTICATED_MAX_QUERY_BUFFER`] buffered bytes).
+    pub unauthenticated: bool,
+}
+
+/// Most arguments of a request before authentication (Redis: 10).
+pub const UNAUTHENTICATED_MAX_MULTIBULK: u64 = 10;
+/// Longest argument before authentication (Redis: 16 KiB).
+pub const UNAUTHENTICATED_MAX_BULK: u64 = 16384;
+/// Most buffered input before authentication: 1 MiB.
+pub const UNAUTHENTICATED_MAX_QUERY_BUFFER: usize = 1024 * 1024;
+
+impl Limits {
+    fn query_buffer(&self) -> usize {
+        if self.unauthenticated {
+            self.max_query_buffer.min(UNAUTHENTICATED_MAX_QUERY_BUFFER)
+        } else {
+            self.max_query_buffer
+        }
+    }
 }
 
 impl Default for Limits {
@@ -345,6 +366,7 @@ impl Default for Limits {
             max_multibulk_len: i32::MAX.unsigned_abs().into(),
             max_query_buffer: 1024 * 1024 * 1024,
             max_inline_len: PROTO_INLINE_MAX_SIZE,
+            unauthenticated: false,
         }
     }
 }
@@ -455,6 +477,12 @@ impl RequestCodec {
         };
         let count = match parse_i64_strict(&src[1..cr]) {
             Some(n) if n <= 0 => 0,
+            Some(n)
+                if self.limits.unauthenticated
+                    && n.unsigned_abs() > UNAUTHENTICATED_MAX_MULTIBULK =>
+            {
+                return Err(invalid("Protocol error: unauthenticated multibulk length"))
+            }
             Some(n) if n.unsigned_abs() <= self.limits.max_multibulk_len => n.unsigned_abs(),
             _ => return Err(invalid("Protocol error: invalid multibulk length")),
         };
@@ -490,7 +518,13 @@ impl RequestCodec {
                             char::from(src[0])
                         )));
                     }
-                    let len = parse_i64_strict(&src[1..cr])
+                    let claimed = parse_i64_strict(&src[1..cr]);
+                    if self.limits.unauthenticated
+                        && claimed.is_some_and(|n| n.unsigned_abs() > UNAUTHENTICATED_MAX_BULK)
+                    {
+                        return Err(invalid("Protocol error: unauthenticated bulk length"));
+                    }
+                    let len = claimed
                         .filter(|&n| n >= 0 && n.unsigned_abs() <= self.limits.max_bulk_len)
                         .and_then(|n| usize::try_from(n).ok())
                         .filter(|&n| n < usize::MAX - 2)
@@ -562,7 +596,7 @@ impl Decoder for RequestCodec {
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
         loop {
-            if src.len().saturating_add(self.argv_bytes) > self.limits.max_query_buffer {
+            if src.len().saturating_add(self.argv_bytes) > self.limits.query_buffer() {
                 return Err(ProtocolError::QueryBufferLimit);
             }
             if self.remaining > 0 {

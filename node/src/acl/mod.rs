@@ -9,6 +9,7 @@
 pub mod check;
 pub mod file;
 pub mod log;
+pub mod replicated;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,10 @@ use serde::{Deserialize, Serialize};
 
 pub use check::{key_access, Access, Denied};
 pub use rules::{Selector, User};
+
+/// The command a user must be allowed to run to make peer (replication) calls: the
+/// `masteruser` of a cluster needs `+psync`, as a Redis replica's `masteruser` does.
+pub const REPLICATION_COMMAND: &str = "psync";
 
 /// SHA-256 of a password, as Redis keeps them.
 pub type PasswordHash = [u8; 32];
@@ -112,7 +117,7 @@ impl AclState {
 /// For a rule list about to enter the Raft log: `>pass` becomes `#<sha256 hex>` and `<pass`
 /// becomes `!<sha256 hex>`, wherever they appear. Every other token is unchanged.
 pub fn hash_rules(rules: &[Bytes]) -> Vec<Bytes> {
-    rules.iter().map(|r| rules::hash_rule(r)).collect()
+    rules.iter().map(rules::hash_rule).collect()
 }
 
 /// Checks the grammar of a rule list without any state (tokens, selectors' parentheses,

@@ -194,20 +194,7 @@ impl PeerService {
             .get(META_AUTH)
             .map(|v| v.as_bytes())
             .unwrap_or_default();
-        let ok = match self.server.raft.replication_credentials() {
-            // The cluster's credentials, replicated since bootstrap.
-            Some((expected_user, expected_hash)) => {
-                let hash = ring::digest::digest(&ring::digest::SHA256, auth);
-                constant_time_eq(user.as_bytes(), expected_user.as_bytes())
-                    & constant_time_eq(hash.as_ref(), &expected_hash)
-            }
-            // A node that has not received the cluster's state yet checks its own config.
-            None => {
-                let config = &self.server.config;
-                constant_time_eq(user.as_bytes(), config.masteruser.as_bytes())
-                    & constant_time_eq(auth, config.masterauth.expose().as_bytes())
-            }
-        };
+        let ok = replication_credentials_valid(&self.server, user, auth);
         if ok {
             Ok(())
         } else {
@@ -454,34 +441,32 @@ pub async fn remove_member(server: &Arc<Server>, node_id: u64) -> Result<(), Str
     Ok(())
 }
 
-/// On the bootstrap node: once it leads, records the cluster's replication credentials (a hash
-/// of `masterauth`) in the log, once.
-pub async fn record_replication_credentials(server: Arc<Server>) {
-    loop {
-        if server.raft.replication_credentials().is_some() {
-            return;
-        }
-        if server.raft.is_leader() {
-            let hash = ring::digest::digest(
-                &ring::digest::SHA256,
-                server.config.masterauth.expose().as_bytes(),
-            );
-            let req = crate::raft::Request::SetReplicationCredentials {
-                user: server.config.masteruser.clone(),
-                password_sha256: hash.as_ref().to_vec(),
-            };
-            match server.raft.write(req).await {
-                Ok(_) => {
-                    tracing::info!("replication credentials recorded in the cluster state");
-                    return;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not record replication credentials yet")
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+/// Whether `user`/`auth` may make peer calls: an ACL user that is on, has a password (nopass
+/// is not enough), `auth` is one of its passwords and it may run PSYNC (the replication
+/// permission, `+psync`). A node whose ACL state was never written to (it has not received the
+/// cluster's state yet) checks its own `masteruser`/`masterauth` instead.
+pub fn replication_credentials_valid(server: &Server, user: &str, auth: &[u8]) -> bool {
+    let acl = server.raft.acl();
+    if *acl == crate::acl::AclState::new() {
+        let masterauth = server.transport.masterauth();
+        let expected = masterauth.expose().as_bytes();
+        return !expected.is_empty()
+            & constant_time_eq(user.as_bytes(), server.config.masteruser.as_bytes())
+            & constant_time_eq(auth, expected);
     }
+    let Some(u) = acl.user(user) else {
+        return false;
+    };
+    let Some(psync) = server.table.canonical(crate::acl::REPLICATION_COMMAND) else {
+        return false;
+    };
+    let probe = [
+        bytes::Bytes::from_static(b"psync"),
+        bytes::Bytes::from_static(b"?"),
+        bytes::Bytes::from_static(b"-1"),
+    ];
+    let password_ok = !u.passwords.is_empty() && u.check_password(auth);
+    u.enabled && password_ok && u.check(psync, &probe).is_ok()
 }
 
 /// A node started with `join`: asks the member at `target` to add it, retrying until it is a

@@ -48,12 +48,6 @@ pub enum Request {
     Exec(ExecRequest),
     /// Requests of many clients proposed together (group commit): one entry, one fsync.
     Batch(Vec<ExecRequest>),
-    /// The cluster's replication credentials (user, SHA-256 of the password), set once at
-    /// bootstrap: every inter-node call must present them.
-    SetReplicationCredentials {
-        user: String,
-        password_sha256: Vec<u8>,
-    },
     /// Remove keys the leader found expired (each is checked again against `now_ms`).
     Expire {
         db: u8,
@@ -68,6 +62,8 @@ pub struct ExecRequest {
     pub db: u8,
     /// The authenticated user on whose behalf the command runs (checked at apply time).
     pub user: String,
+    /// Proposed by the node itself (ACL seeds from its config), not for a client: no ACL check.
+    pub internal: bool,
     /// The proposer's clock (unix ms): relative TTLs and expiry are decided against it.
     pub now_ms: u64,
     /// Seed for every random choice the commands make (SPOP...).
@@ -156,9 +152,6 @@ struct Proposal {
     request: ExecRequest,
     reply_to: oneshot::Sender<Result<Reply, RaftCallError>>,
 }
-
-/// Name of the system record holding the replication credentials.
-pub const REPLICATION_CREDENTIALS: &str = "replication-credentials";
 
 /// Most requests (and bytes) proposed in one entry.
 const MAX_BATCH_REQUESTS: usize = 4096;
@@ -680,14 +673,9 @@ impl RaftNode {
         rx
     }
 
-    /// The replicated replication credentials (user, SHA-256 of the password), if set.
-    pub fn replication_credentials(&self) -> Option<(String, Vec<u8>)> {
-        let raw = self
-            .shared
-            .keyspace
-            .get(crate::store::encoding::system_key(REPLICATION_CREDENTIALS))
-            .ok()??;
-        postcard::from_bytes(&raw).ok()
+    /// The ACL state as of the last applied entry.
+    pub fn acl(&self) -> Arc<crate::acl::AclState> {
+        self.shared.acl.load_full()
     }
 
     /// Whether this node currently believes it is the leader.

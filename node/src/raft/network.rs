@@ -43,7 +43,8 @@ pub struct PeerCredentials {
 /// Dials peers and stamps calls with credentials.
 pub struct PeerTransport {
     tls: Option<Arc<rustls::ClientConfig>>,
-    credentials: PeerCredentials,
+    /// CONFIG SET masterauth replaces them while the node runs (password rotation).
+    credentials: arc_swap::ArcSwap<PeerCredentials>,
     channels: Mutex<HashMap<String, Channel>>,
 }
 
@@ -55,7 +56,7 @@ impl PeerTransport {
     ) -> PeerTransport {
         PeerTransport {
             tls,
-            credentials,
+            credentials: arc_swap::ArcSwap::from_pointee(credentials),
             channels: Mutex::new(HashMap::new()),
         }
     }
@@ -100,13 +101,26 @@ impl PeerTransport {
             .max_encoding_message_size(256 * 1024 * 1024))
     }
 
+    /// The password this node presents from now on (CONFIG SET masterauth).
+    pub fn set_masterauth(&self, auth: Secret) {
+        let user = self.credentials.load().user.clone();
+        self.credentials
+            .store(Arc::new(PeerCredentials { user, auth }));
+    }
+
+    /// The password this node presents.
+    pub fn masterauth(&self) -> Secret {
+        self.credentials.load().auth.clone()
+    }
+
     /// Wraps `message` in a request carrying the replication credentials.
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut req = tonic::Request::new(message);
-        if let Ok(v) = self.credentials.user.parse() {
+        let credentials = self.credentials.load();
+        if let Ok(v) = credentials.user.parse() {
             req.metadata_mut().insert(META_USER, v);
         }
-        if let Ok(v) = self.credentials.auth.expose().parse() {
+        if let Ok(v) = credentials.auth.expose().parse() {
             req.metadata_mut().insert(META_AUTH, v);
         }
         req

@@ -5,6 +5,10 @@
 //! in one sled transaction. Everything it does depends only on the entry: time, randomness and
 //! the caller's identity travel inside it, so every node produces the same bytes. Readers on the
 //! serving node see either all of a batch or none of it (the apply gate).
+//!
+//! It is also the only writer of the ACL state, and it checks every command of every entry
+//! against the ACL state as of that entry, so a permission revoked at index N binds every entry
+//! after N whichever node accepted it.
 
 use std::io::Cursor;
 use std::path::PathBuf;
@@ -21,8 +25,12 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use tokio::sync::watch;
 
+use arc_swap::ArcSwap;
+
 use super::{ExecRequest, Reply, Request, Response, TypeConfig};
-use crate::commands::{CmdError, CommandTable, Ctx, Exec, Rng};
+use crate::acl::replicated::{self, SeedFingerprints};
+use crate::acl::{AclState, Denied};
+use crate::commands::{CmdError, CommandSpec, CommandTable, Ctx, Exec, Rng};
 use crate::store::{Keyspace, Txn, DATABASES};
 
 type NodeId = u64;
@@ -31,6 +39,9 @@ type Membership = StoredMembership<NodeId, openraft::BasicNode>;
 const KEY_APPLIED: &[u8] = b"last_applied";
 const KEY_MEMBERSHIP: &[u8] = b"membership";
 const SNAPSHOT_FILE: &str = "snapshot.bin";
+/// System records (keyspace tree) of the ACL state and of the seeds' fingerprints.
+const ACL_RECORD: &str = "acl";
+const ACL_SEEDS_RECORD: &str = "acl-seeds";
 
 /// What the node shares between the state machine and its readers.
 pub struct SharedState {
@@ -41,6 +52,38 @@ pub struct SharedState {
     pub apply_gate: RwLock<()>,
     /// Last applied log index, for readers waiting to catch up.
     pub applied_index: watch::Sender<u64>,
+    /// The ACL state as of `applied_index` (published before the index moves).
+    pub acl: ArcSwap<AclState>,
+    /// Fingerprints of the config seeds applied (see `acl::replicated`).
+    pub acl_seeds: ArcSwap<SeedFingerprints>,
+    /// Bumped after every applied ACL change (the server closes connections of users that
+    /// were deleted or disabled).
+    pub acl_changes: watch::Sender<u64>,
+}
+
+/// The ACL state stored in `keyspace` (a fresh one when none was ever written).
+fn read_acl(keyspace: &sled::Tree) -> Result<(AclState, SeedFingerprints), StorageError<NodeId>> {
+    let get = |name: &str| {
+        keyspace
+            .get(crate::store::encoding::system_key(name))
+            .map_err(read_sm_err)
+    };
+    let state = match get(ACL_RECORD)? {
+        Some(raw) => postcard::from_bytes(&raw).map_err(read_sm_err)?,
+        None => AclState::new(),
+    };
+    let seeds = match get(ACL_SEEDS_RECORD)? {
+        Some(raw) => postcard::from_bytes(&raw).map_err(read_sm_err)?,
+        None => SeedFingerprints::new(),
+    };
+    Ok((state, seeds))
+}
+
+/// The ACL state while a batch of entries is applied: copied on the first change.
+pub struct AclView {
+    pub state: Arc<AclState>,
+    pub seeds: SeedFingerprints,
+    pub changed: bool,
 }
 
 /// The state machine handed to openraft.
@@ -49,6 +92,8 @@ pub struct StateMachine {
     table: Arc<CommandTable>,
     snapshot_dir: PathBuf,
     db: sled::Db,
+    /// Seed fingerprints as of the last applied entry.
+    seeds: SeedFingerprints,
 }
 
 fn sm_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
@@ -88,11 +133,21 @@ impl StateMachine {
             None => 0,
         };
         let (applied_index, _) = watch::channel(applied);
+        let (acl, seeds) = read_acl(&keyspace).map_err(|e| {
+            sled::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                e.to_string(),
+            ))
+        })?;
+        let (acl_changes, _) = watch::channel(0);
         let shared = Arc::new(SharedState {
             keyspace,
             sm_meta,
             apply_gate: RwLock::new(()),
             applied_index,
+            acl: ArcSwap::from_pointee(acl),
+            acl_seeds: ArcSwap::from_pointee(seeds.clone()),
+            acl_changes,
         });
         Ok((
             StateMachine {
@@ -100,6 +155,7 @@ impl StateMachine {
                 table,
                 snapshot_dir,
                 db: db.clone(),
+                seeds,
             },
             shared,
         ))
@@ -129,6 +185,7 @@ impl StateMachine {
         batch: sled::Batch,
         applied: Option<LogId<NodeId>>,
         membership: Option<&Membership>,
+        acl: Option<(Arc<AclState>, SeedFingerprints)>,
     ) -> Result<(), StorageError<NodeId>> {
         let applied_raw = postcard::to_allocvec(&applied).map_err(sm_err)?;
         let membership_raw = match membership {
@@ -153,8 +210,18 @@ impl StateMachine {
                 TransactionError::Storage(e) => sm_err(e),
                 TransactionError::Abort(()) => sm_err(std::io::Error::other("transaction aborted")),
             })?;
+        // The ACL state moves before the applied index does: whoever waits for the index
+        // (a read barrier before AUTH or ACL LIST) sees the change.
+        let acl_changed = acl.is_some();
+        if let Some((acl, seeds)) = acl {
+            self.shared.acl.store(acl);
+            self.shared.acl_seeds.store(Arc::new(seeds));
+        }
         if let Some(applied) = applied {
             self.shared.applied_index.send_replace(applied.index);
+        }
+        if acl_changed {
+            self.shared.acl_changes.send_modify(|n| *n += 1);
         }
         Ok(())
     }
@@ -240,7 +307,12 @@ fn parse_snapshot(data: &[u8]) -> Result<(SnapshotHeader, SnapshotRecords<'_>), 
 }
 
 /// Applies one client request to the keyspace; the reply goes back to the proposer.
-pub fn apply_exec(table: &CommandTable, ks: &mut Keyspace, req: &ExecRequest) -> Reply {
+pub fn apply_exec(
+    table: &CommandTable,
+    ks: &mut Keyspace,
+    acl: &mut AclView,
+    req: &ExecRequest,
+) -> Reply {
     ks.now_ms = req.now_ms;
     let mut rng = Rng::new(req.seed);
     if req.multi {
@@ -266,7 +338,7 @@ pub fn apply_exec(table: &CommandTable, ks: &mut Keyspace, req: &ExecRequest) ->
     ks.db = req.db;
     let mut frames = Vec::with_capacity(req.commands.len());
     for argv in &req.commands {
-        frames.push(run_one(table, ks, &mut rng, req, argv));
+        frames.push(run_one(table, ks, acl, &mut rng, req, argv));
     }
     let frame = if req.multi {
         Frame::Array(frames)
@@ -276,9 +348,54 @@ pub fn apply_exec(table: &CommandTable, ks: &mut Keyspace, req: &ExecRequest) ->
     Reply { frame, db: ks.db }
 }
 
+/// The spec an entry's command line refers to (subcommand specs for containers).
+fn entry_spec(table: &CommandTable, argv: &[Bytes]) -> Option<&'static CommandSpec> {
+    let name = std::str::from_utf8(argv.first()?).ok()?;
+    let spec = table.canonical(name)?;
+    match spec.exec {
+        Exec::Container => CommandTable::subcommand(spec, argv.get(1)?),
+        _ => Some(spec),
+    }
+}
+
+/// Whether the request's user may run `argv` under the ACL state of this entry; the refusal as
+/// the client hears it otherwise.
+fn permitted(
+    acl: &AclState,
+    req: &ExecRequest,
+    spec: &CommandSpec,
+    argv: &[Bytes],
+) -> Result<(), Frame> {
+    if req.internal {
+        return Ok(());
+    }
+    let denied = match acl.user(&req.user) {
+        Some(user) if user.enabled => match user.check(spec, argv) {
+            Ok(()) => return Ok(()),
+            Err(d) => d,
+        },
+        // Deleted or disabled since the command was accepted: nothing it may run.
+        _ => Denied::Command,
+    };
+    let text = if req.multi {
+        let reason = match denied {
+            Denied::Command => "no permission to execute the command or subcommand",
+            Denied::Key { .. } => "no permission to touch the specified keys",
+            Denied::Channel { .. } => {
+                "no permission to access one of the channels used as arguments"
+            }
+        };
+        format!("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {reason}")
+    } else {
+        format!("NOPERM {}", denied.message(&req.user, spec))
+    };
+    Err(Frame::Error(text))
+}
+
 fn run_one(
     table: &CommandTable,
     ks: &mut Keyspace,
+    acl: &mut AclView,
     rng: &mut Rng,
     req: &ExecRequest,
     argv: &[Bytes],
@@ -286,6 +403,27 @@ fn run_one(
     let Some(name) = argv.first().and_then(|n| std::str::from_utf8(n).ok()) else {
         return Frame::error("ERR empty command");
     };
+    // Seeds are no client command: only a node proposes them (internal), unchecked.
+    let seed_line = name == "acl" && argv.get(1).is_some_and(|s| s.as_ref() == b"seed");
+    if !seed_line {
+        let Some(spec) = entry_spec(table, argv) else {
+            return Frame::error(format!("ERR unknown command '{name}'"));
+        };
+        if let Err(frame) = permitted(&acl.state, req, spec, argv) {
+            return frame;
+        }
+    }
+    if replicated::is_acl_change(argv) {
+        let mut next = (*acl.state).clone();
+        let mut seeds = acl.seeds.clone();
+        let frame = replicated::apply(&mut next, &mut seeds, argv, req.internal);
+        if !frame.is_error() && (next != *acl.state || seeds != acl.seeds) {
+            acl.state = Arc::new(next);
+            acl.seeds = seeds;
+            acl.changed = true;
+        }
+        return frame;
+    }
     if name == "select" {
         // SELECT inside MULTI changes the db of the commands after it.
         return match argv
@@ -300,7 +438,7 @@ fn run_one(
             None => Frame::error("ERR value is not an integer or out of range"),
         };
     }
-    let Some(spec) = table.canonical(name) else {
+    let Some(spec) = entry_spec(table, argv) else {
         return Frame::error(format!("ERR unknown command '{name}'"));
     };
     let handler = match spec.exec {
@@ -330,6 +468,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         I::IntoIter: openraft::OptionalSend,
     {
         let mut ks = Keyspace::new(Txn::writable(self.shared.keyspace.clone()), 0, 0, 0);
+        let mut acl = AclView {
+            state: self.shared.acl.load_full(),
+            seeds: self.seeds.clone(),
+            changed: false,
+        };
         let mut replies = Vec::new();
         let mut last = None;
         let mut membership = None;
@@ -343,22 +486,13 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     Response::One(Reply::ok())
                 }
                 EntryPayload::Normal(Request::Exec(req)) => {
-                    Response::One(apply_exec(&self.table, &mut ks, req))
+                    Response::One(apply_exec(&self.table, &mut ks, &mut acl, req))
                 }
                 EntryPayload::Normal(Request::Batch(reqs)) => Response::Batch(
                     reqs.iter()
-                        .map(|req| apply_exec(&self.table, &mut ks, req))
+                        .map(|req| apply_exec(&self.table, &mut ks, &mut acl, req))
                         .collect(),
                 ),
-                EntryPayload::Normal(Request::SetReplicationCredentials {
-                    user,
-                    password_sha256,
-                }) => {
-                    let record = postcard::to_allocvec(&(user, password_sha256)).map_err(sm_err)?;
-                    let key = crate::store::encoding::system_key(super::REPLICATION_CREDENTIALS);
-                    ks.txn.put(key, record).map_err(sm_err)?;
-                    Response::One(Reply::ok())
-                }
                 EntryPayload::Normal(Request::Expire { db, keys, now_ms }) => {
                     ks.db = *db;
                     ks.now_ms = *now_ms;
@@ -373,8 +507,22 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             };
             replies.push(reply);
         }
+        let published = if acl.changed {
+            let state = postcard::to_allocvec(&*acl.state).map_err(sm_err)?;
+            let seeds = postcard::to_allocvec(&acl.seeds).map_err(sm_err)?;
+            ks.txn
+                .put(crate::store::encoding::system_key(ACL_RECORD), state)
+                .map_err(sm_err)?;
+            ks.txn
+                .put(crate::store::encoding::system_key(ACL_SEEDS_RECORD), seeds)
+                .map_err(sm_err)?;
+            self.seeds = acl.seeds.clone();
+            Some((acl.state, acl.seeds))
+        } else {
+            None
+        };
         let t = std::time::Instant::now();
-        self.commit(ks.txn.take_writes(), last, membership.as_ref())?;
+        self.commit(ks.txn.take_writes(), last, membership.as_ref(), published)?;
         tracing::trace!(
             entries = replies.len(),
             commit_us = t.elapsed().as_micros() as u64,
@@ -390,6 +538,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 table: self.table.clone(),
                 snapshot_dir: self.snapshot_dir.clone(),
                 db: self.db.clone(),
+                seeds: self.seeds.clone(),
             },
         }
     }
@@ -412,10 +561,25 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             let (k, _) = item.map_err(read_sm_err)?;
             batch.remove(k);
         }
+        let acl_key = crate::store::encoding::system_key(ACL_RECORD);
+        let seeds_key = crate::store::encoding::system_key(ACL_SEEDS_RECORD);
+        let mut acl = AclState::new();
+        let mut seeds = SeedFingerprints::new();
         for (k, v) in records {
+            if k == acl_key.as_slice() {
+                acl = postcard::from_bytes(v).map_err(snap_err)?;
+            } else if k == seeds_key.as_slice() {
+                seeds = postcard::from_bytes(v).map_err(snap_err)?;
+            }
             batch.insert(k, v);
         }
-        self.commit(batch, meta.last_log_id, Some(&meta.last_membership))?;
+        self.commit(
+            batch,
+            meta.last_log_id,
+            Some(&meta.last_membership),
+            Some((Arc::new(acl), seeds.clone())),
+        )?;
+        self.seeds = seeds;
         // Keep the installed snapshot as the current one: it is the leader's snapshot file,
         // whose header carries this same meta (id, last log id, membership).
         self.save_snapshot_file(&data)?;
@@ -499,6 +663,7 @@ mod tests {
             payload: EntryPayload::Normal(Request::Exec(ExecRequest {
                 db: 0,
                 user: "default".into(),
+                internal: false,
                 now_ms: 1_700_000_000_000,
                 seed: index,
                 protocol: Protocol::Resp2,
@@ -564,5 +729,200 @@ mod tests {
         sm_b.apply(entries()).await.expect("apply b");
         assert_eq!(dump(&shared_a.keyspace), dump(&shared_b.keyspace));
         assert!(!dump(&shared_a.keyspace).is_empty());
+    }
+
+    fn user_entry(
+        index: u64,
+        user: &str,
+        multi: bool,
+        commands: Vec<Vec<Bytes>>,
+    ) -> Entry<TypeConfig> {
+        Entry {
+            log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
+            payload: EntryPayload::Normal(Request::Exec(ExecRequest {
+                db: 0,
+                user: user.into(),
+                internal: false,
+                now_ms: 1_700_000_000_000,
+                seed: index,
+                protocol: Protocol::Resp2,
+                watches: Vec::new(),
+                commands,
+                multi,
+            })),
+        }
+    }
+
+    fn line(args: &[&str]) -> Vec<Bytes> {
+        args.iter()
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect()
+    }
+
+    fn setuser(rules: &[&str]) -> Vec<Bytes> {
+        let mut l = line(&["acl", "setuser"]);
+        l.extend(crate::acl::hash_rules(&line(rules)));
+        l
+    }
+
+    fn frames(replies: Vec<Response>) -> Vec<Frame> {
+        replies
+            .into_iter()
+            .map(|r| match r {
+                Response::One(r) => r.frame,
+                Response::Batch(_) => panic!("unexpected batch"),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn writes_are_checked_against_the_acl_state_of_their_entry() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (mut sm, shared, _db) = open(dir.path());
+        let replies = sm
+            .apply(vec![
+                user_entry(
+                    1,
+                    "default",
+                    false,
+                    vec![setuser(&["u", "on", ">pw", "~*", "+@all"])],
+                ),
+                user_entry(2, "u", false, vec![line(&["set", "before", "1"])]),
+                // Both in one batch: the revocation binds the write after it.
+                user_entry(3, "default", false, vec![setuser(&["u", "-set"])]),
+                user_entry(4, "u", false, vec![line(&["set", "after", "1"])]),
+                user_entry(
+                    5,
+                    "u",
+                    true,
+                    vec![line(&["get", "before"]), line(&["set", "after", "2"])],
+                ),
+                user_entry(6, "nobody", false, vec![line(&["get", "before"])]),
+            ])
+            .await
+            .expect("apply");
+        let f = frames(replies);
+        assert_eq!(f[0], Frame::ok());
+        assert_eq!(f[1], Frame::ok());
+        assert_eq!(f[2], Frame::ok());
+        assert_eq!(
+            f[3],
+            Frame::error("NOPERM User u has no permissions to run the 'set' command")
+        );
+        let Frame::Array(tx) = &f[4] else {
+            panic!("EXEC reply: {:?}", f[4])
+        };
+        assert_eq!(tx[0], Frame::bulk("1"));
+        assert!(
+            matches!(&tx[1], Frame::Error(e) if e.starts_with("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: no permission to execute the command or subcommand")),
+            "{:?}",
+            tx[1]
+        );
+        assert!(
+            matches!(&f[5], Frame::Error(e) if e.starts_with("NOPERM")),
+            "{:?}",
+            f[5]
+        );
+        let mut ks = Keyspace::new(
+            Txn::read_only(shared.keyspace.clone()),
+            0,
+            1_700_000_000_000,
+            0,
+        );
+        assert!(ks.lookup(b"before").expect("lookup").is_some());
+        assert!(ks.lookup(b"after").expect("lookup").is_none());
+        let acl = shared.acl.load();
+        let u = acl.user("u").expect("user u");
+        assert!(u.check_password(b"pw"));
+        assert!(!u.check_password(b"other"));
+    }
+
+    #[tokio::test]
+    async fn no_plaintext_password_reaches_the_store_and_snapshots_carry_the_acl() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (mut sm, shared, _db) = open(dir.path());
+        sm.apply(vec![user_entry(
+            1,
+            "default",
+            false,
+            vec![setuser(&["alice", "on", ">s3cr3t-plain", "~k*", "+get"])],
+        )])
+        .await
+        .expect("apply");
+        for (k, v) in dump(&shared.keyspace) {
+            let hay = [k, v].concat();
+            assert!(!hay.windows(12).any(|w| w == b"s3cr3t-plain"));
+        }
+        let mut builder = sm.get_snapshot_builder().await;
+        let snapshot = builder.build_snapshot().await.expect("build");
+        let dst = tempfile::tempdir().expect("tmp");
+        let (mut fresh, fresh_shared, _db2) = open(dst.path());
+        fresh
+            .install_snapshot(&snapshot.meta, snapshot.snapshot)
+            .await
+            .expect("install");
+        assert_eq!(**fresh_shared.acl.load(), **shared.acl.load());
+        assert!(fresh_shared.acl.load().user("alice").is_some());
+    }
+
+    #[tokio::test]
+    async fn a_seed_applies_once_per_fingerprint() {
+        use crate::acl::replicated::{seed_command, Seed};
+        let dir = tempfile::tempdir().expect("tmp");
+        let (mut sm, shared, _db) = open(dir.path());
+        let seed = Seed {
+            source: "requirepass".into(),
+            fingerprint: crate::acl::hash_password(b"one"),
+            replace_all: false,
+            defs: vec![(
+                "default".into(),
+                crate::acl::hash_rules(&line(&["resetpass", ">one"])),
+            )],
+        };
+        let seed_entry = |index: u64| Entry {
+            log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
+            payload: EntryPayload::Normal(Request::Exec(ExecRequest {
+                db: 0,
+                user: String::new(),
+                internal: true,
+                now_ms: 0,
+                seed: 0,
+                protocol: Protocol::Resp2,
+                watches: Vec::new(),
+                commands: vec![seed_command(&seed).expect("encode")],
+                multi: false,
+            })),
+        };
+        sm.apply(vec![seed_entry(1)]).await.expect("apply");
+        assert!(shared
+            .acl
+            .load()
+            .user("default")
+            .expect("default")
+            .check_password(b"one"));
+        // CONFIG SET requirepass two, then the same seed again (a restart): two stays.
+        let mut set = line(&["config", "set", "requirepass"]);
+        set.push(crate::acl::replicated::requirepass_command(b"two")[3].clone());
+        sm.apply(vec![
+            user_entry(2, "default", false, vec![set]),
+            seed_entry(3),
+        ])
+        .await
+        .expect("apply");
+        let acl = shared.acl.load();
+        let default = acl.user("default").expect("default");
+        assert!(default.check_password(b"two"));
+        assert!(!default.check_password(b"one"));
+        // A client cannot send a seed.
+        let forged = sm
+            .apply(vec![user_entry(
+                4,
+                "default",
+                false,
+                vec![seed_command(&seed).expect("encode")],
+            )])
+            .await
+            .expect("apply");
+        assert!(frames(forged)[0].is_error());
     }
 }

@@ -33,6 +33,9 @@ pub struct ClientInfo {
     pub lib_name: String,
     pub lib_ver: String,
     pub user: String,
+    /// Whether the connection is authenticated as `user` (closed when that user is deleted
+    /// or disabled).
+    pub authenticated: bool,
     pub monitor: bool,
 }
 
@@ -112,6 +115,7 @@ impl Clients {
                 lib_name: String::new(),
                 lib_ver: String::new(),
                 user: "default".to_string(),
+                authenticated: false,
                 monitor: false,
             }),
             kill: Notify::new(),

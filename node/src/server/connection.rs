@@ -27,6 +27,8 @@ use crate::config::{DebugMode, LogLevel, ReadConsistency};
 use crate::raft::{ExecRequest, RaftCallError, Watch};
 use crate::store::DATABASES;
 
+mod acl;
+
 type WriteReceiver = oneshot::Receiver<Result<crate::raft::Reply, RaftCallError>>;
 
 /// A reply that is not known yet: a write waiting for the state machine.
@@ -73,6 +75,7 @@ pub async fn serve<R, W>(
     let handle = server.clients.register(addr, laddr);
     let (push_tx, push_rx) = mpsc::unbounded_channel();
     let authenticated = server.default_user_is_open();
+    handle.update(|i| i.authenticated = authenticated);
     let mut conn = Connection {
         server: server.clone(),
         handle: handle.clone(),
@@ -92,11 +95,13 @@ pub async fn serve<R, W>(
         closing: false,
     };
     if let Some(user) = user {
-        // A TLS client whose certificate maps to a user (tls-auth-clients-user).
-        conn.user = user;
-        conn.authenticated = true;
-        let name = conn.user.clone();
-        handle.update(|i| i.user = name);
+        // A TLS client whose certificate maps to a user (tls-auth-clients-user), if that user
+        // exists and is on.
+        if server.acl().user(&user).is_some_and(|u| u.enabled) {
+            conn.set_user(user);
+        } else {
+            tracing::warn!(client = %addr, user = %user, "client certificate names a user that does not exist or is disabled");
+        }
     }
     if let Err(e) = conn.run(reader, writer, push_rx).await {
         tracing::debug!(client = %addr, error = %e, "connection ended with an error");
@@ -175,6 +180,7 @@ impl Connection {
             max_bulk_len: rt.proto_max_bulk_len.load(Ordering::Relaxed),
             max_query_buffer: usize::try_from(rt.client_query_buffer_limit.load(Ordering::Relaxed))
                 .unwrap_or(usize::MAX),
+            unauthenticated: !self.authenticated,
             ..Limits::default()
         }
     }
@@ -198,7 +204,11 @@ impl Connection {
             loop {
                 match codec.decode(&mut rbuf) {
                     Ok(Some(argv)) => {
+                        let was_authenticated = self.authenticated;
                         self.handle_command(argv, &mut out).await;
+                        if self.authenticated != was_authenticated {
+                            codec.limits = self.limits();
+                        }
                         if self.closing {
                             break;
                         }
@@ -351,9 +361,15 @@ impl Connection {
             self.reject(spec, wrong_arity(spec), out);
             return;
         }
+        self.handle.update(|i| i.last_cmd = spec.name);
         if !self.authenticated && spec.flags & flag::NO_AUTH == 0 {
             self.resolve_pending(out).await;
             self.reject(spec, Frame::error("NOAUTH Authentication required."), out);
+            return;
+        }
+        if let Err(frame) = self.acl_check(spec, &argv) {
+            self.resolve_pending(out).await;
+            self.reject(spec, frame, out);
             return;
         }
         let subscribed = !self.channels.is_empty() || !self.patterns.is_empty();
@@ -380,7 +396,9 @@ impl Connection {
         }
         if self.server.monitors.load(Ordering::Relaxed) > 0 && spec.flags & flag::SKIP_MONITOR == 0
         {
-            let line = if matches!(spec.name, "auth" | "hello") && argv.len() > 1 {
+            let line = if let Some(redacted) = redact_secrets(spec.name, &argv) {
+                monitor_line(self.db, self.handle.addr, &redacted)
+            } else if matches!(spec.name, "auth" | "hello") && argv.len() > 1 {
                 // Never show credentials: the command name only, as Redis redacts AUTH.
                 monitor_line(
                     self.db,
@@ -392,7 +410,6 @@ impl Connection {
             };
             let _ = self.server.monitor.send(line);
         }
-        self.handle.update(|i| i.last_cmd = spec.name);
         if self.multi.is_some()
             && !matches!(
                 spec.name,
@@ -434,7 +451,7 @@ impl Connection {
             Exec::Read(handler) => {
                 self.resolve_pending(out).await;
                 let started = Instant::now();
-                let frame = self.run_read(handler, &argv).await;
+                let frame = self.run_read(spec, handler, &argv).await;
                 self.server.stats.record_command(
                     spec.name,
                     started.elapsed().as_micros() as u64,
@@ -475,6 +492,7 @@ impl Connection {
         ExecRequest {
             db: self.db,
             user: self.user.clone(),
+            internal: false,
             now_ms: now_ms(),
             seed: rand::random(),
             protocol: self.protocol,
@@ -508,9 +526,22 @@ impl Connection {
         Ok(())
     }
 
-    async fn run_read(&mut self, handler: crate::commands::Handler, argv: &[Bytes]) -> Frame {
+    async fn run_read(
+        &mut self,
+        spec: &CommandSpec,
+        handler: crate::commands::Handler,
+        argv: &[Bytes],
+    ) -> Frame {
+        let acl_before = self.server.acl();
         if let Err(frame) = self.read_barrier().await {
             return frame;
+        }
+        // The barrier may have applied an ACL change made elsewhere before this read: the read
+        // answers to the rules as of the barrier, like a write answers to those of its entry.
+        if !Arc::ptr_eq(&acl_before, &self.server.acl()) {
+            if let Err(frame) = self.acl_check(spec, argv) {
+                return frame;
+            }
         }
         let _gate = self
             .server
@@ -541,6 +572,10 @@ impl Connection {
             "exec" => Some(self.exec().await),
             "watch" => Some(self.watch(&argv[1..]).await),
             "debug" => Some(self.debug(&argv).await),
+            "auth" => Some(self.auth(&argv).await),
+            "hello" => Some(self.hello(&argv).await),
+            "config|set" => Some(self.config_set(&argv[2..]).await),
+            name if name.starts_with("acl|") => Some(self.acl_command(name, &argv).await),
             name if name.starts_with("raft.") => {
                 Some(crate::cluster::commands::run(&self.server, name, &argv).await)
             }
@@ -597,6 +632,12 @@ impl Connection {
                 self.db = 0;
                 self.protocol = Protocol::Resp2;
                 self.authenticated = self.server.default_user_is_open();
+                self.user = "default".to_string();
+                let authenticated = self.authenticated;
+                self.handle.update(|i| {
+                    i.user = "default".to_string();
+                    i.authenticated = authenticated;
+                });
                 if self.monitor_rx.take().is_some() {
                     self.server.monitors.fetch_sub(1, Ordering::Relaxed);
                 }
@@ -611,8 +652,6 @@ impl Connection {
                 });
                 Frame::Simple("RESET".into())
             }
-            "auth" => self.auth(argv),
-            "hello" => self.hello(argv),
             "multi" => {
                 if self.multi.is_some() {
                     return Frame::error("ERR MULTI calls can not be nested");
@@ -707,32 +746,7 @@ impl Connection {
         }
     }
 
-    fn auth(&mut self, argv: &[Bytes]) -> Frame {
-        let (user, pass) = match argv.len() {
-            2 => (Bytes::from_static(b"default"), &argv[1]),
-            3 => (argv[1].clone(), &argv[2]),
-            _ => return Frame::error("ERR syntax error"),
-        };
-        self.authenticate(&user, pass, argv.len() == 2)
-    }
-
-    fn authenticate(&mut self, user: &[u8], pass: &[u8], password_only: bool) -> Frame {
-        let required = self.server.config.requirepass.expose().as_bytes();
-        if password_only && required.is_empty() {
-            return Frame::error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
-        }
-        let ok = user == b"default" && (required.is_empty() || constant_time_eq(required, pass));
-        if ok {
-            self.authenticated = true;
-            self.user = "default".to_string();
-            Frame::ok()
-        } else {
-            tracing::warn!(client = %self.handle.addr, "failed AUTH attempt");
-            Frame::error("WRONGPASS invalid username-password pair or user is disabled.")
-        }
-    }
-
-    fn hello(&mut self, argv: &[Bytes]) -> Frame {
+    async fn hello(&mut self, argv: &[Bytes]) -> Frame {
         let mut protocol = self.protocol;
         let mut i = 1;
         if let Some(v) = argv.get(1) {
@@ -750,7 +764,7 @@ impl Connection {
         while i < argv.len() {
             if is_kw(&argv[i], "AUTH") && i + 2 < argv.len() {
                 let (u, p) = (argv[i + 1].clone(), argv[i + 2].clone());
-                let r = self.authenticate(&u, &p, false);
+                let r = self.authenticate(&u, &p).await;
                 if r.is_error() {
                     return r;
                 }
@@ -874,11 +888,22 @@ impl Connection {
         for ((argv, spec), result) in queue.iter().zip(results) {
             let frame = match result {
                 Some(f) => f,
-                None => self.run_local(spec, argv),
+                None => self.run_queued(spec, argv).await,
             };
             frames.push(frame);
         }
         Frame::Array(frames)
+    }
+
+    /// A queued server command of a transaction, run at EXEC.
+    async fn run_queued(&mut self, spec: &'static CommandSpec, argv: &[Bytes]) -> Frame {
+        match spec.name {
+            "auth" => self.auth(argv).await,
+            "hello" => self.hello(argv).await,
+            "config|set" => self.config_set(&argv[2..]).await,
+            name if name.starts_with("acl|") => self.acl_command(name, argv).await,
+            _ => self.run_local(spec, argv),
+        }
     }
 
     fn sub_count(&self) -> i64 {
@@ -1378,7 +1403,7 @@ impl Connection {
                 }
                 Frame::Map(pairs)
             }
-            "config|set" => self.config_set(&argv[2..]),
+            "config|set" => Frame::error("ERR CONFIG SET must run on its own"),
             "config|resetstat" => {
                 self.server.stats.reset();
                 Frame::ok()
@@ -1400,7 +1425,7 @@ impl Connection {
         }
     }
 
-    fn config_set(&mut self, pairs: &[Bytes]) -> Frame {
+    async fn config_set(&mut self, pairs: &[Bytes]) -> Frame {
         if !pairs.len().is_multiple_of(2) {
             return Frame::error("ERR wrong number of arguments for 'config|set' command");
         }
@@ -1428,6 +1453,7 @@ impl Connection {
                 }
                 "protected-mode" => crate::config::parse_bool(&name, &value).is_ok(),
                 "loglevel" => LogLevel::parse(&value).is_some(),
+                "requirepass" | "masterauth" => true,
                 "save" | "appendonly" | "appendfsync" => true,
                 n if crate::config::DIRECTIVES.contains(&n) || n == "databases" => {
                     return fail(&name, "can't set immutable config");
@@ -1442,6 +1468,13 @@ impl Connection {
                 return fail(&name, "argument must be a valid value");
             }
             changes.push((name, value));
+        }
+        // The replicated part first: if it fails, nothing changed.
+        if let Some(i) = pairs.chunks(2).position(|p| lower(&p[0]) == "requirepass") {
+            let reply = self.set_requirepass(&pairs[i * 2 + 1]).await;
+            if reply.is_error() {
+                return reply;
+            }
         }
         let rt = &self.server.runtime;
         for (name, value) in changes {
@@ -1463,6 +1496,10 @@ impl Connection {
                         (self.server.set_log_filter)(&level.filter());
                     }
                 }
+                "masterauth" => self
+                    .server
+                    .transport
+                    .set_masterauth(crate::config::Secret::new(value)),
                 // Durability is not optional in Redoubt: accepted for client compatibility.
                 _ => {}
             }
@@ -1539,6 +1576,43 @@ pub fn config_values(server: &Server) -> Vec<(&'static str, String)> {
 
 fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.to_string()
+}
+
+/// A copy of `argv` with its secrets replaced, for MONITOR: passwords of ACL SETUSER and the
+/// values of CONFIG SET requirepass/masterauth. None: nothing to hide.
+fn redact_secrets(name: &str, argv: &[Bytes]) -> Option<Vec<Bytes>> {
+    let hidden = Bytes::from_static(b"(redacted)");
+    match name {
+        "acl|setuser" => Some(
+            argv.iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    if i >= 3 && (a.starts_with(b">") || a.starts_with(b"<") || a.starts_with(b"("))
+                    {
+                        hidden.clone()
+                    } else {
+                        a.clone()
+                    }
+                })
+                .collect(),
+        ),
+        "config|set" => Some(
+            argv.iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let secret_value = i >= 3
+                        && i % 2 == 1
+                        && matches!(lower(&argv[i - 1]).as_str(), "requirepass" | "masterauth");
+                    if secret_value {
+                        hidden.clone()
+                    } else {
+                        a.clone()
+                    }
+                })
+                .collect(),
+        ),
+        _ => None,
+    }
 }
 
 fn help(lines: &[&str]) -> Frame {

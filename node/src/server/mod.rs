@@ -5,6 +5,7 @@
 //! maxclients) and hands each to [`connection::serve`]. It never writes the keyspace: writes
 //! go through the Raft node.
 
+pub mod auth;
 pub mod clients;
 pub mod connection;
 pub mod pubsub;
@@ -140,6 +141,10 @@ pub struct Server {
     /// MONITOR feed: every command line, formatted.
     pub monitor: broadcast::Sender<Frame>,
     pub monitors: AtomicU64,
+    /// AUTH throttling, ACL LOG and the ACL INFO counters.
+    pub auth: auth::Auth,
+    /// The provisional ACL state while this node's seeds are on their way (None after).
+    pub acl_override: arc_swap::ArcSwapOption<crate::acl::AclState>,
     /// Changes tracing's filter (CONFIG SET loglevel).
     pub set_log_filter: Box<dyn Fn(&str) + Send + Sync>,
 }
@@ -226,6 +231,8 @@ impl Server {
             run_id,
             monitor,
             monitors: AtomicU64::new(0),
+            auth: auth::Auth::default(),
+            acl_override: arc_swap::ArcSwapOption::empty(),
             set_log_filter,
         }))
     }
@@ -243,9 +250,19 @@ impl Server {
         self.config.read_consistency
     }
 
-    /// Whether the default user can be used without a password (protected-mode applies).
-    pub fn default_user_is_open(&self) -> bool {
-        self.config.requirepass.is_empty()
+    /// Whether the default user has no password (protected mode applies then, as in Redis).
+    pub fn default_user_has_no_password(&self) -> bool {
+        self.acl().user("default").is_some_and(|u| u.nopass)
+    }
+
+    /// The ACL state clients of this node are held to: the replicated one, or while this
+    /// node's config seeds are not in it yet, the replicated one with them applied (see
+    /// `auth::start_seeding`).
+    pub fn acl(&self) -> Arc<crate::acl::AclState> {
+        match self.acl_override.load_full() {
+            Some(state) => state,
+            None => self.raft.acl(),
+        }
     }
 
     /// Binds every address of `bind` (a leading '-' makes one optional) and serves clients
@@ -267,13 +284,13 @@ impl Server {
                     std::process::exit(1);
                 }
             });
-            if self.config.bootstrap {
-                tokio::spawn(crate::cluster::record_replication_credentials(self.clone()));
-            }
             if let Some(target) = self.config.join.clone() {
                 tokio::spawn(crate::cluster::join_cluster(self.clone(), target));
             }
         }
+        tokio::spawn(auth::close_revoked_connections(self.clone()));
+        let seeds = auth::config_seeds(&self)?;
+        auth::start_seeding(self.clone(), seeds);
         let mut tasks = Vec::new();
         for (listener, tls) in listeners {
             let server = self.clone();
@@ -347,7 +364,7 @@ impl Server {
             return;
         }
         if self.runtime.protected_mode.load(Ordering::Relaxed)
-            && self.default_user_is_open()
+            && self.default_user_has_no_password()
             && !addr.ip().is_loopback()
             && !is_mapped_loopback(addr.ip())
         {

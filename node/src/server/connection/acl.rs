@@ -1,0 +1,346 @@
+//! The connection's side of authentication and ACLs: AUTH / HELLO AUTH, the permission check
+//! every command passes before it runs, and the ACL command family. ACL changes are proposed
+//! as Raft entries (passwords hashed first); the state machine applies them.
+
+use bytes::Bytes;
+use redoubt_proto::resp::Frame;
+
+use super::{help, Connection};
+use crate::acl::log::{Reason, Refusal};
+use crate::acl::replicated;
+use crate::acl::Denied;
+use crate::commands::args::{is_kw, parse_i64_opt};
+use crate::commands::{flag, CommandSpec, CommandTable};
+
+const NO_ACLFILE: &str = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
+const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+
+/// Redis's rule for user names: no spaces or NUL bytes.
+fn valid_user_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && !name.iter().any(|&b| b == b' ' || b == 0)
+        && std::str::from_utf8(name).is_ok()
+}
+
+impl Connection {
+    /// Whether the connection's user may run `argv` (`spec` resolved, subcommands included);
+    /// the NOPERM reply otherwise, recorded in the ACL LOG and INFO.
+    pub(super) fn acl_check(&self, spec: &CommandSpec, argv: &[Bytes]) -> Result<(), Frame> {
+        if spec.flags & flag::NO_AUTH != 0 {
+            return Ok(());
+        }
+        let acl = self.server.acl();
+        let denied = match acl.user(&self.user) {
+            Some(user) if user.enabled => match user.check(spec, argv) {
+                Ok(()) => return Ok(()),
+                Err(d) => d,
+            },
+            _ => Denied::Command,
+        };
+        let object = match denied {
+            Denied::Command => spec.full_name().to_string(),
+            Denied::Key { index } | Denied::Channel { index } => argv
+                .get(index)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .unwrap_or_default(),
+        };
+        self.log_refusal(Reason::from(denied), &object, &self.user.clone());
+        Err(Frame::Error(format!(
+            "NOPERM {}",
+            denied.message(&self.user, spec)
+        )))
+    }
+
+    fn log_refusal(&self, reason: Reason, object: &str, username: &str) {
+        let max_len = usize::try_from(self.server.config.acllog_max_len).unwrap_or(usize::MAX);
+        self.server.auth.record_refusal(
+            Refusal {
+                reason,
+                context: if self.multi.is_some() {
+                    "multi"
+                } else {
+                    "toplevel"
+                },
+                object,
+                username,
+                client_info: self.handle.describe(),
+            },
+            max_len,
+        );
+    }
+
+    /// AUTH [user] pass.
+    pub(super) async fn auth(&mut self, argv: &[Bytes]) -> Frame {
+        let (user, pass) = match argv.len() {
+            2 => (Bytes::from_static(b"default"), &argv[1]),
+            3 => (argv[1].clone(), &argv[2]),
+            _ => return Frame::error("ERR syntax error"),
+        };
+        if argv.len() == 2 && self.server.default_user_has_no_password() {
+            return Frame::error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+        }
+        self.authenticate(&user, pass).await
+    }
+
+    /// Checks a user name and password; on success the connection acts as that user.
+    pub(super) async fn authenticate(&mut self, user: &[u8], pass: &[u8]) -> Frame {
+        let ip = self.handle.addr.ip();
+        if self.server.check_credentials(ip, user, pass).await {
+            self.set_user(String::from_utf8_lossy(user).into_owned());
+            Frame::ok()
+        } else {
+            let name = String::from_utf8_lossy(user).into_owned();
+            tracing::warn!(client = %self.handle.addr, user = %name, "authentication failed");
+            self.log_refusal(Reason::Auth, "AUTH", &name);
+            Frame::error(WRONGPASS)
+        }
+    }
+
+    /// The connection acts as `user` from now on.
+    pub(super) fn set_user(&mut self, user: String) {
+        self.authenticated = true;
+        self.user = user.clone();
+        self.handle.update(|i| {
+            i.user = user;
+            i.authenticated = true;
+        });
+    }
+
+    /// ACL <subcommand> ...
+    pub(super) async fn acl_command(&mut self, name: &str, argv: &[Bytes]) -> Frame {
+        match name {
+            "acl|setuser" => {
+                if !valid_user_name(&argv[2]) {
+                    return Frame::error("ERR Usernames can't contain spaces or null characters");
+                }
+                let rules = &argv[3..];
+                if let Err(e) = crate::acl::validate_rules(rules) {
+                    return Frame::Error(e);
+                }
+                let mut command = vec![
+                    Bytes::from_static(b"acl"),
+                    Bytes::from_static(b"setuser"),
+                    argv[2].clone(),
+                ];
+                command.extend(crate::acl::hash_rules(rules));
+                self.propose_acl(command).await
+            }
+            "acl|deluser" => {
+                let mut command = vec![Bytes::from_static(b"acl"), Bytes::from_static(b"deluser")];
+                command.extend(argv[2..].iter().cloned());
+                self.propose_acl(command).await
+            }
+            "acl|load" => {
+                let Some(path) = self.server.config.aclfile.clone() else {
+                    return Frame::error(NO_ACLFILE);
+                };
+                let content = match std::fs::read_to_string(&path) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        return Frame::Error(format!(
+                            "ERR Error loading ACLs, opening file '{}': {e}",
+                            path.display()
+                        ))
+                    }
+                };
+                let mut defs = match crate::acl::file::load(&path.display().to_string(), &content)
+                {
+                    Ok(d) => d,
+                    Err(e) => return Frame::Error(format!("ERR {e}")),
+                };
+                // The cluster must keep its replication user whatever the file says.
+                if let Some((user, rules)) = crate::server::auth::replication_user_definition(&self.server) {
+                    if !defs.iter().any(|(n, _)| *n == user) {
+                        defs.push((user, rules));
+                    }
+                }
+                let defs: Vec<_> = defs
+                    .into_iter()
+                    .map(|(n, r)| (n, crate::acl::hash_rules(&r)))
+                    .collect();
+                match replicated::load_command(&defs) {
+                    Ok(command) => self.propose_acl(command).await,
+                    Err(e) => Frame::Error(format!("ERR cannot encode the ACL: {e}")),
+                }
+            }
+            "acl|save" => {
+                let Some(path) = self.server.config.aclfile.clone() else {
+                    return Frame::error(NO_ACLFILE);
+                };
+                if let Err(f) = self.acl_read_barrier().await {
+                    return f;
+                }
+                let content = crate::acl::file::format(&self.server.acl());
+                match crate::acl::file::save_atomically(&path, &content) {
+                    Ok(()) => Frame::ok(),
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "ACL SAVE failed");
+                        Frame::error("ERR There was an error trying to save the ACLs. Please check the server logs for more information")
+                    }
+                }
+            }
+            "acl|list" => {
+                if let Err(f) = self.acl_read_barrier().await {
+                    return f;
+                }
+                let acl = self.server.acl();
+                Frame::Array(acl.users().map(|u| Frame::bulk(u.describe())).collect())
+            }
+            "acl|users" => {
+                if let Err(f) = self.acl_read_barrier().await {
+                    return f;
+                }
+                let acl = self.server.acl();
+                Frame::Array(acl.users().map(|u| Frame::bulk(u.name.clone())).collect())
+            }
+            "acl|getuser" => {
+                if let Err(f) = self.acl_read_barrier().await {
+                    return f;
+                }
+                let acl = self.server.acl();
+                match std::str::from_utf8(&argv[2]).ok().and_then(|n| acl.user(n)) {
+                    Some(u) => u.getuser_reply(),
+                    None => Frame::Null,
+                }
+            }
+            "acl|whoami" => Frame::bulk(self.user.clone()),
+            "acl|cat" => match argv.get(2) {
+                None => Frame::Array(
+                    crate::acl::rules::categories()
+                        .into_iter()
+                        .map(Frame::bulk)
+                        .collect(),
+                ),
+                Some(cat) => {
+                    let cat = String::from_utf8_lossy(cat).to_ascii_lowercase();
+                    match crate::acl::rules::commands_in_category(&cat) {
+                        Some(names) => Frame::Array(names.into_iter().map(Frame::bulk).collect()),
+                        None => Frame::Error(format!("ERR Unknown category '{cat}'")),
+                    }
+                }
+            },
+            "acl|genpass" => {
+                let bits = match argv.get(2) {
+                    None => 256,
+                    Some(v) => match parse_i64_opt(v) {
+                        Some(n) if (1..=4096).contains(&n) => n as usize,
+                        _ => return Frame::error("ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096"),
+                    },
+                };
+                let chars = bits.div_ceil(4);
+                let mut raw = vec![0u8; chars.div_ceil(2)];
+                if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut raw).is_err() {
+                    return Frame::error("ERR no random source available");
+                }
+                let mut hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+                hex.truncate(chars);
+                Frame::bulk(hex)
+            }
+            "acl|log" => {
+                let log = &self.server.auth.log;
+                match argv.get(2) {
+                    Some(a) if is_kw(a, "RESET") => {
+                        log.lock().unwrap_or_else(|p| p.into_inner()).reset();
+                        Frame::ok()
+                    }
+                    Some(a) => match parse_i64_opt(a) {
+                        Some(n) if n >= 0 => log
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .reply(Some(n as usize), crate::server::auth::now_ms()),
+                        _ => Frame::error("ERR value is out of range, must be positive"),
+                    },
+                    None => log
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .reply(None, crate::server::auth::now_ms()),
+                }
+            }
+            "acl|dryrun" => self.acl_dryrun(argv).await,
+            _ => help(&[
+                "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "CAT [<category>]",
+                "    List all commands that belong to <category>, or all command categories",
+                "    when no category is specified.",
+                "DELUSER <username> [<username> ...]",
+                "    Delete a list of users.",
+                "DRYRUN <username> <command> [<arg> ...]",
+                "    Returns whether the user can execute the given command without executing the command.",
+                "GETUSER <username>",
+                "    Get the user's details.",
+                "GENPASS [<bits>]",
+                "    Generate a secure 256-bit user password. The optional `bits` argument can",
+                "    be used to specify a different size.",
+                "LIST",
+                "    Show users details in config file format.",
+                "LOAD",
+                "    Reload users from the ACL file.",
+                "LOG [<count> | RESET]",
+                "    Show the ACL log entries.",
+                "SAVE",
+                "    Save the current config to the ACL file.",
+                "SETUSER <username> <attribute> [<attribute> ...]",
+                "    Create or modify a user with the specified attributes.",
+                "USERS",
+                "    List all the registered usernames.",
+                "WHOAMI",
+                "    Return the current connection username.",
+                "HELP",
+                "    Print this help.",
+            ]),
+        }
+    }
+
+    async fn acl_dryrun(&mut self, argv: &[Bytes]) -> Frame {
+        if let Err(f) = self.acl_read_barrier().await {
+            return f;
+        }
+        let acl = self.server.acl();
+        let user_name = String::from_utf8_lossy(&argv[2]).into_owned();
+        let Some(user) = acl.user(&user_name) else {
+            return Frame::Error(format!("ERR User '{user_name}' not found"));
+        };
+        let line = &argv[3..];
+        let Some(mut spec) = self.server.table.lookup(&line[0]) else {
+            return Frame::Error(format!(
+                "ERR Command '{}' not found",
+                String::from_utf8_lossy(&line[0])
+            ));
+        };
+        if let crate::commands::Exec::Container = spec.exec {
+            if let Some(sub) = line.get(1).and_then(|s| CommandTable::subcommand(spec, s)) {
+                spec = sub;
+            }
+        }
+        if !spec.arity_ok(line.len()) {
+            return Frame::Error(format!(
+                "ERR wrong number of arguments for '{}' command",
+                spec.full_name()
+            ));
+        }
+        match user.check(spec, line) {
+            Ok(()) => Frame::ok(),
+            Err(d) => Frame::bulk(d.message(&user_name, spec)),
+        }
+    }
+
+    /// ACL reads see every change acknowledged anywhere before they started.
+    async fn acl_read_barrier(&mut self) -> Result<(), Frame> {
+        self.server
+            .raft
+            .read_barrier()
+            .await
+            .map_err(|e| e.to_frame())
+    }
+
+    async fn propose_acl(&mut self, command: Vec<Bytes>) -> Frame {
+        let user = self.user.clone();
+        self.server.propose_acl_change(&user, command, false).await
+    }
+
+    /// CONFIG SET requirepass: a Raft entry (the default user's password, hashed).
+    pub(super) async fn set_requirepass(&mut self, value: &[u8]) -> Frame {
+        let command = replicated::requirepass_command(value);
+        self.propose_acl(command).await
+    }
+}
