@@ -1551,12 +1551,32 @@ pub fn config_values(server: &Server) -> Vec<(&'static str, String)> {
         ("databases", DATABASES.to_string()),
         (
             "requirepass",
-            if c.requirepass.is_empty() {
+            // The cluster's default user, not this node's start-up value; never the secret.
+            if server.default_user_has_no_password() {
                 String::new()
             } else {
                 "<redacted>".into()
             },
         ),
+        ("masteruser", c.masteruser.clone()),
+        (
+            "masterauth",
+            if server.transport.masterauth().is_empty() {
+                String::new()
+            } else {
+                "<redacted>".into()
+            },
+        ),
+        (
+            "aclfile",
+            c.aclfile
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+        ("acllog-max-len", c.acllog_max_len.to_string()),
+        ("auth-max-failures", c.auth_max_failures.to_string()),
+        ("auth-failure-delay", c.auth_failure_delay_ms.to_string()),
         ("save", String::new()),
         ("appendonly", "yes".into()),
         ("appendfsync", "always".into()),

@@ -933,3 +933,57 @@ fn defaults() {
     assert_eq!(RequestCodec::default().protocol, Protocol::Resp2);
     assert_eq!(Protocol::Resp3.to_string(), "3");
 }
+
+#[test]
+fn unauthenticated_limits_are_redis_s() {
+    let unauth = Limits {
+        unauthenticated: true,
+        ..Limits::default()
+    };
+    let decode = |limits: Limits, input: &[u8]| {
+        let mut codec = RequestCodec::new(limits);
+        let mut buf = BytesMut::from(input);
+        codec.decode(&mut buf)
+    };
+    // Ten arguments of 16 KiB are fine before AUTH; eleven, or one byte more, are not.
+    let big = "x".repeat(16384);
+    let mut ten = b"*10\r\n".to_vec();
+    for _ in 0..10 {
+        ten.extend_from_slice(format!("${}\r\n{big}\r\n", big.len()).as_bytes());
+    }
+    assert_eq!(
+        decode(unauth.clone(), &ten)
+            .expect("decodes")
+            .map(|a| a.len()),
+        Some(10)
+    );
+    match decode(unauth.clone(), b"*11\r\n") {
+        Err(ProtocolError::Invalid(t)) => {
+            assert_eq!(t, "Protocol error: unauthenticated multibulk length")
+        }
+        other => panic!("{other:?}"),
+    }
+    match decode(unauth.clone(), b"*2\r\n$16385\r\n") {
+        Err(ProtocolError::Invalid(t)) => {
+            assert_eq!(t, "Protocol error: unauthenticated bulk length")
+        }
+        other => panic!("{other:?}"),
+    }
+    // More than 1 MiB buffered before AUTH closes the connection.
+    let mut flood = Vec::new();
+    while flood.len() <= UNAUTHENTICATED_MAX_QUERY_BUFFER {
+        flood.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+    }
+    assert!(matches!(
+        decode(unauth, &flood),
+        Err(ProtocolError::QueryBufferLimit)
+    ));
+    assert!(matches!(decode(Limits::default(), &flood), Ok(Some(_))));
+    // Authenticated, the same requests pass.
+    assert_eq!(
+        decode(Limits::default(), b"*11\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n")
+            .expect("decodes")
+            .map(|a| a.len()),
+        Some(11)
+    );
+}
