@@ -584,6 +584,41 @@ fn describe_views(views: &BTreeMap<usize, Result<RaftView, String>>) -> String {
         .join("; ")
 }
 
+impl Cluster {
+    /// Stops node `id` (SIGTERM, if it runs) and starts it again on its data dir and ports with
+    /// the cluster's directives, but with `masterauth` as its replication password: after a
+    /// password rotation, [`Cluster::restart`] would start it with the password it was first
+    /// started with. For nodes started by [`Cluster::start`] (`peers` lists every node of the
+    /// cluster, node 1 keeps `bootstrap yes`).
+    ///
+    /// Returns the old, stopped process: it owns the data dir when the harness created it, so
+    /// keep it alive until the cluster is dropped.
+    pub fn restart_with_masterauth(&mut self, id: usize, masterauth: &str) -> NodeProcess {
+        if self.node_mut(id).is_running() {
+            self.stop(id);
+        }
+        let peers = self
+            .nodes
+            .iter()
+            .map(|(n, p)| format!("{n}={}", p.raft_addr()))
+            .collect::<Vec<_>>()
+            .join(",");
+        let old = self.node(id);
+        let mut o = self
+            .base_options(id, masterauth)
+            .port(old.port())
+            .raft_addr(old.raft_addr())
+            .dir(old.dir())
+            .arg("peers", peers);
+        if id == 1 {
+            o = o.arg("bootstrap", "yes");
+        }
+        o = self.with_extra_args(id, o);
+        let node = self.spawn(id, o);
+        std::mem::replace(self.node_mut(id), node)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -443,11 +443,19 @@ pub async fn remove_member(server: &Arc<Server>, node_id: u64) -> Result<(), Str
 
 /// Whether `user`/`auth` may make peer calls: an ACL user that is on, has a password (nopass
 /// is not enough), `auth` is one of its passwords and it may run PSYNC (the replication
-/// permission, `+psync`). A node whose ACL state was never written to (it has not received the
-/// cluster's state yet) checks its own `masteruser`/`masterauth` instead.
+/// permission, `+psync`).
 pub fn replication_credentials_valid(server: &Server, user: &str, auth: &[u8]) -> bool {
     let acl = server.raft.acl();
-    if *acl == crate::acl::AclState::new() {
+    // Until the cluster state holds a replication user seeded from config, this node's own
+    // `masteruser`/`masterauth` decide (a joiner that has no state yet, or the first entries
+    // after bootstrap).
+    if !server
+        .raft
+        .shared
+        .acl_seeds
+        .load()
+        .contains_key(crate::server::auth::MASTERUSER_SEED)
+    {
         let masterauth = server.transport.masterauth();
         let expected = masterauth.expose().as_bytes();
         return !expected.is_empty()

@@ -191,11 +191,26 @@ pub async fn close_revoked_connections(server: Arc<Server>) {
     }
 }
 
+/// Source name of the replication user's seed.
+pub const MASTERUSER_SEED: &str = "masteruser";
+
 /// The seeds this node's config asks for (aclfile, requirepass, the replication user).
 pub fn config_seeds(server: &Server) -> anyhow::Result<Vec<Seed>> {
     let config = &server.config;
     let mut seeds = Vec::new();
     let replication_user = replication_user_definition(server);
+    // The replication user first: peers check calls against it from then on.
+    if let Some((name, rules)) = &replication_user {
+        let mut material = name.clone().into_bytes();
+        material.push(0);
+        material.extend_from_slice(server.config.masterauth.expose().as_bytes());
+        seeds.push(Seed {
+            source: MASTERUSER_SEED.into(),
+            fingerprint: hash_password(&material),
+            replace_all: false,
+            defs: vec![(name.clone(), hash_rules(rules))],
+        });
+    }
     if let Some(path) = &config.aclfile {
         let content = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read aclfile '{}': {e}", path.display()))?;
@@ -225,17 +240,6 @@ pub fn config_seeds(server: &Server) -> anyhow::Result<Vec<Seed>> {
             defs: vec![("default".into(), rules)],
         });
     }
-    if let Some((name, rules)) = replication_user {
-        let mut material = name.clone().into_bytes();
-        material.push(0);
-        material.extend_from_slice(server.config.masterauth.expose().as_bytes());
-        seeds.push(Seed {
-            source: "masteruser".into(),
-            fingerprint: hash_password(&material),
-            replace_all: false,
-            defs: vec![(name, hash_rules(&rules))],
-        });
-    }
     Ok(seeds)
 }
 
@@ -261,6 +265,46 @@ pub fn seed_applied(server: &Server, seed: &Seed) -> bool {
     server.raft.shared.acl_seeds.load().get(&seed.source) == Some(&seed.fingerprint)
 }
 
+/// The ACL state of a node whose seeds are on their way: `base` (the replicated state) with
+/// the seeds applied, and `default` off while the node has no cluster state at all.
+pub struct Provisional {
+    pub base: Arc<crate::acl::AclState>,
+    pub state: Arc<crate::acl::AclState>,
+    seeds: Vec<Seed>,
+    lock_default: bool,
+}
+
+impl Provisional {
+    /// The same seeds over a new replicated state (`fingerprints`: the seeds it holds).
+    pub fn rebuild(
+        &self,
+        base: Arc<crate::acl::AclState>,
+        fingerprints: &replicated::SeedFingerprints,
+    ) -> Provisional {
+        let mut state = (*base).clone();
+        if self.lock_default && *base == crate::acl::AclState::new() {
+            if let Err(e) = state.set_user("default", &[Bytes::from_static(b"off")]) {
+                tracing::error!(error = %e, "cannot lock the default user");
+            }
+        }
+        let mut fingerprints = fingerprints.clone();
+        for seed in &self.seeds {
+            if let Ok(command) = replicated::seed_command(seed) {
+                let reply = replicated::apply(&mut state, &mut fingerprints, &command, true);
+                if reply.is_error() {
+                    tracing::error!(source = %seed.source, "this node's ACL seed does not apply: {reply:?}");
+                }
+            }
+        }
+        Provisional {
+            base,
+            state: Arc::new(state),
+            seeds: self.seeds.clone(),
+            lock_default: self.lock_default,
+        }
+    }
+}
+
 /// Puts this node's config seeds on their way into the replicated state. Until they are
 /// applied, clients of this node are held to a provisional state: the replicated one with the
 /// seeds applied locally (so a node started with `requirepass` never has an open default user,
@@ -279,21 +323,13 @@ pub fn start_seeding(server: Arc<Server>, seeds: Vec<Seed>) {
     if pending.is_empty() && !lock_default {
         return;
     }
-    let mut provisional = (*server.raft.acl()).clone();
-    if lock_default {
-        if let Err(e) = provisional.set_user("default", &[Bytes::from_static(b"off")]) {
-            tracing::error!(error = %e, "cannot lock the default user");
-        }
+    let provisional = Provisional {
+        base: Arc::new(crate::acl::AclState::new()),
+        state: Arc::new(crate::acl::AclState::new()),
+        seeds: pending.clone(),
+        lock_default,
     }
-    let mut fingerprints = (**server.raft.shared.acl_seeds.load()).clone();
-    for seed in &pending {
-        if let Ok(command) = replicated::seed_command(seed) {
-            let reply = replicated::apply(&mut provisional, &mut fingerprints, &command, true);
-            if reply.is_error() {
-                tracing::error!(source = %seed.source, "this node's ACL seed does not apply: {reply:?}");
-            }
-        }
-    }
+    .rebuild(server.raft.acl(), &server.raft.shared.acl_seeds.load());
     server.acl_override.store(Some(Arc::new(provisional)));
     tokio::spawn(async move {
         propose_config_seeds(server.clone(), pending).await;

@@ -144,7 +144,7 @@ pub struct Server {
     /// AUTH throttling, ACL LOG and the ACL INFO counters.
     pub auth: auth::Auth,
     /// The provisional ACL state while this node's seeds are on their way (None after).
-    pub acl_override: arc_swap::ArcSwapOption<crate::acl::AclState>,
+    pub acl_override: arc_swap::ArcSwapOption<auth::Provisional>,
     /// Changes tracing's filter (CONFIG SET loglevel).
     pub set_log_filter: Box<dyn Fn(&str) + Send + Sync>,
 }
@@ -258,11 +258,38 @@ impl Server {
     /// The ACL state clients of this node are held to: the replicated one, or while this
     /// node's config seeds are not in it yet, the replicated one with them applied (see
     /// `auth::start_seeding`).
+    /// Runs `f` on [`Server::acl`]'s state without touching reference counts (the per-command
+    /// check runs on every connection's thread at once).
+    pub fn with_acl<R>(&self, f: impl FnOnce(&crate::acl::AclState) -> R) -> R {
+        if self.acl_override.load().is_none() {
+            return f(&self.raft.shared.acl.load());
+        }
+        f(&self.acl())
+    }
+
+    /// The ACL state clients of this node are held to: the replicated one, or while this
+    /// node's config seeds are not in it yet, the replicated one with them applied (see
+    /// `auth::start_seeding`).
     pub fn acl(&self) -> Arc<crate::acl::AclState> {
         match self.acl_override.load_full() {
-            Some(state) => state,
+            Some(p) => self.provisional_acl(p),
             None => self.raft.acl(),
         }
+    }
+
+    /// The provisional state over the current replicated one (rebuilt when that moved on).
+    fn provisional_acl(&self, p: Arc<auth::Provisional>) -> Arc<crate::acl::AclState> {
+        let base = self.raft.shared.acl.load_full();
+        if Arc::ptr_eq(&base, &p.base) {
+            return p.state.clone();
+        }
+        let fresh = Arc::new(p.rebuild(base, &self.raft.shared.acl_seeds.load()));
+        let state = fresh.state.clone();
+        // Only replaces the provisional state it started from: never brings back one that
+        // seeding has cleared meanwhile.
+        let current = Some(p);
+        self.acl_override.compare_and_swap(&current, Some(fresh));
+        state
     }
 
     /// Binds every address of `bind` (a leading '-' makes one optional) and serves clients

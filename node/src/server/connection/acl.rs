@@ -29,13 +29,12 @@ impl Connection {
         if spec.flags & flag::NO_AUTH != 0 {
             return Ok(());
         }
-        let acl = self.server.acl();
-        let denied = match acl.user(&self.user) {
-            Some(user) if user.enabled => match user.check(spec, argv) {
-                Ok(()) => return Ok(()),
-                Err(d) => d,
-            },
-            _ => Denied::Command,
+        let denied = self.server.with_acl(|acl| match acl.user(&self.user) {
+            Some(user) if user.enabled => user.check(spec, argv).err(),
+            _ => Some(Denied::Command),
+        });
+        let Some(denied) = denied else {
+            return Ok(());
         };
         let object = match denied {
             Denied::Command => spec.full_name().to_string(),
@@ -76,6 +75,10 @@ impl Connection {
             3 => (argv[1].clone(), &argv[2]),
             _ => return Frame::error("ERR syntax error"),
         };
+        if argv.len() == 2 {
+            // Decide on the cluster's current default user, not on what this node last saw.
+            let _ = self.acl_read_barrier().await;
+        }
         if argv.len() == 2 && self.server.default_user_has_no_password() {
             return Frame::error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
         }
@@ -126,6 +129,13 @@ impl Connection {
                 self.propose_acl(command).await
             }
             "acl|deluser" => {
+                let masteruser = self.server.config.masteruser.as_bytes();
+                if self.server.is_clustered() && argv[2..].iter().any(|n| n.as_ref() == masteruser) {
+                    return Frame::Error(format!(
+                        "ERR The replication user '{}' cannot be removed: the cluster's nodes authenticate with it",
+                        self.server.config.masteruser
+                    ));
+                }
                 let mut command = vec![Bytes::from_static(b"acl"), Bytes::from_static(b"deluser")];
                 command.extend(argv[2..].iter().cloned());
                 self.propose_acl(command).await
