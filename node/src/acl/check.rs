@@ -33,6 +33,28 @@ impl Denied {
         }
     }
 
+    /// ACL DRYRUN's reply for a refusal: Redis's verbose texts, which name the key or channel
+    /// ("User alice has no permissions to access the 'k' key"). `argv` is the line that was
+    /// checked.
+    pub fn dryrun_message(&self, user: &str, spec: &CommandSpec, argv: &[Bytes]) -> String {
+        let arg = |index: usize| {
+            argv.get(index)
+                .map(|a| String::from_utf8_lossy(a).replace(['\r', '\n'], " "))
+                .unwrap_or_default()
+        };
+        match *self {
+            Denied::Command => self.message(user, spec),
+            Denied::Key { index } => format!(
+                "User {user} has no permissions to access the '{}' key",
+                arg(index)
+            ),
+            Denied::Channel { index } => format!(
+                "User {user} has no permissions to access the '{}' channel",
+                arg(index)
+            ),
+        }
+    }
+
     /// ACL LOG `reason`.
     pub fn reason(&self) -> &'static str {
         match self {
@@ -912,6 +934,36 @@ mod tests {
         assert!(u.check_key(b"w1", NONE));
         assert!(!u.check_key(b"x", NONE));
         assert!(User::default_user().check_key(b"x", RW));
+    }
+
+    #[test]
+    fn dryrun_messages_name_the_key_or_channel() {
+        let u = user("+@all %R~read* %W~write* resetchannels &ok");
+        let line = argv("set read v");
+        let denied = u.check(spec("set"), &line).expect_err("refused");
+        assert_eq!(
+            denied.dryrun_message("command-test", spec("set"), &line),
+            "User command-test has no permissions to access the 'read' key"
+        );
+        let line = argv("publish nope m");
+        let denied = u.check(spec("publish"), &line).expect_err("refused");
+        assert_eq!(
+            denied.dryrun_message("u", spec("publish"), &line),
+            "User u has no permissions to access the 'nope' channel"
+        );
+        let line = argv("ping");
+        let denied = User::new("x")
+            .check(spec("ping"), &line)
+            .expect_err("refused");
+        assert_eq!(
+            denied.dryrun_message("x", spec("ping"), &line),
+            "User x has no permissions to run the 'ping' command"
+        );
+        // Out-of-range indexes do not panic.
+        assert_eq!(
+            Denied::Key { index: 9 }.dryrun_message("x", spec("get"), &[]),
+            "User x has no permissions to access the '' key"
+        );
     }
 
     #[test]

@@ -947,6 +947,48 @@ fn hash_token(token: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// For the node that hashed a client's rules with [`hash_rules`](super::hash_rules) before
+/// proposing them: `error`, the reply to the hashed rules, with a rule that was a plaintext
+/// password in `original` (`<pass` is `!hash` in the log) shown as `<redacted>`, as the
+/// error to `original` itself would show it.
+pub fn redact_hashed_error(original: &[Bytes], error: &str) -> String {
+    let hashed: Vec<String> = original
+        .iter()
+        .flat_map(|rule| {
+            let after = hash_rule(rule);
+            rule.split(|c| c.is_ascii_whitespace())
+                .zip(after.split(|c| c.is_ascii_whitespace()))
+                .filter(|(before, after)| before != after)
+                .map(|(_, after)| {
+                    let after = after.strip_prefix(b"(").unwrap_or(after);
+                    let after = after.strip_suffix(b")").unwrap_or(after);
+                    String::from_utf8_lossy(after).into_owned()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if hashed.is_empty() {
+        return error.to_string();
+    }
+    for (prefix, end) in [
+        ("ERR Error in ACL SETUSER modifier '", "': "),
+        (
+            "ERR Unmatched parenthesis in acl selector starting at '",
+            "'.",
+        ),
+    ] {
+        if let Some((shown, rest)) = error
+            .strip_prefix(prefix)
+            .and_then(|tail| tail.rfind(end).map(|at| tail.split_at(at)))
+        {
+            if hashed.iter().any(|h| shown.contains(h.as_str())) {
+                return format!("{prefix}<redacted>{rest}");
+            }
+        }
+    }
+    error.to_string()
+}
+
 /// See [`AclState::from_definitions`].
 pub fn state_from_definitions(defs: &[(String, Vec<Bytes>)]) -> Result<AclState, String> {
     let mut state = AclState::new();
@@ -1627,6 +1669,38 @@ mod tests {
             .iter()
             .all(|h| !h.starts_with(b">") && !h.starts_with(b"<")));
         assert_eq!(user_with("u", &hashed), user_with("u", &plain));
+    }
+
+    #[test]
+    fn errors_of_hashed_rules_are_redacted_back() {
+        let original = r("on <hunter2");
+        let hashed = crate::acl::hash_rules(&original);
+        let mut state = AclState::new();
+        let e = state.set_user("x", &hashed).expect_err("no such password");
+        assert!(e.contains(&hex_of("hunter2")), "{e}");
+        assert_eq!(redact_hashed_error(&original, &e), err(&original));
+        // Selectors holding a password, split over arguments or not.
+        for original in [
+            r("(~a >hunter2)"),
+            vec![b("(~a >hunter2)")],
+            r("(>hunter2 ~a"),
+        ] {
+            let hashed = crate::acl::hash_rules(&original);
+            let e = user_with("u", &hashed).expect_err("refused");
+            let shown = redact_hashed_error(&original, &e);
+            assert!(!shown.contains(&hex_of("hunter2")), "{shown}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+        let original = vec![b("(~a >hunter2)")];
+        let e = user_with("u", &crate::acl::hash_rules(&original)).expect_err("refused");
+        assert_eq!(redact_hashed_error(&original, &e), err(&original));
+        // A hash given as such is shown, as Redis shows it.
+        let zeros = format!("!{}", "0".repeat(64));
+        let e = err(&[b(&zeros)]);
+        assert_eq!(redact_hashed_error(&[b(&zeros)], &e), e);
+        assert_eq!(redact_hashed_error(&r("+nosuch >pw"), "ERR x"), "ERR x");
+        let e = err(&r(">pw +nosuch"));
+        assert_eq!(redact_hashed_error(&r(">pw +nosuch"), &e), e);
     }
 
     #[test]

@@ -175,20 +175,50 @@ impl Server {
 }
 
 /// Closes, whenever the ACL state changes, the connections authenticated as a user that no
-/// longer exists or is disabled. Runs on every node, so a DELUSER anywhere closes them all.
+/// longer exists or is disabled, and (as Redis does) subscribers whose user may no longer
+/// subscribe to one of their channels or patterns. Runs on every node, so a DELUSER anywhere
+/// closes them all.
 pub async fn close_revoked_connections(server: Arc<Server>) {
     let mut changes = server.raft.shared.acl_changes.subscribe();
     while changes.changed().await.is_ok() {
         let acl = server.raft.acl();
+        let subscriptions = server.pubsub.by_client();
         for client in server.clients.list() {
             let info = client.info();
-            let revoked = info.authenticated && acl.user(&info.user).is_none_or(|u| !u.enabled);
-            if revoked {
-                tracing::info!(client = %client.addr, user = %info.user, "closing a connection of a deleted or disabled user");
+            if !info.authenticated {
+                continue;
+            }
+            let reason = match acl.user(&info.user) {
+                None => Some("deleted"),
+                Some(u) if !u.enabled => Some("disabled"),
+                Some(u) => subscriptions
+                    .get(&client.id)
+                    .filter(|(channels, patterns)| {
+                        !may_subscribe(&server, u, "subscribe", channels)
+                            || !may_subscribe(&server, u, "psubscribe", patterns)
+                    })
+                    .map(|_| "no longer allowed to its subscriptions"),
+            };
+            if let Some(reason) = reason {
+                tracing::info!(client = %client.addr, user = %info.user, reason, "closing a connection after an ACL change");
                 client.kill.notify_one();
             }
         }
     }
+}
+
+/// Whether `user` may (p)subscribe to all of `names`.
+fn may_subscribe(server: &Server, user: &crate::acl::User, command: &str, names: &[Bytes]) -> bool {
+    if names.is_empty() {
+        return true;
+    }
+    let Some(spec) = server.table.canonical(command) else {
+        return true;
+    };
+    let mut argv = Vec::with_capacity(names.len() + 1);
+    argv.push(Bytes::copy_from_slice(command.as_bytes()));
+    argv.extend(names.iter().cloned());
+    user.check(spec, &argv).is_ok()
 }
 
 /// Source name of the replication user's seed.
@@ -331,9 +361,11 @@ pub fn start_seeding(server: Arc<Server>, seeds: Vec<Seed>) {
     }
     .rebuild(server.raft.acl(), &server.raft.shared.acl_seeds.load());
     server.acl_override.store(Some(Arc::new(provisional)));
+    server.seeded.send_replace(false);
     tokio::spawn(async move {
         propose_config_seeds(server.clone(), pending).await;
         server.acl_override.store(None);
+        server.seeded.send_replace(true);
         tracing::info!("serving clients with the cluster's ACL state");
     });
 }

@@ -396,17 +396,9 @@ impl Connection {
         }
         if self.server.monitors.load(Ordering::Relaxed) > 0 && spec.flags & flag::SKIP_MONITOR == 0
         {
-            let line = if let Some(redacted) = redact_secrets(spec.name, &argv) {
-                monitor_line(self.db, self.handle.addr, &redacted)
-            } else if matches!(spec.name, "auth" | "hello") && argv.len() > 1 {
-                // Never show credentials: the command name only, as Redis redacts AUTH.
-                monitor_line(
-                    self.db,
-                    self.handle.addr,
-                    &[argv[0].clone(), Bytes::from_static(b"(redacted)")],
-                )
-            } else {
-                monitor_line(self.db, self.handle.addr, &argv)
+            let line = match redact_secrets(spec.name, &argv) {
+                Some(redacted) => monitor_line(self.db, self.handle.addr, &redacted),
+                None => monitor_line(self.db, self.handle.addr, &argv),
             };
             let _ = self.server.monitor.send(line);
         }
@@ -432,6 +424,13 @@ impl Connection {
             }
             self.reply(Frame::Simple("QUEUED".into()), out);
             return;
+        }
+        if spec.is_write() && !*self.server.seeded.borrow() {
+            self.resolve_pending(out).await;
+            if let Err(frame) = self.server.wait_seeded().await {
+                self.reply(frame, out);
+                return;
+            }
         }
         match spec.exec {
             Exec::Write(_) => {
@@ -864,6 +863,9 @@ impl Connection {
                 entry_cmds.push(argv);
                 positions.push(i);
             }
+        }
+        if let Err(frame) = self.server.wait_seeded().await {
+            return frame;
         }
         let mut results: Vec<Option<Frame>> = vec![None; queue.len()];
         if !entry_cmds.is_empty() || !watches.is_empty() {
@@ -1603,6 +1605,28 @@ fn yes_no(b: bool) -> String {
 fn redact_secrets(name: &str, argv: &[Bytes]) -> Option<Vec<Bytes>> {
     let hidden = Bytes::from_static(b"(redacted)");
     match name {
+        // As Redis shows them: each credential replaced, the rest kept.
+        "auth" => Some(
+            argv.iter()
+                .enumerate()
+                .map(|(i, a)| if i == 0 { a.clone() } else { hidden.clone() })
+                .collect(),
+        ),
+        "hello" => {
+            let mut out = argv.to_vec();
+            let mut i = 2;
+            while i < out.len() {
+                if is_kw(&out[i], "AUTH") {
+                    for j in i + 1..(i + 3).min(out.len()) {
+                        out[j] = hidden.clone();
+                    }
+                    i += 3;
+                } else {
+                    i += 1;
+                }
+            }
+            Some(out)
+        }
         "acl|setuser" => Some(
             argv.iter()
                 .enumerate()

@@ -145,6 +145,9 @@ pub struct Server {
     pub auth: auth::Auth,
     /// The provisional ACL state while this node's seeds are on their way (None after).
     pub acl_override: arc_swap::ArcSwapOption<auth::Provisional>,
+    /// False while this node's config seeds are not applied yet: client writes (and ACL
+    /// changes) wait for them, so none lands in the log before them and none is undone by them.
+    pub seeded: tokio::sync::watch::Sender<bool>,
     /// Changes tracing's filter (CONFIG SET loglevel).
     pub set_log_filter: Box<dyn Fn(&str) + Send + Sync>,
 }
@@ -233,6 +236,7 @@ impl Server {
             monitors: AtomicU64::new(0),
             auth: auth::Auth::default(),
             acl_override: arc_swap::ArcSwapOption::empty(),
+            seeded: tokio::sync::watch::channel(true).0,
             set_log_filter,
         }))
     }
@@ -274,6 +278,24 @@ impl Server {
         match self.acl_override.load_full() {
             Some(p) => self.provisional_acl(p),
             None => self.raft.acl(),
+        }
+    }
+
+    /// Waits (at most 5 s) until this node's config seeds are applied; TRYAGAIN past that.
+    pub async fn wait_seeded(&self) -> Result<(), redoubt_proto::resp::Frame> {
+        if *self.seeded.borrow() {
+            return Ok(());
+        }
+        let mut rx = self.seeded.subscribe();
+        let seeded = tokio::time::timeout(Duration::from_secs(5), async {
+            rx.wait_for(|s| *s).await.is_ok()
+        })
+        .await;
+        match seeded {
+            Ok(true) => Ok(()),
+            _ => Err(redoubt_proto::resp::Frame::error(
+                "TRYAGAIN this node's ACL settings are not in the cluster state yet, retry the command",
+            )),
         }
     }
 

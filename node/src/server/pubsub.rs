@@ -67,6 +67,23 @@ impl PubSub {
         }
     }
 
+    /// Every client's subscriptions: client -> (channels, patterns).
+    pub fn by_client(&self) -> HashMap<ClientId, (Vec<Bytes>, Vec<Bytes>)> {
+        let s = self.lock();
+        let mut out: HashMap<ClientId, (Vec<Bytes>, Vec<Bytes>)> = HashMap::new();
+        for (channel, subs) in &s.channels {
+            for client in subs.keys() {
+                out.entry(*client).or_default().0.push(channel.clone());
+            }
+        }
+        for (pattern, subs) in &s.patterns {
+            for client in subs.keys() {
+                out.entry(*client).or_default().1.push(pattern.clone());
+            }
+        }
+        out
+    }
+
     /// Delivers `message` to local subscribers; returns how many received it.
     pub fn publish(&self, channel: &Bytes, message: &Bytes) -> usize {
         let s = self.lock();

@@ -111,6 +111,12 @@ impl Connection {
 
     /// ACL <subcommand> ...
     pub(super) async fn acl_command(&mut self, name: &str, argv: &[Bytes]) -> Frame {
+        if matches!(name, "acl|cat" | "acl|genpass" | "acl|log") && argv.len() > 3 {
+            return Frame::Error(format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try ACL HELP.",
+                String::from_utf8_lossy(&argv[1])
+            ));
+        }
         match name {
             "acl|setuser" => {
                 if !valid_user_name(&argv[2]) {
@@ -126,7 +132,13 @@ impl Connection {
                     argv[2].clone(),
                 ];
                 command.extend(crate::acl::hash_rules(rules));
-                self.propose_acl(command).await
+                match self.propose_acl(command).await {
+                    // The entry held hashes: name the rule as the client wrote it (redacted).
+                    Frame::Error(e) => {
+                        Frame::Error(crate::acl::rules::redact_hashed_error(rules, &e))
+                    }
+                    other => other,
+                }
             }
             "acl|deluser" => {
                 let masteruser = self.server.config.masteruser.as_bytes();
@@ -222,10 +234,10 @@ impl Connection {
                         .collect(),
                 ),
                 Some(cat) => {
-                    let cat = String::from_utf8_lossy(cat).to_ascii_lowercase();
-                    match crate::acl::rules::commands_in_category(&cat) {
+                    let typed = String::from_utf8_lossy(cat);
+                    match crate::acl::rules::commands_in_category(&typed.to_ascii_lowercase()) {
                         Some(names) => Frame::Array(names.into_iter().map(Frame::bulk).collect()),
-                        None => Frame::Error(format!("ERR Unknown category '{cat}'")),
+                        None => Frame::Error(format!("ERR Unknown category '{typed}'")),
                     }
                 }
             },
@@ -330,7 +342,7 @@ impl Connection {
         }
         match user.check(spec, line) {
             Ok(()) => Frame::ok(),
-            Err(d) => Frame::bulk(d.message(&user_name, spec)),
+            Err(d) => Frame::bulk(d.dryrun_message(&user_name, spec, line)),
         }
     }
 
@@ -344,6 +356,9 @@ impl Connection {
     }
 
     async fn propose_acl(&mut self, command: Vec<Bytes>) -> Frame {
+        if let Err(frame) = self.server.wait_seeded().await {
+            return frame;
+        }
         let user = self.user.clone();
         self.server.propose_acl_change(&user, command, false).await
     }
