@@ -587,3 +587,72 @@ async fn protected_mode_lets_non_loopback_clients_in_when_a_password_is_set() {
         "the server saw another address than {ip}: {me}"
     );
 }
+
+/// As Redis 7 does: a subscriber whose user loses the right to one of its channels or patterns
+/// is disconnected; one whose subscriptions stay allowed keeps listening.
+#[tokio::test]
+async fn subscribers_are_closed_when_their_channels_are_revoked() {
+    let (node, mut admin) = start().await;
+    expect(
+        &mut admin,
+        &[
+            "ACL",
+            "SETUSER",
+            "sub",
+            "on",
+            ">sp",
+            "resetchannels",
+            "&news:*",
+            "&sport",
+            "+@all",
+        ],
+        ok(),
+    )
+    .await;
+    let mut news = raw_auth(&node, &["sub", "sp"]).await;
+    news.send(b"*2\r\n$9\r\nSUBSCRIBE\r\n$7\r\nnews:it\r\n")
+        .await;
+    let confirm = news
+        .try_read_reply(Duration::from_secs(5))
+        .await
+        .expect("subscribed");
+    assert!(show(&confirm).contains("news:it"), "{}", show(&confirm));
+    let mut patterns = raw_auth(&node, &["sub", "sp"]).await;
+    patterns
+        .send(b"*2\r\n$10\r\nPSUBSCRIBE\r\n$5\r\nsport\r\n")
+        .await;
+    let confirm = patterns
+        .try_read_reply(Duration::from_secs(5))
+        .await
+        .expect("psubscribed");
+    assert!(show(&confirm).contains("sport"), "{}", show(&confirm));
+
+    // Still allowed: both keep listening (a published message reaches the channel subscriber).
+    expect(&mut admin, &["ACL", "SETUSER", "sub", "&more"], ok()).await;
+    expect(&mut admin, &["PUBLISH", "news:it", "hello"], int(1)).await;
+    let msg = news
+        .try_read_reply(Duration::from_secs(5))
+        .await
+        .expect("message");
+    assert!(show(&msg).contains("hello"), "{}", show(&msg));
+
+    // `sport` revoked: the pattern subscriber is closed, the channel subscriber stays.
+    expect(
+        &mut admin,
+        &["ACL", "SETUSER", "sub", "resetchannels", "&news:*"],
+        ok(),
+    )
+    .await;
+    let left = patterns.read_until_closed(Duration::from_secs(5)).await;
+    assert_eq!(
+        show(&left),
+        "",
+        "the pattern subscriber got bytes before closing"
+    );
+    expect(&mut admin, &["PUBLISH", "news:it", "again"], int(1)).await;
+    let msg = news
+        .try_read_reply(Duration::from_secs(5))
+        .await
+        .expect("message");
+    assert!(show(&msg).contains("again"), "{}", show(&msg));
+}
