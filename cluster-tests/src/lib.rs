@@ -603,6 +603,31 @@ pub mod raw {
             }
         }
 
+        /// Connects to `to`, from the local address `from` (any port) when given: for tests
+        /// that depend on the client's address (protected mode, per-address limits).
+        pub async fn connect_from(
+            from: Option<std::net::IpAddr>,
+            to: std::net::SocketAddr,
+        ) -> std::io::Result<RawConn> {
+            let socket = match to {
+                std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+                std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+            };
+            if let Some(ip) = from {
+                socket.bind(std::net::SocketAddr::new(ip, 0))?;
+            }
+            let stream = tokio::time::timeout(Duration::from_secs(5), socket.connect(to))
+                .await
+                .map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
+                })??;
+            let _ = stream.set_nodelay(true);
+            Ok(RawConn {
+                stream,
+                buf: Vec::new(),
+            })
+        }
+
         pub async fn send(&mut self, bytes: &[u8]) {
             self.stream
                 .write_all(bytes)

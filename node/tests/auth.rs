@@ -473,7 +473,9 @@ async fn auth_failures_from_one_address_slow_down_only_that_address() {
     let target = node.addr();
     let wrongpass = err_line(WRONGPASS);
 
-    let mut a = Raw::connect(Some(here), target).await.expect("connect");
+    let mut a = RawConn::connect_from(Some(here), target)
+        .await
+        .expect("connect");
     for i in 1..=3 {
         assert_eq!(
             show(&a.call(&[b"AUTH", b"wrong-pw"]).await),
@@ -482,7 +484,7 @@ async fn auth_failures_from_one_address_slow_down_only_that_address() {
         );
     }
     // Another address is not slowed down.
-    let mut other = Raw::connect(Some(elsewhere), target)
+    let mut other = RawConn::connect_from(Some(elsewhere), target)
         .await
         .expect("connect from 127.0.0.2");
     let t = Instant::now();
@@ -499,7 +501,9 @@ async fn auth_failures_from_one_address_slow_down_only_that_address() {
         "the server did not see the client at 127.0.0.2: {me}"
     );
     // The next attempt from 127.0.0.1 waits, on any connection, wrong or right.
-    let mut b = Raw::connect(Some(here), target).await.expect("connect");
+    let mut b = RawConn::connect_from(Some(here), target)
+        .await
+        .expect("connect");
     let t = Instant::now();
     assert_eq!(show(&b.call(&[b"AUTH", b"wrong-pw"]).await), wrongpass);
     let took = t.elapsed();
@@ -539,7 +543,7 @@ async fn protected_mode_refuses_non_loopback_clients_without_a_password() {
     let mut lo = RawConn::connect(node.port()).await;
     assert_eq!(show(&lo.call(&[b"PING"]).await), "+PONG\r\n");
     let to = SocketAddr::new(IpAddr::V4(ip), node.port());
-    let mut ext = Raw::connect(None, to)
+    let mut ext = RawConn::connect_from(None, to)
         .await
         .unwrap_or_else(|e| panic!("connect to {to}: {e}"));
     let from = ext.stream.local_addr().expect("local addr").ip();
@@ -555,7 +559,9 @@ async fn protected_mode_refuses_non_loopback_clients_without_a_password() {
     assert_eq!(show(&lo.call(&[b"PING"]).await), "+PONG\r\n");
     // Once the default user has a password, the outside client is let in (and must AUTH).
     expect(&mut c, &["CONFIG", "SET", "requirepass", "pm-pw"], ok()).await;
-    let mut ext = Raw::connect(None, to).await.expect("connect again");
+    let mut ext = RawConn::connect_from(None, to)
+        .await
+        .expect("connect again");
     assert_eq!(show(&ext.call(&[b"PING"]).await), err_line(NOAUTH));
     assert_eq!(show(&ext.call(&[b"AUTH", b"pm-pw"]).await), "+OK\r\n");
     assert_eq!(show(&ext.call(&[b"PING"]).await), "+PONG\r\n");
@@ -575,7 +581,7 @@ async fn protected_mode_lets_non_loopback_clients_in_when_a_password_is_set() {
             .arg("requirepass", "outside-pw"),
     );
     let to = SocketAddr::new(IpAddr::V4(ip), node.port());
-    let mut ext = Raw::connect(None, to)
+    let mut ext = RawConn::connect_from(None, to)
         .await
         .unwrap_or_else(|e| panic!("connect to {to}: {e}"));
     assert_eq!(show(&ext.call(&[b"PING"]).await), err_line(NOAUTH));

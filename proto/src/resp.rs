@@ -663,10 +663,11 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
-/// Redis' `sdssplitargs`: splits an inline request line into arguments. Returns `None` on
-/// unbalanced quotes (or a closing quote not followed by a space). Like the C original,
-/// which works on a NUL-terminated string, input after a NUL byte is ignored.
-fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
+/// Redis' `sdssplitargs`: splits an inline request line (or an ACL selector's content) into
+/// arguments. Returns `None` on unbalanced quotes (or a closing quote not followed by a
+/// space). Like the C original, which works on a NUL-terminated string, input after a NUL byte
+/// is ignored.
+pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
     let line = match line.iter().position(|&b| b == 0) {
         Some(nul) => &line[..nul],
         None => line,

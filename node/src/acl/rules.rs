@@ -336,7 +336,7 @@ impl User {
             self.remove_password(&parse_hash(rest).ok_or(RuleError::BadHash)?)?;
         } else if op.len() >= 2 && op.starts_with(b"(") && op.ends_with(b")") {
             let inner = &op[1..op.len() - 1];
-            let args = split_args(inner).ok_or(RuleError::Syntax)?;
+            let args = redoubt_proto::resp::split_args(inner).ok_or(RuleError::Syntax)?;
             let mut selector = Selector::default();
             for arg in &args {
                 selector.apply(arg)?;
@@ -732,90 +732,6 @@ fn parse_hash(hex: &[u8]) -> Option<PasswordHash> {
         *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
     }
     Some(out)
-}
-
-fn is_c_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
-}
-
-/// Redis's `sdssplitargs` (how a selector's content is split): blanks separate arguments,
-/// "double quotes" take `\n`, `\xHH`... escapes, 'single quotes' take `\'`; a closing quote
-/// must end the argument. None for unbalanced quotes.
-fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        while line.get(i).is_some_and(|&c| is_c_space(c)) {
-            i += 1;
-        }
-        if i >= line.len() {
-            return Some(out);
-        }
-        let mut current = Vec::new();
-        let (mut in_double, mut in_single, mut done) = (false, false, false);
-        while !done {
-            let c = line.get(i).copied();
-            if in_double {
-                match c {
-                    None => return None,
-                    Some(b'\\') => {
-                        let hex = |j: usize| line.get(j).and_then(|&h| (h as char).to_digit(16));
-                        if let (Some(b'x'), Some(hi), Some(lo)) =
-                            (line.get(i + 1).copied(), hex(i + 2), hex(i + 3))
-                        {
-                            current.push(((hi << 4) | lo) as u8);
-                            i += 3;
-                        } else if let Some(&e) = line.get(i + 1) {
-                            i += 1;
-                            current.push(match e {
-                                b'n' => b'\n',
-                                b'r' => b'\r',
-                                b't' => b'\t',
-                                b'b' => 0x08,
-                                b'a' => 0x07,
-                                other => other,
-                            });
-                        } else {
-                            current.push(b'\\');
-                        }
-                    }
-                    Some(b'"') => {
-                        if line.get(i + 1).is_some_and(|&n| !is_c_space(n)) {
-                            return None;
-                        }
-                        done = true;
-                    }
-                    Some(other) => current.push(other),
-                }
-            } else if in_single {
-                match c {
-                    None => return None,
-                    Some(b'\\') if line.get(i + 1) == Some(&b'\'') => {
-                        i += 1;
-                        current.push(b'\'');
-                    }
-                    Some(b'\'') => {
-                        if line.get(i + 1).is_some_and(|&n| !is_c_space(n)) {
-                            return None;
-                        }
-                        done = true;
-                    }
-                    Some(other) => current.push(other),
-                }
-            } else {
-                match c {
-                    None | Some(b' ' | b'\n' | b'\r' | b'\t') => done = true,
-                    Some(b'"') => in_double = true,
-                    Some(b'\'') => in_single = true,
-                    Some(other) => current.push(other),
-                }
-            }
-            if i < line.len() {
-                i += 1;
-            }
-        }
-        out.push(current);
-    }
 }
 
 /// `ACLMergeSelectorArguments`: a selector may be spread over several arguments, from one
@@ -1844,28 +1760,6 @@ mod tests {
         assert!(lookup_command(b"config|get|x").is_none());
         assert!(lookup_command(b"\xff").is_none());
         assert!(lookup_command(b"").is_none());
-    }
-
-    #[test]
-    fn split_args_as_sdssplitargs() {
-        let v = |s: &[u8]| split_args(s).map(|a| a.into_iter().collect::<Vec<_>>());
-        assert_eq!(v(b""), Some(vec![]));
-        assert_eq!(v(b"   "), Some(vec![]));
-        assert_eq!(
-            v(b" a  b\tc "),
-            Some(vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()])
-        );
-        assert_eq!(
-            v(b"\"a b\" 'c d'"),
-            Some(vec![b"a b".to_vec(), b"c d".to_vec()])
-        );
-        assert_eq!(v(b"\"\\x41\\n\\\\\""), Some(vec![b"A\n\\".to_vec()]));
-        assert_eq!(v(b"'it\\'s'"), Some(vec![b"it's".to_vec()]));
-        assert_eq!(v(b"x\"y\""), Some(vec![b"xy".to_vec()]));
-        assert_eq!(v(b"\"a"), None);
-        assert_eq!(v(b"'a"), None);
-        assert_eq!(v(b"\"a\"b"), None);
-        assert_eq!(v(b"\"\\"), None);
     }
 
     #[test]

@@ -678,6 +678,16 @@ impl RaftNode {
         self.shared.acl.load_full()
     }
 
+    /// Whether this node is a voter of the current membership.
+    pub fn is_voter(&self) -> bool {
+        self.metrics
+            .borrow()
+            .membership_config
+            .membership()
+            .voter_ids()
+            .any(|id| id == self.node_id)
+    }
+
     /// Whether this node currently believes it is the leader.
     pub fn is_leader(&self) -> bool {
         self.metrics.borrow().current_leader == Some(self.node_id)

@@ -650,28 +650,12 @@ mod tests {
     }
 
     fn exec_entry(index: u64, commands: &[&[&str]]) -> Entry<TypeConfig> {
-        let commands = commands
-            .iter()
-            .map(|c| {
-                c.iter()
-                    .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-                    .collect()
-            })
-            .collect();
-        Entry {
-            log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-            payload: EntryPayload::Normal(Request::Exec(ExecRequest {
-                db: 0,
-                user: "default".into(),
-                internal: false,
-                now_ms: 1_700_000_000_000,
-                seed: index,
-                protocol: Protocol::Resp2,
-                watches: Vec::new(),
-                commands,
-                multi: true,
-            })),
-        }
+        user_entry(
+            index,
+            "default",
+            true,
+            commands.iter().map(|c| line(c)).collect(),
+        )
     }
 
     fn dump(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -879,19 +863,13 @@ mod tests {
                 crate::acl::hash_rules(&line(&["resetpass", ">one"])),
             )],
         };
-        let seed_entry = |index: u64| Entry {
-            log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-            payload: EntryPayload::Normal(Request::Exec(ExecRequest {
-                db: 0,
-                user: String::new(),
-                internal: true,
-                now_ms: 0,
-                seed: 0,
-                protocol: Protocol::Resp2,
-                watches: Vec::new(),
-                commands: vec![seed_command(&seed).expect("encode")],
-                multi: false,
-            })),
+        let seed_entry = |index: u64| {
+            let mut entry =
+                user_entry(index, "", false, vec![seed_command(&seed).expect("encode")]);
+            if let EntryPayload::Normal(Request::Exec(req)) = &mut entry.payload {
+                req.internal = true;
+            }
+            entry
         };
         sm.apply(vec![seed_entry(1)]).await.expect("apply");
         assert!(shared

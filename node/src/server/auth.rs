@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::Server;
+use super::{now_ms, Server};
 use crate::acl::log::{AclLog, Reason, Refusal};
 use crate::acl::replicated::{self, Seed};
 use crate::acl::{hash_password, hash_rules};
@@ -103,13 +103,6 @@ impl Auth {
             .unwrap_or_else(|p| p.into_inner())
             .add(refusal, now_ms(), max_len);
     }
-}
-
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 impl Server {
@@ -382,17 +375,7 @@ pub async fn propose_config_seeds(server: Arc<Server>, seeds: Vec<Seed>) {
             continue;
         };
         loop {
-            let me = server.raft.node_id;
-            let voter = server
-                .raft
-                .raft
-                .metrics()
-                .borrow()
-                .membership_config
-                .membership()
-                .voter_ids()
-                .any(|id| id == me);
-            if voter {
+            if server.raft.is_voter() {
                 let frame = server.propose_acl_change("", command.clone(), true).await;
                 match frame {
                     redoubt_proto::resp::Frame::Error(e)

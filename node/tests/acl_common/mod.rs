@@ -1,14 +1,11 @@
 //! Helpers shared by the ACL / AUTH integration tests (acl.rs, auth.rs, acl_file.rs,
-//! acl_security.rs): logging in as a user, reading ACL GETUSER / ACL LOG replies, raw
-//! connections from a chosen local address, and Redis's exact reply texts.
+//! acl_security.rs): logging in as a user, reading ACL GETUSER / ACL LOG replies, and Redis's
+//! exact reply texts.
 #![allow(dead_code)]
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Duration;
+use std::net::{Ipv4Addr, SocketAddr};
 
 use redis::IntoConnectionInfo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
 
 use crate::common::*;
 
@@ -217,95 +214,6 @@ pub fn all_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// A raw RESP connection from a chosen local address (RawConn always connects from
-/// 127.0.0.1 to 127.0.0.1).
-pub struct Raw {
-    pub stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Raw {
-    /// Connects to `to`, from `from` (port 0) when given.
-    pub async fn connect(from: Option<IpAddr>, to: SocketAddr) -> std::io::Result<Raw> {
-        let socket = match to {
-            SocketAddr::V4(_) => TcpSocket::new_v4()?,
-            SocketAddr::V6(_) => TcpSocket::new_v6()?,
-        };
-        if let Some(ip) = from {
-            socket.bind(SocketAddr::new(ip, 0))?;
-        }
-        let stream = tokio::time::timeout(Duration::from_secs(5), socket.connect(to))
-            .await
-            .map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
-            })??;
-        let _ = stream.set_nodelay(true);
-        Ok(Raw {
-            stream,
-            buf: Vec::new(),
-        })
-    }
-
-    pub async fn send(&mut self, bytes: &[u8]) {
-        self.stream
-            .write_all(bytes)
-            .await
-            .expect("write to the server");
-    }
-
-    /// One complete reply, or why there is none.
-    pub async fn try_read_reply(&mut self, timeout: Duration) -> Result<Vec<u8>, String> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            if let Some(n) = redoubt_cluster_tests::raw::reply_len(&self.buf) {
-                return Ok(self.buf.drain(..n).collect());
-            }
-            let mut chunk = [0u8; 16 * 1024];
-            match tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await {
-                Err(_) => {
-                    return Err(format!(
-                        "no complete reply within {timeout:?}; got so far: {:?}",
-                        String::from_utf8_lossy(&self.buf)
-                    ))
-                }
-                Ok(Ok(0)) => {
-                    return Err(format!(
-                        "the server closed the connection; got so far: {:?}",
-                        String::from_utf8_lossy(&self.buf)
-                    ))
-                }
-                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
-                Ok(Err(e)) => return Err(format!("read failed: {e}")),
-            }
-        }
-    }
-
-    pub async fn call(&mut self, args: &[&[u8]]) -> Vec<u8> {
-        self.send(&redoubt_cluster_tests::raw::encode_cmd(args))
-            .await;
-        match self.try_read_reply(Duration::from_secs(10)).await {
-            Ok(r) => r,
-            Err(e) => panic!("{e}"),
-        }
-    }
-
-    /// Everything until the server closes (panics if it stays open past `timeout`).
-    pub async fn read_until_closed(&mut self, timeout: Duration) -> Vec<u8> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let mut chunk = [0u8; 16 * 1024];
-            match tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await {
-                Err(_) => panic!(
-                    "the server did not close the connection within {timeout:?}; read: {:?}",
-                    String::from_utf8_lossy(&self.buf)
-                ),
-                Ok(Ok(0)) | Ok(Err(_)) => return std::mem::take(&mut self.buf),
-                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-    }
 }
 
 /// A non-loopback IPv4 address of this machine, if it has one: the source address the kernel

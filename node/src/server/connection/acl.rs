@@ -269,13 +269,13 @@ impl Connection {
                         Some(n) if n >= 0 => log
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
-                            .reply(Some(n as usize), crate::server::auth::now_ms()),
+                            .reply(Some(n as usize), crate::server::now_ms()),
                         _ => Frame::error("ERR value is out of range, must be positive"),
                     },
                     None => log
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .reply(None, crate::server::auth::now_ms()),
+                        .reply(None, crate::server::now_ms()),
                 }
             }
             "acl|dryrun" => self.acl_dryrun(argv).await,
