@@ -8,8 +8,11 @@
 //!
 //! Seeds are the changes a node proposes from its own config at start (aclfile, requirepass,
 //! the replication user). Each carries a fingerprint of the config it came from and applies
-//! only when that fingerprint differs from the last one applied for the same source, so a
-//! restart with an unchanged config does not undo changes made with ACL commands since.
+//! only if the cluster has never seen that fingerprint for the same source: a restart with an
+//! unchanged config, a node whose aclfile is older than another node's, or a joiner started
+//! with the cluster's original config never undoes changes made with ACL commands since. A
+//! config changed to something new does apply (as Redis applies its config at start). ACL
+//! SAVE and ACL LOAD record the fingerprint of the file they wrote or read.
 
 use std::collections::BTreeMap;
 
@@ -34,8 +37,28 @@ pub struct Seed {
     pub defs: Definitions,
 }
 
-/// Last fingerprint applied per seed source (replicated with the ACL state).
-pub type SeedFingerprints = BTreeMap<String, PasswordHash>;
+/// Fingerprints seen per seed source (replicated with the ACL state), oldest first.
+pub type SeedFingerprints = BTreeMap<String, Vec<PasswordHash>>;
+
+/// Most fingerprints remembered per source.
+const MAX_FINGERPRINTS: usize = 64;
+
+/// Whether `fingerprints` already hold `seed`'s.
+pub fn seen(fingerprints: &SeedFingerprints, seed: &Seed) -> bool {
+    fingerprints
+        .get(&seed.source)
+        .is_some_and(|seen| seen.contains(&seed.fingerprint))
+}
+
+fn remember(fingerprints: &mut SeedFingerprints, source: &str, fingerprint: PasswordHash) {
+    let seen = fingerprints.entry(source.to_string()).or_default();
+    if !seen.contains(&fingerprint) {
+        seen.push(fingerprint);
+        if seen.len() > MAX_FINGERPRINTS {
+            seen.remove(0);
+        }
+    }
+}
 
 /// The command line of a seed.
 pub fn seed_command(seed: &Seed) -> Result<Vec<Bytes>, postcard::Error> {
@@ -46,14 +69,22 @@ pub fn seed_command(seed: &Seed) -> Result<Vec<Bytes>, postcard::Error> {
     ])
 }
 
-/// The command line of ACL LOAD: the file's definitions, passwords hashed.
-pub fn load_command(defs: &Definitions) -> Result<Vec<Bytes>, postcard::Error> {
+/// The command line of ACL LOAD: the file's definitions (passwords hashed) and the file's
+/// fingerprint (remembered as seen for the "aclfile" seed).
+pub fn load_command(
+    defs: &Definitions,
+    fingerprint: PasswordHash,
+) -> Result<Vec<Bytes>, postcard::Error> {
     Ok(vec![
         Bytes::from_static(b"acl"),
         Bytes::from_static(b"load"),
         Bytes::from(postcard::to_allocvec(defs)?),
+        Bytes::copy_from_slice(&fingerprint),
     ])
 }
+
+/// Source name of the aclfile's seed.
+pub const ACLFILE_SEED: &str = "aclfile";
 
 /// The command line of CONFIG SET requirepass: the hash, or "" to remove the password.
 pub fn requirepass_command(plain: &[u8]) -> Vec<Bytes> {
@@ -134,6 +165,12 @@ pub fn apply(
             match AclState::from_definitions(&defs) {
                 Ok(fresh) => {
                     *state = fresh;
+                    if let Some(fp) = argv
+                        .get(3)
+                        .and_then(|f| <PasswordHash>::try_from(f.as_ref()).ok())
+                    {
+                        remember(seeds, ACLFILE_SEED, fp);
+                    }
                     Frame::ok()
                 }
                 Err(e) => Frame::Error(e),
@@ -160,7 +197,7 @@ pub fn apply(
 }
 
 fn apply_seed(state: &mut AclState, seeds: &mut SeedFingerprints, seed: &Seed) -> Frame {
-    if seeds.get(&seed.source) == Some(&seed.fingerprint) {
+    if seen(seeds, seed) {
         return Frame::ok();
     }
     let result = if seed.replace_all {
@@ -174,9 +211,63 @@ fn apply_seed(state: &mut AclState, seeds: &mut SeedFingerprints, seed: &Seed) -
     };
     match result {
         Ok(()) => {
-            seeds.insert(seed.source.clone(), seed.fingerprint);
+            remember(seeds, &seed.source, seed.fingerprint);
             Frame::ok()
         }
         Err(e) => Frame::Error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aclfile_seed(content: &str, users: &[&str]) -> Vec<Bytes> {
+        let seed = Seed {
+            source: ACLFILE_SEED.into(),
+            fingerprint: super::super::hash_password(content.as_bytes()),
+            replace_all: true,
+            defs: users
+                .iter()
+                .map(|u| (u.to_string(), vec![Bytes::from_static(b"on")]))
+                .collect(),
+        };
+        seed_command(&seed).expect("encode")
+    }
+
+    fn names(state: &AclState) -> Vec<String> {
+        state.users().map(|u| u.name.clone()).collect()
+    }
+
+    #[test]
+    fn a_file_content_the_cluster_has_seen_is_never_seeded_again() {
+        let mut state = AclState::new();
+        let mut seen = SeedFingerprints::new();
+        assert_eq!(
+            apply(&mut state, &mut seen, &aclfile_seed("v0", &["a"]), true),
+            Frame::ok()
+        );
+        assert_eq!(names(&state), ["a", "default"]);
+        // Changed by a command since.
+        let setuser = [b"acl".as_ref(), b"setuser", b"b", b"on"].map(Bytes::copy_from_slice);
+        assert_eq!(apply(&mut state, &mut seen, &setuser, false), Frame::ok());
+        // A node restarting (or joining) with the original file changes nothing.
+        apply(&mut state, &mut seen, &aclfile_seed("v0", &["a"]), true);
+        assert_eq!(names(&state), ["a", "b", "default"]);
+        // A new content applies; going back to an old one does not.
+        apply(&mut state, &mut seen, &aclfile_seed("v1", &["c"]), true);
+        assert_eq!(names(&state), ["c", "default"]);
+        apply(&mut state, &mut seen, &aclfile_seed("v0", &["a"]), true);
+        assert_eq!(names(&state), ["c", "default"]);
+        // ACL LOAD always applies, and remembers its file.
+        let fp = super::super::hash_password(b"v2");
+        let load =
+            load_command(&vec![("d".into(), vec![Bytes::from_static(b"on")])], fp).expect("encode");
+        assert_eq!(apply(&mut state, &mut seen, &load, false), Frame::ok());
+        assert_eq!(names(&state), ["d", "default"]);
+        apply(&mut state, &mut seen, &aclfile_seed("v2", &["e"]), true);
+        assert_eq!(names(&state), ["d", "default"]);
+        // Only nodes may seed.
+        assert!(apply(&mut state, &mut seen, &aclfile_seed("v3", &["f"]), false).is_error());
     }
 }

@@ -246,7 +246,7 @@ pub fn config_seeds(server: &Server) -> anyhow::Result<Vec<Seed>> {
         }
         let defs: Vec<_> = defs.into_iter().map(|(n, r)| (n, hash_rules(&r))).collect();
         seeds.push(Seed {
-            source: "aclfile".into(),
+            source: replicated::ACLFILE_SEED.into(),
             fingerprint: hash_password(content.as_bytes()),
             replace_all: true,
             defs,
@@ -285,7 +285,7 @@ pub fn replication_user_definition(server: &Server) -> Option<(String, Vec<Bytes
 
 /// Whether the replicated state already holds `seed` (this config was applied before).
 pub fn seed_applied(server: &Server, seed: &Seed) -> bool {
-    server.raft.shared.acl_seeds.load().get(&seed.source) == Some(&seed.fingerprint)
+    replicated::seen(&server.raft.shared.acl_seeds.load(), seed)
 }
 
 /// The ACL state of a node whose seeds are on their way: `base` (the replicated state) with

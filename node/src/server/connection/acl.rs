@@ -180,7 +180,7 @@ impl Connection {
                     .into_iter()
                     .map(|(n, r)| (n, crate::acl::hash_rules(&r)))
                     .collect();
-                match replicated::load_command(&defs) {
+                match replicated::load_command(&defs, crate::acl::hash_password(content.as_bytes())) {
                     Ok(command) => self.propose_acl(command).await,
                     Err(e) => Frame::Error(format!("ERR cannot encode the ACL: {e}")),
                 }
@@ -194,7 +194,22 @@ impl Connection {
                 }
                 let content = crate::acl::file::format(&self.server.acl());
                 match crate::acl::file::save_atomically(&path, &content) {
-                    Ok(()) => Frame::ok(),
+                    Ok(()) => {
+                        // A restart with this file must not replace the users again.
+                        let record = replicated::Seed {
+                            source: replicated::ACLFILE_SEED.into(),
+                            fingerprint: crate::acl::hash_password(content.as_bytes()),
+                            replace_all: false,
+                            defs: Vec::new(),
+                        };
+                        if let Ok(command) = replicated::seed_command(&record) {
+                            let reply = self.server.propose_acl_change("", command, true).await;
+                            if reply.is_error() {
+                                tracing::warn!("ACL SAVE: the saved file's fingerprint was not recorded: {reply:?}");
+                            }
+                        }
+                        Frame::ok()
+                    }
                     Err(e) => {
                         tracing::warn!(path = %path.display(), error = %e, "ACL SAVE failed");
                         Frame::error("ERR There was an error trying to save the ACLs. Please check the server logs for more information")
