@@ -1603,9 +1603,17 @@ async fn secrets_absent_from_logs_and_data() {
         assert!(
             canary_seen,
             "node {id}: the canary value written with SET is in none of {} files under {}; \
-             the scan would not see a plaintext password either",
+             the scan would not see a plaintext password either: {:?}\n{}",
             files.len(),
-            node.dir().display()
+            node.dir().display(),
+            files
+                .iter()
+                .map(|f| (
+                    f.display().to_string(),
+                    std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)
+                ))
+                .collect::<Vec<_>>(),
+            node.log()
         );
     }
     assert!(

@@ -442,13 +442,17 @@ pub async fn remove_member(server: &Arc<Server>, node_id: u64) -> Result<(), Str
 }
 
 /// Whether `user`/`auth` may make peer calls: an ACL user that is on, has a password (nopass
-/// is not enough), `auth` is one of its passwords and it may run PSYNC (the replication
-/// permission, `+psync`).
+/// is not enough), `auth` is one of its passwords (or the one this node presents itself) and
+/// it may run PSYNC (the replication permission, `+psync`).
 pub fn replication_credentials_valid(server: &Server, user: &str, auth: &[u8]) -> bool {
-    let acl = server.raft.acl();
-    // Until the cluster state holds a replication user seeded from config, this node's own
-    // `masteruser`/`masterauth` decide (a joiner that has no state yet, or the first entries
-    // after bootstrap).
+    // The credentials this node presents itself (`masteruser`, current `masterauth`).
+    let masterauth = server.transport.masterauth();
+    let expected = masterauth.expose().as_bytes();
+    let own = !expected.is_empty()
+        & constant_time_eq(user.as_bytes(), server.config.masteruser.as_bytes())
+        & constant_time_eq(auth, expected);
+    // Until the cluster state holds a replication user seeded from config, they decide alone
+    // (a joiner that has no state yet, or the first entries after bootstrap).
     if !server
         .raft
         .shared
@@ -456,12 +460,9 @@ pub fn replication_credentials_valid(server: &Server, user: &str, auth: &[u8]) -
         .load()
         .contains_key(crate::server::auth::MASTERUSER_SEED)
     {
-        let masterauth = server.transport.masterauth();
-        let expected = masterauth.expose().as_bytes();
-        return !expected.is_empty()
-            & constant_time_eq(user.as_bytes(), server.config.masteruser.as_bytes())
-            & constant_time_eq(auth, expected);
+        return own;
     }
+    let acl = server.raft.acl();
     let Some(u) = acl.user(user) else {
         return false;
     };
@@ -473,7 +474,11 @@ pub fn replication_credentials_valid(server: &Server, user: &str, auth: &[u8]) -
         bytes::Bytes::from_static(b"?"),
         bytes::Bytes::from_static(b"-1"),
     ];
-    let password_ok = !u.passwords.is_empty() && u.check_password(auth);
+    // The password may also be the one this node presents: during a rotation this node's copy
+    // of the ACL state can lag behind a peer that already switched to the new password, and it
+    // could never catch up if it refused that peer. Being enabled and allowed to PSYNC is
+    // always decided by the ACL state.
+    let password_ok = (!u.passwords.is_empty() && u.check_password(auth)) | own;
     u.enabled && password_ok && u.check(psync, &probe).is_ok()
 }
 
