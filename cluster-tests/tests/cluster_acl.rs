@@ -1624,3 +1624,63 @@ async fn secrets_absent_from_logs_and_data() {
     drop(cluster);
     drop(old_process);
 }
+
+/// Changes that would lock every node out of its peers are refused, on any node, and the
+/// cluster keeps replicating.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_replication_user_cannot_be_made_unusable() {
+    let (cluster, leader) = started().await;
+    let followers = cluster.followers().await;
+    let mut admins = admin_clients(&cluster).await;
+    let mu = masteruser(admins.get_mut(&leader).expect("admin")).await;
+    let before = masteruser_line(&cluster, &mut admins, &mu, "before").await;
+    let locked_out = format!(
+        "ERR The replication user '{mu}' must stay on, keep a password and keep +psync: the cluster's nodes authenticate with it"
+    );
+    for (id, rules) in [
+        (leader, vec!["off"]),
+        (followers[0], vec!["-psync"]),
+        (followers[0], vec!["resetpass"]),
+        (leader, vec!["nopass"]),
+        (followers[1], vec!["reset"]),
+        (leader, vec!["-@all"]),
+    ] {
+        let mut args = vec!["ACL", "SETUSER", mu.as_str()];
+        args.extend(rules.iter().copied());
+        let c = admins.get_mut(&id).expect("admin");
+        match call::<Value>(c, &args).await {
+            Err(e) => assert_eq!(error_text(&e), locked_out, "{args:?} on node {id}"),
+            Ok(v) => panic!("{args:?} on node {id} was accepted: {v:?}"),
+        }
+    }
+    let c = admins.get_mut(&followers[0]).expect("admin");
+    match call::<Value>(c, &["ACL", "DELUSER", &mu]).await {
+        Err(e) => assert!(
+            error_text(&e).contains("cannot be removed"),
+            "{}",
+            error_text(&e)
+        ),
+        Ok(v) => panic!("ACL DELUSER of the replication user was accepted: {v:?}"),
+    }
+    // Nothing above changed the user; a harmless change passes.
+    let after = masteruser_line(&cluster, &mut admins, &mu, "after the refusals").await;
+    assert_eq!(after, before);
+    ok(
+        &cluster,
+        admins.get_mut(&leader).expect("admin"),
+        leader,
+        &["ACL", "SETUSER", &mu, "+info"],
+    )
+    .await;
+    let after = masteruser_line(&cluster, &mut admins, &mu, "after +info").await;
+    assert_eq!(after, format!("{before} +info"));
+    let mut l = cluster.client(leader).await;
+    set(&mut l, leader, "still-replicating", "yes").await;
+    for id in followers {
+        let mut c = cluster.client(id).await;
+        assert_eq!(
+            get(&mut c, id, "still-replicating").await.as_deref(),
+            Some("yes")
+        );
+    }
+}

@@ -126,6 +126,9 @@ impl Connection {
                 if let Err(e) = crate::acl::validate_rules(rules) {
                     return Frame::Error(e);
                 }
+                if let Err(e) = self.keeps_replication_user(&argv[2], rules) {
+                    return e;
+                }
                 let mut command = vec![
                     Bytes::from_static(b"acl"),
                     Bytes::from_static(b"setuser"),
@@ -358,6 +361,44 @@ impl Connection {
         match user.check(spec, line) {
             Ok(()) => Frame::ok(),
             Err(d) => Frame::bulk(d.dryrun_message(&user_name, spec, line)),
+        }
+    }
+
+    /// In a cluster, refuses an ACL SETUSER that would leave the replication user unable to
+    /// make peer calls (off, no password, or no PSYNC): every node would refuse its peers.
+    fn keeps_replication_user(&self, name: &[u8], rules: &[Bytes]) -> Result<(), Frame> {
+        let masteruser = &self.server.config.masteruser;
+        if !self.server.is_clustered() || name != masteruser.as_bytes() {
+            return Ok(());
+        }
+        let mut after = (*self.server.raft.acl()).clone();
+        if after
+            .set_user(masteruser, &crate::acl::hash_rules(rules))
+            .is_err()
+        {
+            // The state machine will refuse it with the proper error.
+            return Ok(());
+        }
+        let usable = after.user(masteruser).is_some_and(|u| {
+            let probe = [
+                Bytes::from_static(b"psync"),
+                Bytes::from_static(b"?"),
+                Bytes::from_static(b"-1"),
+            ];
+            u.enabled
+                && !u.passwords.is_empty()
+                && self
+                    .server
+                    .table
+                    .canonical(crate::acl::REPLICATION_COMMAND)
+                    .is_some_and(|psync| u.check(psync, &probe).is_ok())
+        });
+        if usable {
+            Ok(())
+        } else {
+            Err(Frame::Error(format!(
+                "ERR The replication user '{masteruser}' must stay on, keep a password and keep +psync: the cluster's nodes authenticate with it"
+            )))
         }
     }
 
