@@ -183,6 +183,11 @@ impl Connection {
                     .into_iter()
                     .map(|(n, r)| (n, crate::acl::hash_rules(&r)))
                     .collect();
+                if let Ok(state) = crate::acl::AclState::from_definitions(&defs) {
+                    if let Err(e) = self.replication_user_usable(&state) {
+                        return e;
+                    }
+                }
                 match replicated::load_command(&defs, crate::acl::hash_password(content.as_bytes())) {
                     Ok(command) => self.propose_acl(command).await,
                     Err(e) => Frame::Error(format!("ERR cannot encode the ACL: {e}")),
@@ -367,24 +372,35 @@ impl Connection {
     /// In a cluster, refuses an ACL SETUSER that would leave the replication user unable to
     /// make peer calls (off, no password, or no PSYNC): every node would refuse its peers.
     fn keeps_replication_user(&self, name: &[u8], rules: &[Bytes]) -> Result<(), Frame> {
-        let masteruser = &self.server.config.masteruser;
-        if !self.server.is_clustered() || name != masteruser.as_bytes() {
+        if name != self.server.config.masteruser.as_bytes() {
             return Ok(());
         }
         let mut after = (*self.server.raft.acl()).clone();
         if after
-            .set_user(masteruser, &crate::acl::hash_rules(rules))
+            .set_user(
+                &self.server.config.masteruser,
+                &crate::acl::hash_rules(rules),
+            )
             .is_err()
         {
             // The state machine will refuse it with the proper error.
             return Ok(());
         }
-        let usable = after.user(masteruser).is_some_and(|u| {
-            let probe = [
-                Bytes::from_static(b"psync"),
-                Bytes::from_static(b"?"),
-                Bytes::from_static(b"-1"),
-            ];
+        self.replication_user_usable(&after)
+    }
+
+    /// Whether `state`'s replication user can still make peer calls (always, off a cluster).
+    fn replication_user_usable(&self, state: &crate::acl::AclState) -> Result<(), Frame> {
+        let masteruser = &self.server.config.masteruser;
+        if !self.server.is_clustered() {
+            return Ok(());
+        }
+        let probe = [
+            Bytes::from_static(b"psync"),
+            Bytes::from_static(b"?"),
+            Bytes::from_static(b"-1"),
+        ];
+        let usable = state.user(masteruser).is_some_and(|u| {
             u.enabled
                 && !u.passwords.is_empty()
                 && self
