@@ -43,7 +43,7 @@ impl Connection {
                 .map(|a| String::from_utf8_lossy(a).into_owned())
                 .unwrap_or_default(),
         };
-        self.log_refusal(Reason::from(denied), &object, &self.user.clone());
+        self.log_refusal(Reason::from(denied), &object, &self.user);
         Err(Frame::Error(format!(
             "NOPERM {}",
             denied.message(&self.user, spec)
