@@ -265,6 +265,18 @@ fn channel_args(spec: &CommandSpec, argv: &[Bytes]) -> Vec<(usize, bool)> {
 }
 
 impl User {
+    /// Whether this user holds the replication permission: on, and allowed to run PSYNC
+    /// (`psync` is the table's spec of [`super::REPLICATION_COMMAND`]). Passwords are the
+    /// caller's concern.
+    pub fn may_replicate(&self, psync: &CommandSpec) -> bool {
+        let probe = [
+            Bytes::from_static(b"psync"),
+            Bytes::from_static(b"?"),
+            Bytes::from_static(b"-1"),
+        ];
+        self.enabled && self.check(psync, &probe).is_ok()
+    }
+
     /// Whether this user may run `argv` (already resolved to `spec`, a subcommand spec for
     /// containers): root selector first, then each selector; the first that allows wins,
     /// otherwise the most relevant denial as Redis picks it.

@@ -86,18 +86,22 @@ pub fn load_command(
 /// Source name of the aclfile's seed.
 pub const ACLFILE_SEED: &str = "aclfile";
 
-/// The command line of CONFIG SET requirepass: the hash, or "" to remove the password.
-pub fn requirepass_command(plain: &[u8]) -> Vec<Bytes> {
-    let value = if plain.is_empty() {
+/// A requirepass value as it travels: `#<sha256 hex>`, or "" for no password.
+pub fn hashed_requirepass(plain: &[u8]) -> Bytes {
+    if plain.is_empty() {
         Bytes::new()
     } else {
         Bytes::from(format!("#{}", hash_hex(&super::hash_password(plain))))
-    };
+    }
+}
+
+/// The command line of CONFIG SET requirepass: the hash, or "" to remove the password.
+pub fn requirepass_command(plain: &[u8]) -> Vec<Bytes> {
     vec![
         Bytes::from_static(b"config"),
         Bytes::from_static(b"set"),
         Bytes::from_static(b"requirepass"),
-        value,
+        hashed_requirepass(plain),
     ]
 }
 

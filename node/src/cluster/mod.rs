@@ -469,17 +469,12 @@ pub fn replication_credentials_valid(server: &Server, user: &str, auth: &[u8]) -
     let Some(psync) = server.table.canonical(crate::acl::REPLICATION_COMMAND) else {
         return false;
     };
-    let probe = [
-        bytes::Bytes::from_static(b"psync"),
-        bytes::Bytes::from_static(b"?"),
-        bytes::Bytes::from_static(b"-1"),
-    ];
     // The password may also be the one this node presents: during a rotation this node's copy
     // of the ACL state can lag behind a peer that already switched to the new password, and it
     // could never catch up if it refused that peer. Being enabled and allowed to PSYNC is
     // always decided by the ACL state.
     let password_ok = (!u.passwords.is_empty() && u.check_password(auth)) | own;
-    u.enabled && password_ok && u.check(psync, &probe).is_ok()
+    password_ok && u.may_replicate(psync)
 }
 
 /// A node started with `join`: asks the member at `target` to add it, retrying until it is a

@@ -59,6 +59,9 @@ pub struct SharedState {
     /// Bumped after every applied ACL change (the server closes connections of users that
     /// were deleted or disabled).
     pub acl_changes: watch::Sender<u64>,
+    /// Number of ACL states published, moved with `acl` before the applied index: a reader
+    /// tells whether the rules changed across a wait without touching `acl`'s reference count.
+    pub acl_generation: std::sync::atomic::AtomicU64,
 }
 
 /// The ACL state stored in `keyspace` (a fresh one when none was ever written).
@@ -148,6 +151,7 @@ impl StateMachine {
             acl: ArcSwap::from_pointee(acl),
             acl_seeds: ArcSwap::from_pointee(seeds.clone()),
             acl_changes,
+            acl_generation: std::sync::atomic::AtomicU64::new(0),
         });
         Ok((
             StateMachine {
@@ -216,6 +220,9 @@ impl StateMachine {
         if let Some((acl, seeds)) = acl {
             self.shared.acl.store(acl);
             self.shared.acl_seeds.store(Arc::new(seeds));
+            self.shared
+                .acl_generation
+                .fetch_add(1, std::sync::atomic::Ordering::Release);
         }
         if let Some(applied) = applied {
             self.shared.applied_index.send_replace(applied.index);
@@ -405,14 +412,16 @@ fn run_one(
     };
     // Seeds are no client command: only a node proposes them (internal), unchecked.
     let seed_line = name == "acl" && argv.get(1).is_some_and(|s| s.as_ref() == b"seed");
-    if !seed_line {
-        let Some(spec) = entry_spec(table, argv) else {
-            return Frame::error(format!("ERR unknown command '{name}'"));
-        };
-        if let Err(frame) = permitted(&acl.state, req, spec, argv) {
-            return frame;
+    let spec = match entry_spec(table, argv) {
+        Some(spec) => {
+            if let Err(frame) = permitted(&acl.state, req, spec, argv) {
+                return frame;
+            }
+            Some(spec)
         }
-    }
+        None if seed_line => None,
+        None => return Frame::error(format!("ERR unknown command '{name}'")),
+    };
     if replicated::is_acl_change(argv) {
         let mut next = (*acl.state).clone();
         let mut seeds = acl.seeds.clone();
@@ -438,7 +447,7 @@ fn run_one(
             None => Frame::error("ERR value is not an integer or out of range"),
         };
     }
-    let Some(spec) = entry_spec(table, argv) else {
+    let Some(spec) = spec else {
         return Frame::error(format!("ERR unknown command '{name}'"));
     };
     let handler = match spec.exec {

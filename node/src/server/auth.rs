@@ -61,7 +61,6 @@ impl Auth {
     }
 
     pub fn record_failure(&self, ip: IpAddr) {
-        self.denied_auth.fetch_add(1, Ordering::Relaxed);
         let mut failures = self.failures();
         if failures.len() >= MAX_TRACKED_ADDRESSES && !failures.contains_key(&ip) {
             failures.retain(|_, f| f.last.elapsed() < FAILURE_MEMORY);
@@ -95,9 +94,7 @@ impl Auth {
             Reason::Key => &self.denied_key,
             Reason::Channel => &self.denied_channel,
         };
-        if refusal.reason != Reason::Auth {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
+        counter.fetch_add(1, Ordering::Relaxed);
         self.log
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -253,9 +250,7 @@ pub fn config_seeds(server: &Server) -> anyhow::Result<Vec<Seed>> {
         });
     } else if !config.requirepass.is_empty() {
         let pass = config.requirepass.expose().as_bytes();
-        let hashed = hash_rules(&[Bytes::from(format!(">{}", config.requirepass.expose()))]);
-        let rules =
-            replicated::requirepass_rules(hashed.first().map(|b| b.as_ref()).unwrap_or_default());
+        let rules = replicated::requirepass_rules(&replicated::hashed_requirepass(pass));
         seeds.push(Seed {
             source: "requirepass".into(),
             fingerprint: hash_password(pass),
@@ -298,20 +293,21 @@ pub struct Provisional {
 }
 
 impl Provisional {
-    /// The same seeds over a new replicated state (`fingerprints`: the seeds it holds).
-    pub fn rebuild(
-        &self,
+    /// `seeds` applied over the replicated state `base` (`fingerprints`: the seeds it holds).
+    fn build(
         base: Arc<crate::acl::AclState>,
         fingerprints: &replicated::SeedFingerprints,
+        seeds: Vec<Seed>,
+        lock_default: bool,
     ) -> Provisional {
         let mut state = (*base).clone();
-        if self.lock_default && *base == crate::acl::AclState::new() {
+        if lock_default && *base == crate::acl::AclState::new() {
             if let Err(e) = state.set_user("default", &[Bytes::from_static(b"off")]) {
                 tracing::error!(error = %e, "cannot lock the default user");
             }
         }
         let mut fingerprints = fingerprints.clone();
-        for seed in &self.seeds {
+        for seed in &seeds {
             if let Ok(command) = replicated::seed_command(seed) {
                 let reply = replicated::apply(&mut state, &mut fingerprints, &command, true);
                 if reply.is_error() {
@@ -322,9 +318,18 @@ impl Provisional {
         Provisional {
             base,
             state: Arc::new(state),
-            seeds: self.seeds.clone(),
-            lock_default: self.lock_default,
+            seeds,
+            lock_default,
         }
+    }
+
+    /// The same seeds over a new replicated state.
+    pub fn rebuild(
+        &self,
+        base: Arc<crate::acl::AclState>,
+        fingerprints: &replicated::SeedFingerprints,
+    ) -> Provisional {
+        Provisional::build(base, fingerprints, self.seeds.clone(), self.lock_default)
     }
 }
 
@@ -346,13 +351,12 @@ pub fn start_seeding(server: Arc<Server>, seeds: Vec<Seed>) {
     if pending.is_empty() && !lock_default {
         return;
     }
-    let provisional = Provisional {
-        base: Arc::new(crate::acl::AclState::new()),
-        state: Arc::new(crate::acl::AclState::new()),
-        seeds: pending.clone(),
+    let provisional = Provisional::build(
+        server.raft.acl(),
+        &server.raft.shared.acl_seeds.load(),
+        pending.clone(),
         lock_default,
-    }
-    .rebuild(server.raft.acl(), &server.raft.shared.acl_seeds.load());
+    );
     server.acl_override.store(Some(Arc::new(provisional)));
     server.seeded.send_replace(false);
     tokio::spawn(async move {

@@ -531,13 +531,14 @@ impl Connection {
         handler: crate::commands::Handler,
         argv: &[Bytes],
     ) -> Frame {
-        let acl_before = self.server.acl();
+        let acl_generation = |c: &Self| c.server.raft.shared.acl_generation.load(Ordering::Acquire);
+        let acl_before = acl_generation(self);
         if let Err(frame) = self.read_barrier().await {
             return frame;
         }
         // The barrier may have applied an ACL change made elsewhere before this read: the read
         // answers to the rules as of the barrier, like a write answers to those of its entry.
-        if !Arc::ptr_eq(&acl_before, &self.server.acl()) {
+        if acl_generation(self) != acl_before {
             if let Err(frame) = self.acl_check(spec, argv) {
                 return frame;
             }

@@ -395,19 +395,13 @@ impl Connection {
         if !self.server.is_clustered() {
             return Ok(());
         }
-        let probe = [
-            Bytes::from_static(b"psync"),
-            Bytes::from_static(b"?"),
-            Bytes::from_static(b"-1"),
-        ];
         let usable = state.user(masteruser).is_some_and(|u| {
-            u.enabled
-                && !u.passwords.is_empty()
+            !u.passwords.is_empty()
                 && self
                     .server
                     .table
                     .canonical(crate::acl::REPLICATION_COMMAND)
-                    .is_some_and(|psync| u.check(psync, &probe).is_ok())
+                    .is_some_and(|psync| u.may_replicate(psync))
         });
         if usable {
             Ok(())
