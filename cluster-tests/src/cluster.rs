@@ -186,7 +186,7 @@ impl Cluster {
         let peers = ports
             .iter()
             .enumerate()
-            .map(|(i, (_, raft))| format!("{}=127.0.0.1:{raft}", i + 1))
+            .map(|(i, (_, raft))| format!("{}=node{}@127.0.0.1:{raft}", i + 1, i + 1))
             .collect::<Vec<_>>()
             .join(",");
         let mut cluster = Cluster {
@@ -600,7 +600,7 @@ impl Cluster {
         let peers = self
             .nodes
             .iter()
-            .map(|(n, p)| format!("{n}={}", p.raft_addr()))
+            .map(|(n, p)| format!("{n}=node{n}@{}", p.raft_addr()))
             .collect::<Vec<_>>()
             .join(",");
         let old = self.node(id);

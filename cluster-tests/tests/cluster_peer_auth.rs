@@ -172,7 +172,8 @@ async fn a_joiner_with_a_certificate_from_another_ca_is_refused() {
     println!("refusal: {line}");
 }
 
-/// A node certificate (CN=`name`, SANs name, localhost, 127.0.0.1) signed by the CA in `dir`,
+/// A node certificate (CN=`name`, SANs name, localhost, 127.0.0.1, `redoubt://node/name`)
+/// signed by the CA in `dir`,
 /// valid from 30 days ago until yesterday, written as `<name>-expired.crt/.key`.
 fn expired_cert(dir: &Path, name: &str) -> PeerFiles {
     use rcgen::{
@@ -186,6 +187,12 @@ fn expired_cert(dir: &Path, name: &str) -> PeerFiles {
 
     let sans = vec![name.to_string(), "localhost".into(), "127.0.0.1".into()];
     let mut params = CertificateParams::new(sans).expect("certificate params");
+    // The node marker, as `redoubt certs` writes it: only its validity is wrong.
+    params.subject_alt_names.push(rcgen::SanType::URI(
+        format!("redoubt://node/{name}")
+            .try_into()
+            .expect("an IA5 URI"),
+    ));
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, name);
     params.distinguished_name = dn;

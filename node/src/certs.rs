@@ -274,6 +274,13 @@ impl CertificateAuthority {
         params.distinguished_name = dn;
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        if spec.usage == LeafUsage::Node {
+            // The node marker: what tells a node certificate from a client certificate on the
+            // peer port, and the identity a Raft member is bound to.
+            let uri = rcgen::string::Ia5String::try_from(crate::tls::identity::node_uri(&spec.common_name))
+                .map_err(|e| failed(e.to_string()))?;
+            params.subject_alt_names.push(rcgen::SanType::URI(uri));
+        }
         params.extended_key_usages = match spec.usage {
             LeafUsage::Node => vec![
                 ExtendedKeyUsagePurpose::ServerAuth,
@@ -477,14 +484,10 @@ fn create_dir(dir: &Path) -> Result<(), CertsError> {
 
 /// A name used as a file name and a CN: letters, digits, `.`, `_`, `-`.
 fn check_name(what: &str, name: &str) -> Result<(), CertsError> {
-    let ok = !name.is_empty()
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let ok = !name.starts_with('.') && crate::tls::identity::valid_node_name(name);
     if !ok {
         return Err(CertsError::Usage(format!(
-            "invalid {what} '{name}' (letters, digits, '.', '_' and '-' only)"
+            "invalid {what} '{name}' (1 to 64 letters, digits, '.', '_' and '-' only)"
         )));
     }
     if name == "ca" {
@@ -1011,6 +1014,10 @@ pub fn describe_certificate(der: &CertificateDer<'_>) -> Vec<String> {
         ),
         format!("san: {}", sans.join(", ")),
         format!("ca: {}", if cert.is_ca() { "yes" } else { "no" }),
+        format!(
+            "node: {}",
+            tls::identity::node_identity(der).unwrap_or_else(|| "no (not a node certificate)".into())
+        ),
         format!("sha256: {}", tls_hex(fingerprint.as_ref())),
     ]
 }

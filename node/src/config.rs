@@ -107,6 +107,53 @@ pub enum ReadConsistency {
     Stale,
 }
 
+/// One `peers` entry: a member's id, peer address and, optionally, the node name its
+/// certificate carries (`id=name@host:port`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerEntry {
+    pub id: u64,
+    pub name: Option<String>,
+    pub addr: String,
+}
+
+impl PeerEntry {
+    fn parse(item: &str) -> Option<PeerEntry> {
+        let (id, rest) = item.split_once('=')?;
+        let id = id.parse::<u64>().ok().filter(|id| *id > 0)?;
+        let (name, addr) = match rest.split_once('@') {
+            Some((name, addr)) => {
+                if !crate::tls::identity::valid_node_name(name) {
+                    return None;
+                }
+                (Some(name.to_string()), addr)
+            }
+            None => (None, rest),
+        };
+        if !addr.contains(':') {
+            return None;
+        }
+        Some(PeerEntry {
+            id,
+            name,
+            addr: addr.to_string(),
+        })
+    }
+
+    /// The node name: the one given, else the address's host when it is a name (a compose
+    /// service name like `node1`), not an IP address.
+    pub fn node_name(&self) -> Option<String> {
+        if let Some(name) = &self.name {
+            return Some(name.clone());
+        }
+        let host = match self.addr.rsplit_once(':') {
+            Some((h, _)) => h.trim_start_matches('[').trim_end_matches(']'),
+            None => &self.addr,
+        };
+        let is_ip = host.parse::<std::net::IpAddr>().is_ok();
+        (!is_ip && crate::tls::identity::valid_node_name(host)).then(|| host.to_string())
+    }
+}
+
 /// The node's configuration, validated.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -137,8 +184,8 @@ pub struct Config {
     pub auth_max_failures: u64,
     /// How long (ms) each AUTH from such an address waits before it is checked.
     pub auth_failure_delay_ms: u64,
-    /// Bootstrap members `id=host:port` (with `bootstrap = true` on one node).
-    pub peers: Vec<(u64, String)>,
+    /// Bootstrap members `id=[name@]host:port` (with `bootstrap = true` on one node).
+    pub peers: Vec<PeerEntry>,
     pub bootstrap: bool,
     /// A member to ask for admission (a node joining a running cluster).
     pub join: Option<String>,
@@ -522,14 +569,14 @@ impl Config {
             Some(list) => {
                 let mut peers = Vec::new();
                 for item in list.split([' ', ',']).filter(|s| !s.is_empty()) {
-                    let parsed = item
-                        .split_once('=')
-                        .and_then(|(id, addr)| Some((id.parse::<u64>().ok()?, addr.to_string())))
-                        .filter(|(id, addr)| *id > 0 && addr.contains(':'));
-                    match parsed {
+                    match PeerEntry::parse(item) {
                         Some(p) => peers.push(p),
                         None => {
-                            return Err(invalid("peers", item, "expected id=host:port entries"))
+                            return Err(invalid(
+                                "peers",
+                                item,
+                                "expected id=host:port or id=name@host:port entries",
+                            ))
                         }
                     }
                 }

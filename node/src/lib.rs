@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod info;
+pub mod logsafe;
 pub mod raft;
 pub mod server;
 pub mod store;

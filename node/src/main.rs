@@ -138,6 +138,7 @@ async fn run(config: Config, tls: TlsConfig, set_filter: SetFilter) -> anyhow::R
             Some(PeerTlsConfigs {
                 client: peer.client_config(),
                 server: peer.server_config(),
+                node_name: peer.node_identity().unwrap_or_default(),
             })
         }
         None => None,

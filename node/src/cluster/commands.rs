@@ -45,7 +45,17 @@ async fn raft_node(server: &Arc<Server>, argv: &[Bytes]) -> Frame {
         if !addr.contains(':') {
             return Frame::error("ERR invalid address: expected host:port");
         }
-        match super::add_member(server, id, addr).await {
+        // The node is bound to the identity its peer port proves, not to a name typed here.
+        let name = match server.transport.probe_identity(&addr).await {
+            Ok(name) => name.unwrap_or_default(),
+            Err(e) => {
+                return Frame::Error(format!(
+                    "ERR cannot add node {id}: cannot verify its identity: {e}"
+                ))
+            }
+        };
+        let member = crate::raft::Member::new(addr, name);
+        match super::add_member(server, id, member).await {
             Ok(_) => Frame::ok(),
             Err(s) => Frame::Error(format!("ERR cannot add node {id}: {}", s.message())),
         }

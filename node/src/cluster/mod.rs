@@ -1,10 +1,16 @@
-//! The cluster: the peer gRPC service, joining a running cluster, and the replication
-//! credentials check.
+//! The cluster: the peer gRPC service, joining a running cluster, and who may call it.
 //!
-//! Every inter-node call arrives over mutual TLS (the handshake already refused peers without a
-//! certificate from the cluster CA) and must carry the replication credentials; a call without
-//! them is refused and logged without the password. Raft RPCs are handed to openraft as they
-//! are; `Forward` runs a follower's client requests through this node's proposer, in order.
+//! The peer port is a trust boundary with three gates, each checked before work is done:
+//! 1. the TLS handshake admits only node certificates of the cluster CA (a client certificate
+//!    of the same CA is refused; `peer-allowed-cn` pins names) — `tls::peer`;
+//! 2. before a request body is read, [`PeerGate`] checks the replication credentials
+//!    (`masteruser` only: other users with `+psync`, and `default`, do not authenticate peers);
+//! 3. each call that acts as a member (Raft RPCs, Forward, ReadIndex, Publish, Elect, Remove)
+//!    is served only when the certificate's node identity is the one the membership records
+//!    for that member ([`crate::raft::Member`]); Join needs a node certificate whose name is
+//!    not another member's. Refusals are logged with the peer's address and identity, never the
+//!    password. Raft RPCs are then handed to openraft as they are; `Forward` runs a member's
+//!    client requests through this node's proposer, in order, as the user the member names.
 
 pub mod commands;
 
@@ -15,7 +21,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
-use openraft::{BasicNode, ChangeMembers};
+use openraft::ChangeMembers;
 use redoubt_proto::peer::peer_server::{Peer, PeerServer};
 use redoubt_proto::peer::{
     ElectReply, ElectRequest, ForwardReply, ForwardRequest, JoinReply, JoinRequest, PublishReply,
@@ -28,7 +34,7 @@ use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 
 use crate::raft::network::{META_AUTH, META_USER};
-use crate::raft::{leader_of, ExecRequest, Reply, TypeConfig};
+use crate::raft::{leader_of, ExecRequest, Member, Reply, TypeConfig};
 use crate::server::connection::constant_time_eq;
 use crate::server::Server;
 
@@ -36,12 +42,25 @@ use crate::server::Server;
 #[derive(Clone, Debug)]
 pub struct PeerInfo {
     pub addr: SocketAddr,
+    /// The node identity its certificate carries (verified during the handshake); None on a
+    /// plaintext peer channel (`peer-tls no`, tests only).
+    pub node: Option<String>,
+}
+
+impl PeerInfo {
+    /// `addr` or `addr (node name)` for log lines.
+    fn describe(&self) -> String {
+        match &self.node {
+            Some(name) => format!("{} (node {name})", self.addr),
+            None => self.addr.to_string(),
+        }
+    }
 }
 
 /// A peer connection (TLS or, with `peer-tls = no`, plain TCP) as tonic serves it.
 pub enum PeerStream {
-    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>, SocketAddr),
-    Plain(TcpStream, SocketAddr),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>, PeerInfo),
+    Plain(TcpStream, PeerInfo),
 }
 
 impl Connected for PeerStream {
@@ -49,7 +68,7 @@ impl Connected for PeerStream {
 
     fn connect_info(&self) -> PeerInfo {
         match self {
-            PeerStream::Tls(_, addr) | PeerStream::Plain(_, addr) => PeerInfo { addr: *addr },
+            PeerStream::Tls(_, info) | PeerStream::Plain(_, info) => info.clone(),
         }
     }
 }
@@ -127,12 +146,30 @@ pub async fn serve_peers(server: Arc<Server>) -> anyhow::Result<()> {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let stream = match acceptor {
-                    None => PeerStream::Plain(tcp, peer),
+                    None => PeerStream::Plain(
+                        tcp,
+                        PeerInfo {
+                            addr: peer,
+                            node: None,
+                        },
+                    ),
                     Some(acceptor) => {
                         match tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp))
                             .await
                         {
-                            Ok(Ok(tls)) => PeerStream::Tls(Box::new(tls), peer),
+                            Ok(Ok(tls)) => {
+                                // The verifier admitted only node certificates.
+                                let Some(node) = crate::tls::identity::peer_node_identity(&tls)
+                                else {
+                                    tracing::warn!(peer = %peer, "refused a peer: no node identity");
+                                    return;
+                                };
+                                let info = PeerInfo {
+                                    addr: peer,
+                                    node: Some(node),
+                                };
+                                PeerStream::Tls(Box::new(tls), info)
+                            }
                             Ok(Err(e)) => {
                                 tracing::warn!(peer = %peer, reason = %e, "refused a peer at the TLS handshake");
                                 return;
@@ -152,19 +189,79 @@ pub async fn serve_peers(server: Arc<Server>) -> anyhow::Result<()> {
         rx.recv().await.map(|item| (item, rx))
     })
     .boxed();
+    let gate = PeerGate {
+        server: server.clone(),
+    };
     let service = PeerServer::new(PeerService { server })
-        .max_decoding_message_size(256 * 1024 * 1024)
-        .max_encoding_message_size(256 * 1024 * 1024);
+        .max_decoding_message_size(MAX_PEER_MESSAGE)
+        .max_encoding_message_size(MAX_PEER_MESSAGE);
+    // The gate runs on the request head: a call without credentials is refused before its body
+    // is read, and tonic checks a message's length prefix against the limit before buffering.
+    let service = tonic::service::interceptor::InterceptedService::new(service, gate);
     tonic::transport::Server::builder()
+        .max_concurrent_streams(Some(MAX_STREAMS_PER_PEER))
+        .http2_max_header_list_size(Some(MAX_PEER_HEADERS))
         .add_service(service)
         .serve_with_incoming(incoming)
         .await?;
     Ok(())
 }
 
+/// Largest gRPC message a peer may send or receive (an AppendEntries with a large value).
+pub const MAX_PEER_MESSAGE: usize = 256 * 1024 * 1024;
+/// Concurrent calls on one peer connection.
+const MAX_STREAMS_PER_PEER: u32 = 256;
+/// Bytes of request headers (metadata) a peer call may carry.
+const MAX_PEER_HEADERS: u32 = 16 * 1024;
+
+/// The second gate of the peer port: on the request head, before any body is read, the caller
+/// must have a node identity (TLS) and the replication credentials.
+#[derive(Clone)]
+pub struct PeerGate {
+    server: Arc<Server>,
+}
+
+impl tonic::service::Interceptor for PeerGate {
+    fn call(&mut self, req: Request<()>) -> Result<Request<()>, Status> {
+        let info = req.extensions().get::<PeerInfo>().cloned();
+        let who = info
+            .as_ref()
+            .map(PeerInfo::describe)
+            .unwrap_or_else(|| "?".into());
+        if self.server.peer_tls.is_some() && info.as_ref().and_then(|i| i.node.as_ref()).is_none()
+        {
+            tracing::warn!(peer = %who, "refused a peer call: no node certificate");
+            return Err(Status::permission_denied("a node certificate is required"));
+        }
+        let meta = req.metadata();
+        let user = meta
+            .get(META_USER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let auth = meta
+            .get(META_AUTH)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if replication_credentials_valid(&self.server, user, auth) {
+            Ok(req)
+        } else {
+            tracing::warn!(peer = %who, user = %crate::logsafe::Escaped(user), "refused a peer call: wrong replication credentials");
+            Err(Status::unauthenticated("invalid replication credentials"))
+        }
+    }
+}
+
 /// The peer service of one node.
 pub struct PeerService {
     server: Arc<Server>,
+}
+
+/// Who called, as far as membership is concerned.
+enum Caller {
+    /// Plaintext peer channel (`peer-tls no`, tests only): no identity to check.
+    Unverified,
+    /// The node identity of the caller's certificate.
+    Node(String),
 }
 
 fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, Status> {
@@ -178,28 +275,88 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<Bytes, Status> {
 }
 
 impl PeerService {
-    /// Refuses calls without the replication credentials (logged without the password).
-    fn authorize<T>(&self, req: &Request<T>, call: &str) -> Result<(), Status> {
-        let peer = req
-            .extensions()
-            .get::<PeerInfo>()
-            .map(|p| p.addr.to_string())
-            .unwrap_or_else(|| "?".into());
-        let meta = req.metadata();
-        let user = meta
-            .get(META_USER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let auth = meta
-            .get(META_AUTH)
-            .map(|v| v.as_bytes())
-            .unwrap_or_default();
-        let ok = replication_credentials_valid(&self.server, user, auth);
-        if ok {
+    fn caller<T>(&self, req: &Request<T>) -> (Caller, String) {
+        let info = req.extensions().get::<PeerInfo>();
+        let who = info.map(PeerInfo::describe).unwrap_or_else(|| "?".into());
+        match info.and_then(|i| i.node.clone()) {
+            Some(name) => (Caller::Node(name), who),
+            // The gate refused identity-less calls when the channel is TLS.
+            None => (Caller::Unverified, who),
+        }
+    }
+
+    fn membership(&self) -> openraft::Membership<u64, Member> {
+        self.raft()
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .clone()
+    }
+
+    fn refuse(who: &str, call: &str, why: &str) -> Status {
+        tracing::warn!(peer = %who, call, reason = why, "refused a peer call");
+        Status::permission_denied(format!("{call}: {why}"))
+    }
+
+    /// Calls that act as a member: served only when the caller's certificate carries the
+    /// identity of a member of this node's membership.
+    fn require_member<T>(&self, req: &Request<T>, call: &str) -> Result<(), Status> {
+        let (caller, who) = self.caller(req);
+        let Caller::Node(name) = caller else {
+            return Ok(());
+        };
+        if member_named(&self.membership(), &name).is_some() {
             Ok(())
         } else {
-            tracing::warn!(peer = %peer, user = %user, call, "refused a peer call: wrong replication credentials");
-            Err(Status::unauthenticated("invalid replication credentials"))
+            Err(Self::refuse(&who, call, "not a member of this cluster"))
+        }
+    }
+
+    /// A Raft RPC claims to come from node `sender`: the caller's certificate must carry that
+    /// member's identity. A node that knows no membership yet (a fresh node being bootstrapped
+    /// or added) cannot check and accepts any node certificate. An unknown sender may be a
+    /// member whose addition this node has not seen yet: AppendEntries and InstallSnapshot are
+    /// served to it (so a lagging node can catch up), as long as its name is not another
+    /// member's; a vote is not (`strict`).
+    fn require_sender<T>(
+        &self,
+        req: &Request<T>,
+        call: &str,
+        sender: u64,
+        strict: bool,
+    ) -> Result<(), Status> {
+        let (caller, who) = self.caller(req);
+        let Caller::Node(name) = caller else {
+            return Ok(());
+        };
+        let membership = self.membership();
+        if membership.nodes().next().is_none() {
+            return Ok(());
+        }
+        match membership.get_node(&sender) {
+            Some(member) if member.name == name => Ok(()),
+            Some(member) => Err(Self::refuse(
+                &who,
+                call,
+                &format!(
+                    "claims to be node {sender}, whose identity is '{}'",
+                    member.name
+                ),
+            )),
+            None => match member_named(&membership, &name) {
+                Some(id) => Err(Self::refuse(
+                    &who,
+                    call,
+                    &format!("claims to be node {sender} but is node {id}"),
+                )),
+                None if strict => Err(Self::refuse(
+                    &who,
+                    call,
+                    &format!("node {sender} is not a member"),
+                )),
+                None => Ok(()),
+            },
         }
     }
 
@@ -208,14 +365,22 @@ impl PeerService {
     }
 }
 
+/// The id of the member whose identity is `name`.
+fn member_named(membership: &openraft::Membership<u64, Member>, name: &str) -> Option<u64> {
+    membership
+        .nodes()
+        .find(|(_, m)| !m.name.is_empty() && m.name == name)
+        .map(|(id, _)| *id)
+}
+
 #[tonic::async_trait]
 impl Peer for PeerService {
     async fn append_entries(
         &self,
         req: Request<RaftMessage>,
     ) -> Result<Response<RaftMessage>, Status> {
-        self.authorize(&req, "append_entries")?;
         let rpc: AppendEntriesRequest<TypeConfig> = decode(&req.get_ref().payload)?;
+        self.require_sender(&req, "append_entries", rpc.vote.leader_id().node_id, false)?;
         let result = self.raft().append_entries(rpc).await;
         Ok(Response::new(RaftMessage {
             payload: encode(&result)?,
@@ -223,8 +388,8 @@ impl Peer for PeerService {
     }
 
     async fn vote(&self, req: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
-        self.authorize(&req, "vote")?;
         let rpc: VoteRequest<u64> = decode(&req.get_ref().payload)?;
+        self.require_sender(&req, "vote", rpc.vote.leader_id().node_id, true)?;
         let result = self.raft().vote(rpc).await;
         Ok(Response::new(RaftMessage {
             payload: encode(&result)?,
@@ -235,8 +400,8 @@ impl Peer for PeerService {
         &self,
         req: Request<RaftMessage>,
     ) -> Result<Response<RaftMessage>, Status> {
-        self.authorize(&req, "install_snapshot")?;
         let rpc: InstallSnapshotRequest<TypeConfig> = decode(&req.get_ref().payload)?;
+        self.require_sender(&req, "install_snapshot", rpc.vote.leader_id().node_id, false)?;
         let result = self.raft().install_snapshot(rpc).await;
         Ok(Response::new(RaftMessage {
             payload: encode(&result)?,
@@ -247,7 +412,7 @@ impl Peer for PeerService {
         &self,
         req: Request<ForwardRequest>,
     ) -> Result<Response<ForwardReply>, Status> {
-        self.authorize(&req, "forward")?;
+        self.require_member(&req, "forward")?;
         if !self.server.raft.is_leader() {
             return Err(Status::failed_precondition("not the leader"));
         }
@@ -274,7 +439,7 @@ impl Peer for PeerService {
         &self,
         req: Request<ReadIndexRequest>,
     ) -> Result<Response<ReadIndexReply>, Status> {
-        self.authorize(&req, "read_index")?;
+        self.require_member(&req, "read_index")?;
         match self.raft().ensure_linearizable().await {
             Ok(log_id) => Ok(Response::new(ReadIndexReply {
                 index: log_id.map_or(0, |l| l.index),
@@ -284,17 +449,40 @@ impl Peer for PeerService {
     }
 
     async fn join(&self, req: Request<JoinRequest>) -> Result<Response<JoinReply>, Status> {
-        self.authorize(&req, "join")?;
-        let JoinRequest { node_id, raft_addr } = req.into_inner();
-        let (leader_id, leader_addr) = add_member(&self.server, node_id, raft_addr).await?;
+        let (caller, who) = self.caller(&req);
+        let JoinRequest {
+            node_id,
+            raft_addr,
+            name,
+        } = req.into_inner();
+        let name = match caller {
+            Caller::Unverified => name,
+            // A member relays a join it checked (or RAFT.NODE ADD): it names the node.
+            Caller::Node(c) if member_named(&self.membership(), &c).is_some() => name,
+            // The joining node itself: it is the node its certificate names.
+            Caller::Node(c) => {
+                if !name.is_empty() && name != c {
+                    return Err(Self::refuse(
+                        &who,
+                        "join",
+                        &format!("asks to join as '{name}' with the certificate of '{c}'"),
+                    ));
+                }
+                c
+            }
+        };
+        if self.server.peer_tls.is_some() && name.is_empty() {
+            return Err(Self::refuse(&who, "join", "no node identity given"));
+        }
+        let member = Member::new(raft_addr, name);
+        let (leader_id, leader_addr) = add_member(&self.server, node_id, member).await?;
         Ok(Response::new(JoinReply {
             leader_id,
             leader_addr,
         }))
     }
 
-    async fn status(&self, req: Request<StatusRequest>) -> Result<Response<StatusReply>, Status> {
-        self.authorize(&req, "status")?;
+    async fn status(&self, _req: Request<StatusRequest>) -> Result<Response<StatusReply>, Status> {
         let m = self.raft().metrics().borrow().clone();
         let (leader_id, leader_addr) = leader_of(self.raft()).unwrap_or((0, String::new()));
         Ok(Response::new(StatusReply {
@@ -309,7 +497,7 @@ impl Peer for PeerService {
     }
 
     async fn elect(&self, req: Request<ElectRequest>) -> Result<Response<ElectReply>, Status> {
-        self.authorize(&req, "elect")?;
+        self.require_member(&req, "elect")?;
         let target = req.into_inner().transfer_to;
         if target == 0 {
             tracing::info!("asked to stand for election (leadership transfer)");
@@ -327,7 +515,7 @@ impl Peer for PeerService {
     }
 
     async fn remove(&self, req: Request<RemoveRequest>) -> Result<Response<RemoveReply>, Status> {
-        self.authorize(&req, "remove")?;
+        self.require_member(&req, "remove")?;
         remove_member(&self.server, req.into_inner().node_id)
             .await
             .map_err(Status::failed_precondition)?;
@@ -338,7 +526,7 @@ impl Peer for PeerService {
         &self,
         req: Request<PublishRequest>,
     ) -> Result<Response<PublishReply>, Status> {
-        self.authorize(&req, "publish")?;
+        self.require_member(&req, "publish")?;
         let PublishRequest { channel, message } = req.into_inner();
         let n = self.server.pubsub.publish(&channel, &message);
         Ok(Response::new(PublishReply {
@@ -351,13 +539,13 @@ impl Peer for PeerService {
 pub async fn add_member(
     server: &Arc<Server>,
     node_id: u64,
-    raft_addr: String,
+    member: Member,
 ) -> Result<(u64, String), Status> {
     // A node coming back with a higher term (it campaigned while it was out) makes the leader
     // step down once it is contacted; the change is then retried with the next leader.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        match add_member_once(server, node_id, raft_addr.clone()).await {
+        match add_member_once(server, node_id, member.clone()).await {
             Err(status)
                 if status.message().contains("forward request")
                     && tokio::time::Instant::now() < deadline =>
@@ -370,10 +558,37 @@ pub async fn add_member(
     }
 }
 
+/// A member's identity is bound to its id: the id may not be re-added under another name, and
+/// a name may not be added under a second id.
+fn check_identity(
+    membership: &openraft::Membership<u64, Member>,
+    node_id: u64,
+    member: &Member,
+) -> Result<(), Status> {
+    if let Some(existing) = membership.get_node(&node_id) {
+        if existing.name != member.name {
+            return Err(Status::permission_denied(format!(
+                "node {node_id} is a member with identity '{}', not '{}'",
+                existing.name, member.name
+            )));
+        }
+    }
+    if member.name.is_empty() {
+        return Ok(());
+    }
+    match member_named(membership, &member.name) {
+        Some(other) if other != node_id => Err(Status::permission_denied(format!(
+            "identity '{}' is already member {other}",
+            member.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
 async fn add_member_once(
     server: &Arc<Server>,
     node_id: u64,
-    raft_addr: String,
+    member: Member,
 ) -> Result<(u64, String), Status> {
     let raft = &server.raft.raft;
     let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
@@ -384,13 +599,24 @@ async fn add_member_once(
             .transport
             .client(&leader_addr)
             .map_err(Status::unavailable)?;
-        let mut req = server.transport.request(JoinRequest { node_id, raft_addr });
+        let mut req = server.transport.request(JoinRequest {
+            node_id,
+            raft_addr: member.addr.clone(),
+            name: member.name.clone(),
+        });
         req.set_timeout(Duration::from_secs(120));
         let reply = client.join(req).await?.into_inner();
         return Ok((reply.leader_id, reply.leader_addr));
     }
-    tracing::info!(node_id, addr = %raft_addr, "adding a node: learner first");
-    raft.add_learner(node_id, BasicNode { addr: raft_addr }, true)
+    let membership = raft
+        .metrics()
+        .borrow()
+        .membership_config
+        .membership()
+        .clone();
+    check_identity(&membership, node_id, &member)?;
+    tracing::info!(node_id, member = %member, "adding a node: learner first");
+    raft.add_learner(node_id, member, true)
         .await
         .map_err(|e| Status::failed_precondition(format!("add learner: {e}")))?;
     let voters = std::collections::BTreeSet::from([node_id]);
@@ -441,10 +667,16 @@ pub async fn remove_member(server: &Arc<Server>, node_id: u64) -> Result<(), Str
     Ok(())
 }
 
-/// Whether `user`/`auth` may make peer calls: an ACL user that is on, has a password (nopass
-/// is not enough), `auth` is one of its passwords (or the one this node presents itself) and
-/// it may run PSYNC (the replication permission, `+psync`).
+/// Whether `user`/`auth` may make peer calls: `user` is the configured replication user
+/// (`masteruser`), on, with a password (nopass is not enough), `auth` is one of its passwords
+/// (or the one this node presents itself) and it may run PSYNC (the replication permission,
+/// `+psync`).
 pub fn replication_credentials_valid(server: &Server, user: &str, auth: &[u8]) -> bool {
+    // Only the configured replication user authenticates peers: another user allowed to PSYNC
+    // (`default` with +@all among them) is a client, not a node.
+    if !constant_time_eq(user.as_bytes(), server.config.masteruser.as_bytes()) {
+        return false;
+    }
     // The credentials this node presents itself (`masteruser`, current `masterauth`).
     let masterauth = server.transport.masterauth();
     let expected = masterauth.expose().as_bytes();
@@ -503,6 +735,7 @@ pub async fn join_cluster(server: Arc<Server>, target: String) {
             let mut req = server.transport.request(JoinRequest {
                 node_id: me,
                 raft_addr: server.config.raft_advertise_addr.clone(),
+                name: server.node_name.clone(),
             });
             req.set_timeout(Duration::from_secs(120));
             client.join(req).await

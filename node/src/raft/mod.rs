@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use openraft::error::{ClientWriteError, RaftError};
-use openraft::{BasicNode, Config as RaftConfig, Raft, SnapshotPolicy};
+use openraft::{Config as RaftConfig, Raft, SnapshotPolicy};
 use redoubt_proto::resp::{Frame, Protocol};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
@@ -34,11 +34,42 @@ openraft::declare_raft_types!(
         D = Request,
         R = Response,
         NodeId = u64,
-        Node = BasicNode,
+        Node = Member,
         Entry = openraft::Entry<TypeConfig>,
         SnapshotData = Cursor<Vec<u8>>,
         AsyncRuntime = openraft::TokioRuntime,
 );
+
+/// A member of the Raft group as the membership records it: where its peer service listens,
+/// and the node identity its certificate must carry (the name of its `redoubt://node/<name>`
+/// URI SAN). Peer calls that claim to come from a member are served only over a connection
+/// whose certificate carries that member's name. Names are pinned, not keys: a certificate
+/// reissued under the same name (rotation) keeps working; a node whose name changes must be
+/// removed and added again. Empty only on a plaintext peer channel (`peer-tls no`, tests).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub addr: String,
+    pub name: String,
+}
+
+impl Member {
+    pub fn new(addr: impl Into<String>, name: impl Into<String>) -> Member {
+        Member {
+            addr: addr.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Member {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.name.is_empty() {
+            write!(f, "{}", self.addr)
+        } else {
+            write!(f, "{}@{}", self.name, self.addr)
+        }
+    }
+}
 
 /// What a log entry asks the state machine to do. Deterministic: everything the outcome depends
 /// on (time, random seed, caller) is inside.
@@ -131,6 +162,8 @@ impl RaftCallError {
 pub struct RaftSettings {
     pub node_id: u64,
     pub advertise_addr: String,
+    /// This node's identity (its certificate's node name; empty without peer TLS).
+    pub node_name: String,
     pub snapshot_logs: u64,
     /// How the group starts when this node has no Raft state yet.
     pub start: StartMode,
@@ -142,7 +175,7 @@ pub enum StartMode {
     /// Initialise a one-member group (a single node).
     Single,
     /// Initialise the group with these members (`bootstrap = true` + `peers`).
-    Bootstrap(Vec<(u64, String)>),
+    Bootstrap(Vec<(u64, Member)>),
     /// Wait to be added: asks a member to add it (`join`), or is among the bootstrap peers.
     Wait,
 }
@@ -544,7 +577,7 @@ pub struct RaftNode {
     read_barriers: mpsc::UnboundedSender<oneshot::Sender<Result<(), RaftCallError>>>,
     forwards: mpsc::UnboundedSender<Proposal>,
     pub transport: Arc<network::PeerTransport>,
-    metrics: tokio::sync::watch::Receiver<openraft::RaftMetrics<u64, BasicNode>>,
+    metrics: tokio::sync::watch::Receiver<openraft::RaftMetrics<u64, Member>>,
     /// Term in which reads may skip the barrier (see `sole_voter_leader_term`); 0: none.
     fast_read_term: AtomicU64,
     pub shared: Arc<SharedState>,
@@ -594,14 +627,12 @@ impl RaftNode {
                 StartMode::Single => {
                     members.insert(
                         settings.node_id,
-                        BasicNode {
-                            addr: settings.advertise_addr.clone(),
-                        },
+                        Member::new(settings.advertise_addr.clone(), settings.node_name.clone()),
                     );
                 }
                 StartMode::Bootstrap(peers) => {
-                    for (id, addr) in peers {
-                        members.insert(*id, BasicNode { addr: addr.clone() });
+                    for (id, member) in peers {
+                        members.insert(*id, member.clone());
                     }
                 }
                 StartMode::Wait => {}

@@ -19,7 +19,7 @@ use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
     VoteRequest, VoteResponse,
 };
-use openraft::BasicNode;
+use super::Member;
 use redoubt_proto::peer::peer_client::PeerClient;
 use redoubt_proto::peer::RaftMessage;
 use tonic::transport::{Channel, Endpoint, Uri};
@@ -83,15 +83,7 @@ impl PeerTransport {
                 endpoint.connect_with_connector_lazy(tower::service_fn(move |_: Uri| {
                     let connector = connector.clone();
                     let target = target.clone();
-                    async move {
-                        let host = host_of(&target);
-                        let name = rustls_pki_types::ServerName::try_from(host)
-                            .map_err(|e| std::io::Error::other(format!("bad peer name: {e}")))?;
-                        let tcp = tokio::net::TcpStream::connect(&target).await?;
-                        tcp.set_nodelay(true)?;
-                        let tls = connector.connect(name, tcp).await?;
-                        Ok::<_, std::io::Error>(TokioIo::new(tls))
-                    }
+                    async move { dial_tls(&connector, &target).await.map(TokioIo::new) }
                 }))
             }
         };
@@ -99,6 +91,28 @@ impl PeerTransport {
         Ok(PeerClient::new(channel)
             .max_decoding_message_size(256 * 1024 * 1024)
             .max_encoding_message_size(256 * 1024 * 1024))
+    }
+
+    /// The node identity of the peer listening at `addr`, read from the certificate it serves
+    /// (verified: cluster CA, node certificate, `peer-allowed-cn`). None on a plaintext channel.
+    pub async fn probe_identity(&self, addr: &str) -> Result<Option<String>, String> {
+        let Some(config) = &self.tls else {
+            return Ok(None);
+        };
+        let connector = tokio_rustls::TlsConnector::from(config.clone());
+        let tls = tokio::time::timeout(Duration::from_secs(5), dial_tls(&connector, addr))
+            .await
+            .map_err(|_| format!("{addr}: TLS handshake timed out"))?
+            .map_err(|e| format!("{addr}: {e}"))?;
+        let (_, session) = tls.get_ref();
+        let identity = session
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(crate::tls::identity::node_identity);
+        match identity {
+            Some(name) => Ok(Some(name)),
+            None => Err(format!("{addr} does not serve a node certificate")),
+        }
     }
 
     /// The password this node presents from now on (CONFIG SET masterauth).
@@ -135,6 +149,18 @@ impl PeerTransport {
     }
 }
 
+/// Connects to the peer at `target` (host:port) and completes the TLS handshake.
+async fn dial_tls(
+    connector: &tokio_rustls::TlsConnector,
+    target: &str,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let name = rustls_pki_types::ServerName::try_from(host_of(target))
+        .map_err(|e| std::io::Error::other(format!("bad peer name: {e}")))?;
+    let tcp = tokio::net::TcpStream::connect(target).await?;
+    tcp.set_nodelay(true)?;
+    connector.connect(name, tcp).await
+}
+
 /// The host part of `host:port` (IPv6 in brackets allowed).
 fn host_of(addr: &str) -> String {
     let host = match addr.rsplit_once(':') {
@@ -167,7 +193,7 @@ pub struct PeerConnection {
 impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
     type Network = PeerConnection;
 
-    async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> PeerConnection {
+    async fn new_client(&mut self, target: NodeId, node: &Member) -> PeerConnection {
         PeerConnection {
             target,
             addr: node.addr.clone(),
@@ -178,11 +204,11 @@ impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
 
 fn network_error<E: std::error::Error>(
     e: impl std::fmt::Display,
-) -> RPCError<NodeId, BasicNode, E> {
+) -> RPCError<NodeId, Member, E> {
     RPCError::Network(NetworkError::new(&std::io::Error::other(e.to_string())))
 }
 
-fn status_error<E: std::error::Error>(status: tonic::Status) -> RPCError<NodeId, BasicNode, E> {
+fn status_error<E: std::error::Error>(status: tonic::Status) -> RPCError<NodeId, Member, E> {
     let err = std::io::Error::other(format!("{}: {}", status.code(), status.message()));
     match status.code() {
         tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => {
@@ -199,7 +225,7 @@ impl PeerConnection {
         rpc: &Req,
         option: &RPCOption,
         kind: RaftCall,
-    ) -> Result<Resp, RPCError<NodeId, BasicNode, E>>
+    ) -> Result<Resp, RPCError<NodeId, Member, E>>
     where
         Req: serde::Serialize,
         Resp: serde::de::DeserializeOwned,
@@ -235,7 +261,7 @@ impl RaftNetwork<TypeConfig> for PeerConnection {
         &mut self,
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
-    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, Member, RaftError<NodeId>>> {
         self.call(&rpc, &option, RaftCall::Append).await
     }
 
@@ -245,7 +271,7 @@ impl RaftNetwork<TypeConfig> for PeerConnection {
         option: RPCOption,
     ) -> Result<
         InstallSnapshotResponse<NodeId>,
-        RPCError<NodeId, BasicNode, RaftError<NodeId, InstallSnapshotError>>,
+        RPCError<NodeId, Member, RaftError<NodeId, InstallSnapshotError>>,
     > {
         self.call(&rpc, &option, RaftCall::Snapshot).await
     }
@@ -254,7 +280,7 @@ impl RaftNetwork<TypeConfig> for PeerConnection {
         &mut self,
         rpc: VoteRequest<NodeId>,
         option: RPCOption,
-    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, Member, RaftError<NodeId>>> {
         self.call(&rpc, &option, RaftCall::Vote).await
     }
 }

@@ -34,7 +34,7 @@ use crate::commands::{CmdError, CommandSpec, CommandTable, Ctx, Exec, Rng};
 use crate::store::{Keyspace, Txn, DATABASES};
 
 type NodeId = u64;
-type Membership = StoredMembership<NodeId, openraft::BasicNode>;
+type Membership = StoredMembership<NodeId, crate::raft::Member>;
 
 const KEY_APPLIED: &[u8] = b"last_applied";
 const KEY_MEMBERSHIP: &[u8] = b"membership";
@@ -560,7 +560,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 
     async fn install_snapshot(
         &mut self,
-        meta: &SnapshotMeta<NodeId, openraft::BasicNode>,
+        meta: &SnapshotMeta<NodeId, crate::raft::Member>,
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError<NodeId>> {
         let data = snapshot.into_inner();

@@ -107,6 +107,8 @@ impl Stats {
 pub struct PeerTlsConfigs {
     pub client: Arc<rustls::ClientConfig>,
     pub server: Arc<rustls::ServerConfig>,
+    /// The node identity of this node's peer certificate.
+    pub node_name: String,
 }
 
 /// The node's TLS setup, loaded and validated by the `tls` module.
@@ -122,6 +124,9 @@ pub struct Server {
     /// The peer channel's client side; also used to forward to the leader.
     pub transport: Arc<PeerTransport>,
     pub peer_tls: Option<PeerTlsConfigs>,
+    /// This node's identity as a member (its peer certificate's node name; empty without peer
+    /// TLS).
+    pub node_name: String,
     /// The RESP TLS port's configuration (`tls-port`), reloading its certificates itself.
     pub client_tls: Option<Arc<rustls::ServerConfig>>,
     pub tls_port: Option<u16>,
@@ -152,6 +157,44 @@ pub struct Server {
     pub set_log_filter: Box<dyn Fn(&str) + Send + Sync>,
 }
 
+/// The members a bootstrapping node initialises the group with, each bound to the node name
+/// its certificate must carry: `id=name@host:port`, else the host when it is a name, and this
+/// node's own certificate name for itself. With peer TLS every member needs a name.
+fn bootstrap_members(
+    config: &Config,
+    own_name: &str,
+    peer_tls: bool,
+) -> anyhow::Result<Vec<(u64, crate::raft::Member)>> {
+    let mut members = Vec::new();
+    for entry in &config.peers {
+        let name = if entry.id == config.node_id && peer_tls {
+            if let Some(given) = entry.name.as_deref().filter(|n| *n != own_name) {
+                anyhow::bail!(
+                    "invalid value for 'peers': this node ({}) is named '{given}' there but its \
+                     peer certificate names it '{own_name}'",
+                    entry.id
+                );
+            }
+            own_name.to_string()
+        } else {
+            match entry.node_name() {
+                Some(name) => name,
+                None if peer_tls => anyhow::bail!(
+                    "invalid value for 'peers': member {} ({}) needs the node name its \
+                     certificate carries: {}=NAME@{}",
+                    entry.id,
+                    entry.addr,
+                    entry.id,
+                    entry.addr
+                ),
+                None => String::new(),
+            }
+        };
+        members.push((entry.id, crate::raft::Member::new(entry.addr.clone(), name)));
+    }
+    Ok(members)
+}
+
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -178,8 +221,12 @@ impl Server {
         );
         std::fs::create_dir_all(&config.dir)
             .map_err(|e| anyhow::anyhow!("cannot create dir '{}': {e}", config.dir.display()))?;
+        let node_name = peer_tls
+            .as_ref()
+            .map(|t| t.node_name.clone())
+            .unwrap_or_default();
         let start = if config.bootstrap {
-            StartMode::Bootstrap(config.peers.clone())
+            StartMode::Bootstrap(bootstrap_members(&config, &node_name, peer_tls.is_some())?)
         } else if config.join.is_some() || !config.peers.is_empty() {
             StartMode::Wait
         } else {
@@ -197,6 +244,7 @@ impl Server {
             RaftSettings {
                 node_id: config.node_id,
                 advertise_addr: config.raft_advertise_addr.clone(),
+                node_name: node_name.clone(),
                 snapshot_logs: config.raft_snapshot_logs,
                 start,
             },
@@ -211,6 +259,7 @@ impl Server {
         Ok(Arc::new(Server {
             transport,
             peer_tls,
+            node_name,
             client_tls,
             tls_port,
             tls_cn_names_user: cn_names_user,

@@ -7,9 +7,11 @@
 //! - [`ReloadableCerts`] holds the current certificate, key and trust roots behind an
 //!   `ArcSwap`; it re-reads its files on change (directory watch plus a periodic check) or on
 //!   [`ReloadableCerts::reload`], and swaps only a complete, consistent set.
-//! - [`PeerTls`] is the inter-node mutual TLS (client certificate required, CA checked, optional
-//!   name pinning); [`ClientTls`] is the RESP TLS port (`tls-auth-clients yes|no|optional`).
-//! - [`peer_common_name`] names the certificate on the other end of an accepted connection.
+//! - [`PeerTls`] is the inter-node mutual TLS (client certificate required, CA checked, node
+//!   certificates only — a `redoubt://node/<name>` URI SAN with serverAuth + clientAuth — and
+//!   optional name pinning); [`ClientTls`] is the RESP TLS port (`tls-auth-clients yes|no|optional`).
+//! - [`peer_common_name`] names the certificate on the other end of an accepted connection;
+//!   [`identity::peer_node_identity`] the node identity a peer's certificate carries.
 //!
 //! Rustls resolvers and verifiers read the current certificates at every handshake, so a
 //! rotation applies to new connections without restarting listeners or dropping connections.
@@ -19,7 +21,7 @@
 
 mod client;
 mod config;
-mod identity;
+pub mod identity;
 mod peer;
 mod pem;
 mod reload;

@@ -1,6 +1,7 @@
-//! Inter-node mutual TLS: both sides present a certificate from the cluster CA
-//! (`peer-tls-ca-cert-file`); the server refuses a peer without one; `peer-allowed-cn` pins the
-//! names a peer may carry. TLS 1.2 minimum, 1.3 preferred, ALPN `h2` (gRPC).
+//! Inter-node mutual TLS: both sides present a node certificate from the cluster CA
+//! (`peer-tls-ca-cert-file`); each refuses a peer without one, and a client certificate of the
+//! same CA is not a node certificate (see [`super::identity::CertNames::node`]);
+//! `peer-allowed-cn` pins the names a peer may carry. TLS 1.2 minimum, 1.3 preferred, ALPN `h2` (gRPC).
 //!
 //! The configurations read the current [`ReloadableCerts`] at every handshake: a certificate or
 //! CA rotation applies to new connections without a restart. Never builds a configuration that
@@ -59,8 +60,19 @@ impl PeerTls {
                 "the peer channel needs a CA file (peer-tls-ca-cert-file)".into(),
             ));
         }
+        // Our own certificate must be a node certificate too: peers refuse anything else, and
+        // its node name is the identity this node is a member under.
+        if own_node_identity(&certs).is_none() {
+            return Err(TlsError::Config(format!(
+                "'{}' is not a node certificate (it needs a '{}<name>' URI name and serverAuth + \
+                 clientAuth; issue one with 'redoubt certs issue --name <name>')",
+                certs.paths().cert.display(),
+                super::identity::NODE_URI_PREFIX
+            )));
+        }
         let names = NamePolicy {
             allowed: allowed_names.clone(),
+            require_node: true,
         };
         let versions = [&rustls::version::TLS13, &rustls::version::TLS12];
         let mut server = ServerConfig::builder_with_provider(certs.provider().clone())
@@ -116,6 +128,11 @@ impl PeerTls {
         &self.certs
     }
 
+    /// The node identity of the certificate this node presents now.
+    pub fn node_identity(&self) -> Option<String> {
+        own_node_identity(&self.certs)
+    }
+
     pub fn allowed_names(&self) -> &[String] {
         &self.allowed_names
     }
@@ -129,4 +146,8 @@ impl PeerTls {
     pub fn watch(&self) -> Result<CertWatcher, TlsError> {
         self.certs.watch()
     }
+}
+
+fn own_node_identity(certs: &ReloadableCerts) -> Option<String> {
+    super::identity::node_identity(certs.certified_key().cert.first()?)
 }

@@ -47,19 +47,32 @@ impl ResolvesClientCert for CurrentCertResolver {
     }
 }
 
-/// Names a peer's leaf certificate must carry (CN or DNS SAN); empty means any name.
+/// What a peer's leaf certificate must be: a node certificate (the peer channel), and carry
+/// one of the allowed names (node name, CN or DNS SAN; empty means any name).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct NamePolicy {
     pub allowed: Vec<String>,
+    /// Only node certificates (see [`super::identity::CertNames::node`]): a client
+    /// certificate from the same CA is refused.
+    pub require_node: bool,
 }
 
 impl NamePolicy {
     fn check(&self, end_entity: &CertificateDer<'_>) -> Result<(), Error> {
-        if self.allowed.is_empty() {
+        if self.allowed.is_empty() && !self.require_node {
             return Ok(());
         }
         let names = certificate_names(end_entity).unwrap_or_default();
-        if names.matches_any(&self.allowed) {
+        if self.require_node && names.node.is_none() {
+            return Err(refusal(format!(
+                "not a node certificate: it presents {} without a '{}<name>' URI name and \
+                 serverAuth + clientAuth (client certificates are refused on the peer port; \
+                 issue node certificates with 'redoubt certs issue')",
+                names.describe(),
+                super::identity::NODE_URI_PREFIX
+            )));
+        }
+        if self.allowed.is_empty() || names.matches_any(&self.allowed) {
             return Ok(());
         }
         Err(refusal(format!(
