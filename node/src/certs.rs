@@ -277,8 +277,10 @@ impl CertificateAuthority {
         if spec.usage == LeafUsage::Node {
             // The node marker: what tells a node certificate from a client certificate on the
             // peer port, and the identity a Raft member is bound to.
-            let uri = rcgen::string::Ia5String::try_from(crate::tls::identity::node_uri(&spec.common_name))
-                .map_err(|e| failed(e.to_string()))?;
+            let uri = rcgen::string::Ia5String::try_from(crate::tls::identity::node_uri(
+                &spec.common_name,
+            ))
+            .map_err(|e| failed(e.to_string()))?;
             params.subject_alt_names.push(rcgen::SanType::URI(uri));
         }
         params.extended_key_usages = match spec.usage {
@@ -1016,7 +1018,8 @@ pub fn describe_certificate(der: &CertificateDer<'_>) -> Vec<String> {
         format!("ca: {}", if cert.is_ca() { "yes" } else { "no" }),
         format!(
             "node: {}",
-            tls::identity::node_identity(der).unwrap_or_else(|| "no (not a node certificate)".into())
+            tls::identity::node_identity(der)
+                .unwrap_or_else(|| "no (not a node certificate)".into())
         ),
         format!("sha256: {}", tls_hex(fingerprint.as_ref())),
     ]

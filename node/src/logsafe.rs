@@ -58,6 +58,9 @@ mod tests {
     fn long_input_is_cut() {
         let long = "x".repeat(MAX_LOGGED + 10);
         let shown = Escaped(&long).to_string();
-        assert_eq!(shown, format!("{}...(10 more bytes)", "x".repeat(MAX_LOGGED)));
+        assert_eq!(
+            shown,
+            format!("{}...(10 more bytes)", "x".repeat(MAX_LOGGED))
+        );
     }
 }

@@ -228,8 +228,7 @@ impl tonic::service::Interceptor for PeerGate {
             .as_ref()
             .map(PeerInfo::describe)
             .unwrap_or_else(|| "?".into());
-        if self.server.peer_tls.is_some() && info.as_ref().and_then(|i| i.node.as_ref()).is_none()
-        {
+        if self.server.peer_tls.is_some() && info.as_ref().and_then(|i| i.node.as_ref()).is_none() {
             tracing::warn!(peer = %who, "refused a peer call: no node certificate");
             return Err(Status::permission_denied("a node certificate is required"));
         }
@@ -401,7 +400,12 @@ impl Peer for PeerService {
         req: Request<RaftMessage>,
     ) -> Result<Response<RaftMessage>, Status> {
         let rpc: InstallSnapshotRequest<TypeConfig> = decode(&req.get_ref().payload)?;
-        self.require_sender(&req, "install_snapshot", rpc.vote.leader_id().node_id, false)?;
+        self.require_sender(
+            &req,
+            "install_snapshot",
+            rpc.vote.leader_id().node_id,
+            false,
+        )?;
         let result = self.raft().install_snapshot(rpc).await;
         Ok(Response::new(RaftMessage {
             payload: encode(&result)?,

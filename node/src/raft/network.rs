@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::Member;
 use hyper_util::rt::TokioIo;
 use openraft::error::{
     InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
@@ -19,7 +20,6 @@ use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
     VoteRequest, VoteResponse,
 };
-use super::Member;
 use redoubt_proto::peer::peer_client::PeerClient;
 use redoubt_proto::peer::RaftMessage;
 use tonic::transport::{Channel, Endpoint, Uri};
@@ -202,9 +202,7 @@ impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
     }
 }
 
-fn network_error<E: std::error::Error>(
-    e: impl std::fmt::Display,
-) -> RPCError<NodeId, Member, E> {
+fn network_error<E: std::error::Error>(e: impl std::fmt::Display) -> RPCError<NodeId, Member, E> {
     RPCError::Network(NetworkError::new(&std::io::Error::other(e.to_string())))
 }
 
