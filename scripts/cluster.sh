@@ -93,6 +93,7 @@ bootstrap = $bootstrap
 peer-tls-cert-file = "$certs/node$n.crt"
 peer-tls-key-file = "$certs/node$n.key"
 peer-tls-ca-cert-file = "$certs/ca.crt"
+peer-allowed-cn = "node1,node2,node3"
 tls-cert-file = "$certs/node$n.crt"
 tls-key-file = "$certs/node$n.key"
 tls-ca-cert-file = "$certs/ca.crt"
@@ -129,7 +130,7 @@ wait_for_leader() {
 }
 
 up_local() {
-  local peers="1=127.0.0.1:16381,2=127.0.0.1:16382,3=127.0.0.1:16383"
+  local peers="1=node1@127.0.0.1:16381,2=node2@127.0.0.1:16382,3=node3@127.0.0.1:16383"
   for n in "${NODES[@]}"; do
     local dir="$STATE/node$n"
     mkdir -p "$dir"
@@ -146,7 +147,7 @@ up_local() {
 }
 
 up_docker() {
-  local peers="1=node1:16381,2=node2:16382,3=node3:16383"
+  local peers="1=node1@node1:16381,2=node2@node2:16382,3=node3@node3:16383"
   "$ROOT/scripts/build-image.sh"
   for n in "${NODES[@]}"; do
     mkdir -p "$STATE/node$n"

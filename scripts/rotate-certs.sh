@@ -47,8 +47,11 @@ verify_serving() {
     local want; want="$(serial_of "$CERTS/node$n.crt")"
     local deadline=$((SECONDS + 30))
     for port in "639$n" "1638$n"; do
+      # The TLS port takes the client certificate; the peer port admits node certificates only.
+      local who=client
+      [ "$port" = "1638$n" ] && who="node$n"
       until out="$("$BIN" certs probe "127.0.0.1:$port" --ca "$ca" --server-name "node$n" \
-              --cert "$CERTS/client.crt" --key "$CERTS/client.key" 2>&1)" && grep -q "$want" <<<"$out"; do
+              --cert "$CERTS/$who.crt" --key "$CERTS/$who.key" 2>&1)" && grep -q "$want" <<<"$out"; do
         if [ $SECONDS -ge $deadline ]; then
           echo "node $n port $port does not serve serial $want:" >&2; echo "$out" >&2; exit 1
         fi

@@ -92,7 +92,10 @@ fn init_logging(config: &Config) -> Result<SetFilter, String> {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(std::io::stderr)
-                    .with_ansi(false),
+                    .with_ansi(false)
+                    .with_filter(tracing_subscriber::filter::dynamic_filter_fn(|meta, _| {
+                        redoubt_node::logsafe::library_flood_filter(meta)
+                    })),
             )
             .try_init()
             .map_err(|e| e.to_string())?;
@@ -106,7 +109,10 @@ fn init_logging(config: &Config) -> Result<SetFilter, String> {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(Mutex::new(file))
-                    .with_ansi(false),
+                    .with_ansi(false)
+                    .with_filter(tracing_subscriber::filter::dynamic_filter_fn(|meta, _| {
+                        redoubt_node::logsafe::library_flood_filter(meta)
+                    })),
             )
             .try_init()
             .map_err(|e| e.to_string())?;

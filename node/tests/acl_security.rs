@@ -93,6 +93,11 @@ async fn monitor_shows_credentials_redacted() {
     assert_no_password("the replies", replies.as_bytes(), &passwords);
     let lines = monitor_until(&mut monitor, "monitor-end").await;
     assert_no_password("MONITOR", lines.as_bytes(), &passwords);
+    // Admin commands never reach MONITOR (as Redis): no ACL, no CONFIG.
+    assert!(
+        !lines.contains("\"ACL\"") && !lines.contains("\"CONFIG\""),
+        "MONITOR shows admin commands:\n{lines}"
+    );
     for want in [
         format!(" [0 {addr}] \"AUTH\" \"(redacted)\" \"(redacted)\"\r\n"),
         format!(

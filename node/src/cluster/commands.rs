@@ -232,8 +232,8 @@ pub fn raft_info(server: &Server) -> String {
         };
         let _ = write!(
             out,
-            "member_{id}:addr={},role={kind},match_index={matched}\r\n",
-            node.addr
+            "member_{id}:addr={},name={},role={kind},match_index={matched}\r\n",
+            node.addr, node.name
         );
     }
     out

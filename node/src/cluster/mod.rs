@@ -171,11 +171,19 @@ pub async fn serve_peers(server: Arc<Server>) -> anyhow::Result<()> {
                                 PeerStream::Tls(Box::new(tls), info)
                             }
                             Ok(Err(e)) => {
-                                tracing::warn!(peer = %peer, reason = %e, "refused a peer at the TLS handshake");
+                                crate::log_limited!(
+                                    crate::logsafe::PEER_REFUSALS,
+                                    peer.ip().to_string(),
+                                    peer = %peer, reason = %crate::logsafe::Escaped(e.to_string()), "refused a peer at the TLS handshake"
+                                );
                                 return;
                             }
                             Err(_) => {
-                                tracing::warn!(peer = %peer, "refused a peer: TLS handshake timed out");
+                                crate::log_limited!(
+                                    crate::logsafe::PEER_REFUSALS,
+                                    peer.ip().to_string(),
+                                    peer = %peer, "refused a peer: TLS handshake timed out"
+                                );
                                 return;
                             }
                         }
@@ -229,7 +237,7 @@ impl tonic::service::Interceptor for PeerGate {
             .map(PeerInfo::describe)
             .unwrap_or_else(|| "?".into());
         if self.server.peer_tls.is_some() && info.as_ref().and_then(|i| i.node.as_ref()).is_none() {
-            tracing::warn!(peer = %who, "refused a peer call: no node certificate");
+            crate::log_limited!(crate::logsafe::PEER_REFUSALS, who.clone(), peer = %who, "refused a peer call: no node certificate");
             return Err(Status::permission_denied("a node certificate is required"));
         }
         let meta = req.metadata();
@@ -244,7 +252,11 @@ impl tonic::service::Interceptor for PeerGate {
         if replication_credentials_valid(&self.server, user, auth) {
             Ok(req)
         } else {
-            tracing::warn!(peer = %who, user = %crate::logsafe::Escaped(user), "refused a peer call: wrong replication credentials");
+            crate::log_limited!(
+                crate::logsafe::PEER_REFUSALS,
+                who.clone(),
+                peer = %who, user = %crate::logsafe::Escaped(user), "refused a peer call: wrong replication credentials"
+            );
             Err(Status::unauthenticated("invalid replication credentials"))
         }
     }
@@ -294,7 +306,7 @@ impl PeerService {
     }
 
     fn refuse(who: &str, call: &str, why: &str) -> Status {
-        tracing::warn!(peer = %who, call, reason = why, "refused a peer call");
+        crate::log_limited!(crate::logsafe::PEER_REFUSALS, who.to_string(), peer = %who, call, reason = why, "refused a peer call");
         Status::permission_denied(format!("{call}: {why}"))
     }
 

@@ -190,7 +190,7 @@ pub async fn close_revoked_connections(server: Arc<Server>) {
                     .map(|_| "no longer allowed to its subscriptions"),
             };
             if let Some(reason) = reason {
-                tracing::info!(client = %client.addr, user = %info.user, reason, "closing a connection after an ACL change");
+                tracing::info!(client = %client.addr, user = %crate::logsafe::Escaped(&info.user), reason, "closing a connection after an ACL change");
                 client.kill.notify_one();
             }
         }

@@ -24,6 +24,7 @@ use crate::commands::args::{glob_match, is_kw, lower, parse_i64_opt};
 use crate::commands::table::{command_docs, command_info, command_keys};
 use crate::commands::{flag, CmdError, CommandSpec, CommandTable, Ctx, Exec, Rng};
 use crate::config::{DebugMode, LogLevel, ReadConsistency};
+use crate::logsafe::Escaped;
 use crate::raft::{ExecRequest, RaftCallError, Watch};
 use crate::store::DATABASES;
 
@@ -100,7 +101,7 @@ pub async fn serve<R, W>(
         if server.acl().user(&user).is_some_and(|u| u.enabled) {
             conn.set_user(user);
         } else {
-            tracing::warn!(client = %addr, user = %user, "client certificate names a user that does not exist or is disabled");
+            tracing::warn!(client = %addr, user = %Escaped(&user), "client certificate names a user that does not exist or is disabled");
         }
     }
     if let Err(e) = conn.run(reader, writer, push_rx).await {
@@ -217,7 +218,7 @@ impl Connection {
                     Err(ProtocolError::Invalid(msg)) => {
                         self.resolve_pending(&mut out).await;
                         let text = format!("ERR {msg}");
-                        tracing::debug!(client = %self.handle.addr, error = %msg, "protocol error");
+                        tracing::debug!(client = %self.handle.addr, error = %Escaped(&msg), "protocol error");
                         self.server.stats.record_error(&text);
                         Frame::Error(text).encode(self.protocol, &mut out);
                         wr.write_all(&out).await?;
@@ -394,7 +395,9 @@ impl Connection {
             self.reject(spec, Frame::Error(text), out);
             return;
         }
-        if self.server.monitors.load(Ordering::Relaxed) > 0 && spec.flags & flag::SKIP_MONITOR == 0
+        // As Redis: admin commands (ACL, CONFIG, DEBUG...) never reach MONITOR.
+        if self.server.monitors.load(Ordering::Relaxed) > 0
+            && spec.flags & (flag::SKIP_MONITOR | flag::ADMIN) == 0
         {
             let line = match redact_secrets(spec.name, &argv) {
                 Some(redacted) => monitor_line(self.db, self.handle.addr, &redacted),

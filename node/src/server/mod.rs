@@ -374,6 +374,7 @@ impl Server {
             listeners.extend(self.bind_all(tls_port, true).await?);
         }
         tokio::spawn(active_expire(self.clone()));
+        tokio::spawn(crate::logsafe::report_summaries());
         if self.is_clustered() {
             let server = self.clone();
             tokio::spawn(async move {
@@ -489,11 +490,19 @@ impl Server {
         {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
-                tracing::warn!(client = %addr, reason = %e, "TLS handshake with a client failed");
+                crate::log_limited!(
+                    crate::logsafe::CLIENT_HANDSHAKES,
+                    addr.ip().to_string(),
+                    client = %addr, reason = %crate::logsafe::Escaped(e.to_string()), "TLS handshake with a client failed"
+                );
                 return;
             }
             Err(_) => {
-                tracing::warn!(client = %addr, "TLS handshake with a client timed out");
+                crate::log_limited!(
+                    crate::logsafe::CLIENT_HANDSHAKES,
+                    addr.ip().to_string(),
+                    client = %addr, "TLS handshake with a client timed out"
+                );
                 return;
             }
         };

@@ -281,11 +281,14 @@ fn log_refusal(certs: &ReloadableCerts, side: &str, end_entity: &CertificateDer<
     let presented = certificate_names(end_entity)
         .map(|n| n.describe())
         .unwrap_or_else(|| "an unparseable certificate".into());
-    tracing::warn!(
+    let key = format!("{} ({side} side)", certs.label());
+    crate::log_limited!(
+        crate::logsafe::CERT_REFUSALS,
+        key,
         certs = %certs.label(),
         checking = side,
-        presented = %presented,
-        reason = %e,
+        presented = %crate::logsafe::Escaped(&presented),
+        reason = %crate::logsafe::Escaped(e.to_string()),
         "refused a TLS certificate"
     );
 }

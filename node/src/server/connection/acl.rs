@@ -93,7 +93,12 @@ impl Connection {
             Frame::ok()
         } else {
             let name = String::from_utf8_lossy(user).into_owned();
-            tracing::warn!(client = %self.handle.addr, user = %name, "authentication failed");
+            let user = crate::logsafe::Escaped(&name).to_string();
+            crate::log_limited!(
+                crate::logsafe::AUTH_FAILURES,
+                format!("{} for user \"{user}\"", ip),
+                client = %self.handle.addr, user = %user, "authentication failed"
+            );
             self.log_refusal(Reason::Auth, "AUTH", &name);
             Frame::error(WRONGPASS)
         }
