@@ -168,6 +168,8 @@ pub struct Config {
     pub timeout: u64,
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
+    /// `client-output-buffer-limit`: per class, when a client's pending output closes it.
+    pub client_output_buffer_limit: crate::server::output::OutputLimits,
     pub rename_command: HashMap<String, String>,
     pub enable_debug_command: DebugMode,
     pub node_id: u64,
@@ -240,6 +242,7 @@ pub const DIRECTIVES: &[&str] = &[
     "timeout",
     "proto-max-bulk-len",
     "client-query-buffer-limit",
+    "client-output-buffer-limit",
     "rename-command",
     "enable-debug-command",
     "node-id",
@@ -641,6 +644,18 @@ impl Config {
             client_query_buffer_limit: match get("client-query-buffer-limit") {
                 Some(s) => parse_u64("client-query-buffer-limit", s)?,
                 None => 1024 * 1024 * 1024,
+            },
+            client_output_buffer_limit: match get("client-output-buffer-limit") {
+                Some(s) => crate::server::output::OutputLimits::default()
+                    .updated(s)
+                    .map_err(|_| {
+                        invalid(
+                            "client-output-buffer-limit",
+                            s,
+                            "expected '<class> <hard> <soft> <seconds>' groups, class normal, replica or pubsub",
+                        )
+                    })?,
+                None => crate::server::output::OutputLimits::default(),
             },
             rename_command,
             enable_debug_command,

@@ -138,6 +138,11 @@ fn clients_section(s: &Server, out: &mut String) {
     line(out, "connected_clients", clients.len());
     line(
         out,
+        "client_recent_max_output_buffer",
+        clients.iter().map(|c| c.output.queued()).max().unwrap_or(0),
+    );
+    line(
+        out,
         "maxclients",
         s.runtime.maxclients.load(Ordering::Relaxed),
     );
@@ -201,6 +206,17 @@ fn stats_section(s: &Server, out: &mut String) {
         out,
         "expired_keys",
         st.expired_keys_proposed.load(Ordering::Relaxed),
+    );
+    line(
+        out,
+        "client_output_buffer_limit_disconnections",
+        st.client_output_buffer_limit_disconnections
+            .load(Ordering::Relaxed),
+    );
+    line(
+        out,
+        "pubsub_fanout_dropped",
+        st.pubsub_fanout_dropped.load(Ordering::Relaxed),
     );
     line(out, "pubsub_channels", s.pubsub.channel_count());
     line(out, "pubsub_patterns", s.pubsub.numpat());

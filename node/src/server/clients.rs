@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
+use super::output::OutputMeter;
+
 /// What other connections may see or change of a connection.
 pub struct ClientHandle {
     pub id: u64,
@@ -15,8 +17,10 @@ pub struct ClientHandle {
     pub laddr: SocketAddr,
     pub created: Instant,
     pub info: Mutex<ClientInfo>,
-    /// Notified to close the connection (CLIENT KILL, shutdown).
+    /// Notified to close the connection (CLIENT KILL, shutdown, output buffer limit).
     pub kill: Notify,
+    /// Bytes owed to the client and not yet written (client-output-buffer-limit).
+    pub output: OutputMeter,
 }
 
 /// The mutable, displayable state of a connection.
@@ -66,7 +70,7 @@ impl ClientHandle {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -78,6 +82,8 @@ impl ClientHandle {
             i.subscriptions,
             i.psubscriptions,
             i.multi.map_or(-1, |n| n as i64),
+            self.output.queued(),
+            self.output.queued(),
             if i.last_cmd.is_empty() { "NULL" } else { i.last_cmd },
             i.user,
             i.resp,
@@ -119,6 +125,7 @@ impl Clients {
                 monitor: false,
             }),
             kill: Notify::new(),
+            output: OutputMeter::default(),
         });
         self.lock().insert(id, handle.clone());
         handle

@@ -26,6 +26,8 @@ use crate::commands::{flag, CmdError, CommandSpec, CommandTable, Ctx, Exec, Rng}
 use crate::config::{DebugMode, LogLevel, ReadConsistency};
 use crate::logsafe::Escaped;
 use crate::raft::{ExecRequest, RaftCallError, Watch};
+use crate::server::output::{frame_cost, Admission, Class};
+use crate::server::pubsub::Subscriber;
 use crate::store::DATABASES;
 
 mod acl;
@@ -41,6 +43,11 @@ struct PendingWrite {
 
 /// Most writes of one pipeline in flight at once before waiting for their replies.
 const MAX_IN_FLIGHT: usize = 1024;
+/// Pushed messages encoded into one write at most (about).
+const PUSH_BATCH: usize = 64 * 1024;
+/// Replies of a pipeline are written once this many bytes wait: reading more requests waits
+/// for the client to read, so a client that pipelines without reading holds us to about this.
+const OUT_FLUSH: usize = 1024 * 1024;
 
 struct Connection {
     server: Arc<Server>,
@@ -108,6 +115,12 @@ pub async fn serve<R, W>(
         tracing::debug!(client = %addr, error = %e, "connection ended with an error");
     }
     conn.unsubscribe_all();
+    if conn.handle.output.overflowed() {
+        server
+            .stats
+            .client_output_buffer_limit_disconnections
+            .fetch_add(1, Ordering::Relaxed);
+    }
     if conn.monitor_rx.is_some() {
         server.monitors.fetch_sub(1, Ordering::Relaxed);
     }
@@ -213,6 +226,13 @@ impl Connection {
                         if self.closing {
                             break;
                         }
+                        if out.len() >= OUT_FLUSH {
+                            self.resolve_pending(&mut out).await;
+                            if !self.write_out(&mut wr, &out).await? {
+                                return Ok(());
+                            }
+                            out.clear();
+                        }
                     }
                     Ok(None) => break,
                     Err(ProtocolError::Invalid(msg)) => {
@@ -237,7 +257,9 @@ impl Connection {
                     .stats
                     .net_output_bytes
                     .fetch_add(out.len() as u64, Ordering::Relaxed);
-                wr.write_all(&out).await?;
+                if !self.write_out(&mut wr, &out).await? {
+                    return Ok(());
+                }
                 out.clear();
             }
             if self.closing {
@@ -260,9 +282,16 @@ impl Connection {
             tokio::select! {
                 _ = self.handle.kill.notified() => return Ok(()),
                 msg = push_rx.recv() => {
+                    // Messages move from the queue to the write buffer: the meter keeps
+                    // counting them until the write below completes.
                     if let Some(frame) = msg {
+                        self.handle.output.release(frame_cost(&frame));
                         frame.encode(self.protocol, &mut out);
-                        while let Ok(more) = push_rx.try_recv() {
+                        while out.len() < PUSH_BATCH {
+                            let Ok(more) = push_rx.try_recv() else {
+                                break;
+                            };
+                            self.handle.output.release(frame_cost(&more));
                             more.encode(self.protocol, &mut out);
                         }
                     }
@@ -286,10 +315,39 @@ impl Connection {
                 }
             }
             if !out.is_empty() {
-                wr.write_all(&out).await?;
+                if !self.write_out(&mut wr, &out).await? {
+                    return Ok(());
+                }
                 out.clear();
             }
         }
+    }
+
+    /// Writes `out` to the client, counted as owed output until it is written; false when the
+    /// connection was closed meanwhile (CLIENT KILL, output buffer limit, ACL change): a client
+    /// that does not read cannot hold its connection open by blocking our write.
+    async fn write_out<W: AsyncWrite + Unpin>(
+        &self,
+        wr: &mut W,
+        out: &[u8],
+    ) -> std::io::Result<bool> {
+        let class = if self.channels.is_empty() && self.patterns.is_empty() {
+            Class::Normal
+        } else {
+            Class::Pubsub
+        };
+        let limit = self.server.output_limits().get(class);
+        if self.handle.output.check(out.len() as u64, limit) == Admission::Close {
+            tracing::warn!(client = %self.handle.addr, bytes = out.len(), ?class, "closing a client that reached its output buffer limit (client-output-buffer-limit)");
+            return Ok(false);
+        }
+        self.handle.output.hold(out.len() as u64);
+        let written = tokio::select! {
+            r = wr.write_all(out) => r.map(|()| true),
+            _ = self.handle.kill.notified() => Ok(false),
+        };
+        self.handle.output.release(out.len() as u64);
+        written
     }
 
     /// Appends a reply (after any writes still waiting, to keep request order).
@@ -678,7 +736,8 @@ impl Connection {
                 Frame::ok()
             }
             "publish" => {
-                let n = self.server.pubsub.publish(&argv[1], &argv[2]);
+                let limit = self.server.output_limits().pubsub;
+                let n = self.server.pubsub.publish(&argv[1], &argv[2], limit);
                 if self.server.is_clustered() {
                     crate::cluster::fan_out_publish(&self.server, argv[1].clone(), argv[2].clone());
                 }
@@ -924,21 +983,26 @@ impl Connection {
         });
     }
 
+    fn subscriber(&self) -> Subscriber {
+        Subscriber {
+            tx: self.push_tx.clone(),
+            handle: self.handle.clone(),
+        }
+    }
+
     fn subscribe(&mut self, pattern: bool, names: &[Bytes], out: &mut BytesMut) {
         let kind = if pattern { "psubscribe" } else { "subscribe" };
         for name in names {
             if pattern {
                 if self.patterns.insert(name.clone()) {
-                    self.server.pubsub.psubscribe(
-                        self.handle.id,
-                        name.clone(),
-                        self.push_tx.clone(),
-                    );
+                    self.server
+                        .pubsub
+                        .psubscribe(self.handle.id, name.clone(), self.subscriber());
                 }
             } else if self.channels.insert(name.clone()) {
                 self.server
                     .pubsub
-                    .subscribe(self.handle.id, name.clone(), self.push_tx.clone());
+                    .subscribe(self.handle.id, name.clone(), self.subscriber());
             }
             let frame = Frame::Push(vec![
                 Frame::bulk(kind),
@@ -1458,6 +1522,12 @@ impl Connection {
                     }
                 }
                 "protected-mode" => crate::config::parse_bool(&name, &value).is_ok(),
+                "client-output-buffer-limit" => {
+                    if let Err(why) = self.server.output_limits().updated(&value) {
+                        return fail(&name, &why);
+                    }
+                    true
+                }
                 "loglevel" => LogLevel::parse(&value).is_some(),
                 "requirepass" | "masterauth" => true,
                 "save" | "appendonly" | "appendfsync" => true,
@@ -1491,6 +1561,12 @@ impl Connection {
                 "proto-max-bulk-len" => rt.proto_max_bulk_len.store(n, Ordering::Relaxed),
                 "client-query-buffer-limit" => {
                     rt.client_query_buffer_limit.store(n, Ordering::Relaxed)
+                }
+                "client-output-buffer-limit" => {
+                    if let Ok(limits) = self.server.output_limits().updated(&value) {
+                        rt.client_output_buffer_limit
+                            .store(std::sync::Arc::new(limits));
+                    }
                 }
                 "protected-mode" => rt.protected_mode.store(
                     crate::config::parse_bool(&name, &value).unwrap_or(true),
@@ -1549,6 +1625,10 @@ pub fn config_values(server: &Server) -> Vec<(&'static str, String)> {
             rt.client_query_buffer_limit
                 .load(Ordering::Relaxed)
                 .to_string(),
+        ),
+        (
+            "client-output-buffer-limit",
+            server.output_limits().render(),
         ),
         (
             "enable-debug-command",

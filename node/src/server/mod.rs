@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod clients;
 pub mod connection;
+pub mod output;
 pub mod pubsub;
 
 use std::collections::HashMap;
@@ -16,7 +17,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use redoubt_proto::resp::{Frame, Protocol};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
@@ -33,6 +33,7 @@ pub struct Runtime {
     pub timeout: AtomicU64,
     pub proto_max_bulk_len: AtomicU64,
     pub client_query_buffer_limit: AtomicU64,
+    pub client_output_buffer_limit: arc_swap::ArcSwap<output::OutputLimits>,
     pub protected_mode: AtomicBool,
     pub active_expire: AtomicBool,
     pub loglevel: Mutex<LogLevel>,
@@ -48,6 +49,10 @@ pub struct Stats {
     pub expired_keys_proposed: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
+    /// PUBLISH messages not sent to a peer because its queue was full.
+    pub pubsub_fanout_dropped: AtomicU64,
+    /// Clients closed by client-output-buffer-limit.
+    pub client_output_buffer_limit_disconnections: AtomicU64,
     /// name -> (calls, usec, rejected, failed)
     pub commands: Mutex<HashMap<String, [u64; 4]>>,
     /// error code -> count
@@ -131,7 +136,7 @@ pub struct Server {
     pub client_tls: Option<Arc<rustls::ServerConfig>>,
     pub tls_port: Option<u16>,
     /// One ordered PUBLISH queue per peer address (see `cluster::fan_out_publish`).
-    pub publish_queues: Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<(Bytes, Bytes)>>>,
+    pub publish_queues: Mutex<HashMap<String, crate::cluster::PublishQueue>>,
     /// `tls-auth-clients-user CN`: a TLS client's certificate CN names its user.
     pub tls_cn_names_user: bool,
     pub config: Config,
@@ -269,6 +274,9 @@ impl Server {
                 timeout: AtomicU64::new(config.timeout),
                 proto_max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
                 client_query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit),
+                client_output_buffer_limit: arc_swap::ArcSwap::from_pointee(
+                    config.client_output_buffer_limit,
+                ),
                 protected_mode: AtomicBool::new(config.protected_mode),
                 active_expire: AtomicBool::new(true),
                 loglevel: Mutex::new(config.loglevel),
@@ -288,6 +296,11 @@ impl Server {
             seeded: tokio::sync::watch::channel(true).0,
             set_log_filter,
         }))
+    }
+
+    /// The current `client-output-buffer-limit`.
+    pub fn output_limits(&self) -> output::OutputLimits {
+        **self.runtime.client_output_buffer_limit.load()
     }
 
     /// Whether this node talks to peers (peers, join or peer TLS configured).

@@ -1,23 +1,64 @@
 //! Channel and pattern subscriptions of this node's connections, and local delivery.
 //!
-//! Pub/sub is not replicated through the log: a message is delivered to the subscribers of
-//! the node where it was published.
+//! Pub/sub is not replicated through the log: a message published on one node is delivered to
+//! that node's subscribers here and fanned out to the other members over the peer channel
+//! (`cluster::fan_out_publish`), where it is delivered the same way. Each delivery counts
+//! against the subscriber's `client-output-buffer-limit` (pubsub class): a subscriber that does
+//! not read is closed at its limit instead of making the node hold messages without end.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use redoubt_proto::resp::Frame;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::clients::ClientHandle;
+use super::output::{frame_cost, Admission, Limit};
 use crate::commands::args::glob_match;
 
 type ClientId = u64;
 
+/// Where a subscriber's messages go, and whose output they count against.
+#[derive(Clone)]
+pub struct Subscriber {
+    pub tx: UnboundedSender<Frame>,
+    pub handle: Arc<ClientHandle>,
+}
+
+impl Subscriber {
+    /// Queues `frame` unless that takes the client over `limit`; then the client is closed.
+    fn deliver(&self, frame: Frame, limit: Limit) -> bool {
+        if self.handle.output.overflowed() {
+            return false;
+        }
+        let cost = frame_cost(&frame);
+        match self.handle.output.admit(cost, limit) {
+            Admission::Queue => {
+                if self.tx.send(frame).is_ok() {
+                    true
+                } else {
+                    self.handle.output.release(cost);
+                    false
+                }
+            }
+            Admission::Close => {
+                tracing::warn!(
+                    client = %self.handle.addr,
+                    queued = self.handle.output.queued(),
+                    "closing a subscriber that reached its output buffer limit (client-output-buffer-limit pubsub)"
+                );
+                self.handle.kill.notify_one();
+                false
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 struct Subscriptions {
-    channels: BTreeMap<Bytes, HashMap<ClientId, UnboundedSender<Frame>>>,
-    patterns: BTreeMap<Bytes, HashMap<ClientId, UnboundedSender<Frame>>>,
+    channels: BTreeMap<Bytes, HashMap<ClientId, Subscriber>>,
+    patterns: BTreeMap<Bytes, HashMap<ClientId, Subscriber>>,
 }
 
 /// The node's subscription registry.
@@ -31,12 +72,12 @@ impl PubSub {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn subscribe(&self, client: ClientId, channel: Bytes, tx: UnboundedSender<Frame>) {
+    pub fn subscribe(&self, client: ClientId, channel: Bytes, sub: Subscriber) {
         self.lock()
             .channels
             .entry(channel)
             .or_default()
-            .insert(client, tx);
+            .insert(client, sub);
     }
 
     pub fn unsubscribe(&self, client: ClientId, channel: &Bytes) {
@@ -49,12 +90,12 @@ impl PubSub {
         }
     }
 
-    pub fn psubscribe(&self, client: ClientId, pattern: Bytes, tx: UnboundedSender<Frame>) {
+    pub fn psubscribe(&self, client: ClientId, pattern: Bytes, sub: Subscriber) {
         self.lock()
             .patterns
             .entry(pattern)
             .or_default()
-            .insert(client, tx);
+            .insert(client, sub);
     }
 
     pub fn punsubscribe(&self, client: ClientId, pattern: &Bytes) {
@@ -84,8 +125,9 @@ impl PubSub {
         out
     }
 
-    /// Delivers `message` to local subscribers; returns how many received it.
-    pub fn publish(&self, channel: &Bytes, message: &Bytes) -> usize {
+    /// Delivers `message` to local subscribers within `limit` (the pubsub class); returns how
+    /// many received it.
+    pub fn publish(&self, channel: &Bytes, message: &Bytes, limit: Limit) -> usize {
         let s = self.lock();
         let mut receivers = 0;
         if let Some(subs) = s.channels.get(channel) {
@@ -95,7 +137,7 @@ impl PubSub {
                     Frame::Bulk(channel.clone()),
                     Frame::Bulk(message.clone()),
                 ]);
-                if tx.send(frame).is_ok() {
+                if tx.deliver(frame, limit) {
                     receivers += 1;
                 }
             }
@@ -111,7 +153,7 @@ impl PubSub {
                     Frame::Bulk(channel.clone()),
                     Frame::Bulk(message.clone()),
                 ]);
-                if tx.send(frame).is_ok() {
+                if tx.deliver(frame, limit) {
                     receivers += 1;
                 }
             }

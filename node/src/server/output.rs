@@ -1,0 +1,305 @@
+//! Bounded output per client: `client-output-buffer-limit` as Redis has it.
+//!
+//! A client that does not read its socket makes us hold what we owe it. Replies are bounded by
+//! the connection itself (it stops reading requests while a write is blocked), but messages
+//! pushed to a subscriber by other connections (PUBLISH, here or on a peer) pile up without
+//! end. [`OutputMeter`] counts a client's bytes queued and not yet written; [`Limit`] says when
+//! that count closes the client: at once above the hard limit, or after staying above the soft
+//! limit for its seconds. A message that would cross the limit is not queued: the client is
+//! closed instead (as Redis does), so memory stays bounded by the limit.
+//!
+//! Classes: `normal` (default `0 0 0`: no limit), `pubsub` (`32mb 8mb 60`: subscribed clients)
+//! and `replica` (`256mb 64mb 60`, alias `slave`): Redoubt has no Redis replicas, and uses that
+//! class's hard limit for each peer's queue of PUBLISH messages to fan out.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use redoubt_proto::resp::Frame;
+
+/// One class's limits: bytes (0: none) and seconds above `soft` before a close.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_seconds: u64,
+}
+
+impl Limit {
+    const NONE: Limit = Limit {
+        hard: 0,
+        soft: 0,
+        soft_seconds: 0,
+    };
+}
+
+/// Which class a client's output counts against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    Normal,
+    Replica,
+    Pubsub,
+}
+
+/// The three classes' limits (`client-output-buffer-limit`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputLimits {
+    pub normal: Limit,
+    pub replica: Limit,
+    pub pubsub: Limit,
+}
+
+impl Default for OutputLimits {
+    fn default() -> OutputLimits {
+        OutputLimits {
+            normal: Limit::NONE,
+            replica: Limit {
+                hard: 256 * 1024 * 1024,
+                soft: 64 * 1024 * 1024,
+                soft_seconds: 60,
+            },
+            pubsub: Limit {
+                hard: 32 * 1024 * 1024,
+                soft: 8 * 1024 * 1024,
+                soft_seconds: 60,
+            },
+        }
+    }
+}
+
+impl OutputLimits {
+    pub fn get(&self, class: Class) -> Limit {
+        match class {
+            Class::Normal => self.normal,
+            Class::Replica => self.replica,
+            Class::Pubsub => self.pubsub,
+        }
+    }
+
+    /// These limits with the classes named in `text` changed: `<class> <hard> <soft>
+    /// <seconds>` repeated (sizes with Redis's units), as `CONFIG SET` and the config file take
+    /// it. All or nothing: an error names what is wrong.
+    pub fn updated(&self, text: &str) -> Result<OutputLimits, String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if words.is_empty() || words.len() % 4 != 0 {
+            return Err("Wrong number of arguments in buffer limit configuration.".into());
+        }
+        let mut out = *self;
+        for group in words.chunks(4) {
+            let class = match group[0].to_ascii_lowercase().as_str() {
+                "normal" => Class::Normal,
+                "replica" | "slave" => Class::Replica,
+                "pubsub" => Class::Pubsub,
+                _ => {
+                    return Err(
+                        "Invalid client class specified in buffer limit configuration.".into(),
+                    )
+                }
+            };
+            let size = |s: &str| crate::config::parse_memory(s);
+            let (Some(hard), Some(soft), Some(soft_seconds)) =
+                (size(group[1]), size(group[2]), group[3].parse::<u64>().ok())
+            else {
+                return Err(
+                    "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+                        .into(),
+                );
+            };
+            let limit = Limit {
+                hard,
+                soft,
+                soft_seconds,
+            };
+            match class {
+                Class::Normal => out.normal = limit,
+                Class::Replica => out.replica = limit,
+                Class::Pubsub => out.pubsub = limit,
+            }
+        }
+        Ok(out)
+    }
+
+    /// As `CONFIG GET` shows it (Redis's order and names, bytes).
+    pub fn render(&self) -> String {
+        let one = |name: &str, l: Limit| format!("{name} {} {} {}", l.hard, l.soft, l.soft_seconds);
+        format!(
+            "{} {} {}",
+            one("normal", self.normal),
+            one("slave", self.replica),
+            one("pubsub", self.pubsub)
+        )
+    }
+}
+
+/// Bytes a client is owed and not yet sent, and whether its limit closed it.
+#[derive(Debug, Default)]
+pub struct OutputMeter {
+    queued: AtomicU64,
+    /// When the count went above the soft limit (unix ms; 0: it is not above).
+    soft_since_ms: AtomicU64,
+    overflowed: AtomicBool,
+}
+
+/// What a meter says about more output.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Queue it.
+    Queue,
+    /// Do not queue it: the client is over its limit and must be closed.
+    Close,
+}
+
+impl OutputMeter {
+    /// Bytes queued now (CLIENT LIST `omem`).
+    pub fn queued(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Whether a limit closed (or is closing) the client.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Relaxed)
+    }
+
+    /// Counts `bytes` more if `limit` allows them; once it does not, every later call says
+    /// Close too (the client is on its way out).
+    pub fn admit(&self, bytes: u64, limit: Limit) -> Admission {
+        if self.overflowed() {
+            return Admission::Close;
+        }
+        let total = self.queued.load(Ordering::Relaxed).saturating_add(bytes);
+        if self.over(total, limit) {
+            self.overflowed.store(true, Ordering::Relaxed);
+            return Admission::Close;
+        }
+        self.queued.fetch_add(bytes, Ordering::Relaxed);
+        Admission::Queue
+    }
+
+    /// Checks the count as it is (for output the connection produces itself).
+    pub fn check(&self, extra: u64, limit: Limit) -> Admission {
+        let total = self.queued().saturating_add(extra);
+        if self.overflowed() || self.over(total, limit) {
+            self.overflowed.store(true, Ordering::Relaxed);
+            Admission::Close
+        } else {
+            Admission::Queue
+        }
+    }
+
+    /// Counts `bytes` the connection itself is writing (already checked with `check`).
+    pub fn hold(&self, bytes: u64) {
+        self.queued.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// `bytes` were written (or dropped).
+    pub fn release(&self, bytes: u64) {
+        let _ = self
+            .queued
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| {
+                Some(q.saturating_sub(bytes))
+            });
+    }
+
+    fn over(&self, total: u64, limit: Limit) -> bool {
+        if limit.hard > 0 && total > limit.hard {
+            return true;
+        }
+        if limit.soft == 0 || total <= limit.soft {
+            self.soft_since_ms.store(0, Ordering::Relaxed);
+            return false;
+        }
+        let now = now_ms().max(1);
+        let since =
+            match self
+                .soft_since_ms
+                .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => now,
+                Err(since) => since,
+            };
+        now.saturating_sub(since) >= limit.soft_seconds.saturating_mul(1000)
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// About how many bytes `frame` takes in a client's output (its payload plus framing).
+pub fn frame_cost(frame: &Frame) -> u64 {
+    match frame {
+        Frame::Bulk(b) => b.len() as u64 + 16,
+        Frame::Array(items) | Frame::Push(items) => 16 + items.iter().map(frame_cost).sum::<u64>(),
+        _ => 32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_parse_render_and_update_by_class() {
+        let d = OutputLimits::default();
+        assert_eq!(
+            d.render(),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+        );
+        let u = d
+            .updated("pubsub 1mb 512kb 5 replica 0 0 0")
+            .expect("valid");
+        assert_eq!(
+            u.pubsub,
+            Limit {
+                hard: 1024 * 1024,
+                soft: 512 * 1024,
+                soft_seconds: 5
+            }
+        );
+        assert_eq!(u.replica, Limit::NONE);
+        assert_eq!(u.normal, d.normal);
+        assert!(d.updated("pubsub 1mb 1mb").is_err());
+        assert!(d.updated("bogus 1 1 1").is_err());
+        assert!(d.updated("pubsub x 1 1").is_err());
+    }
+
+    #[test]
+    fn the_hard_limit_closes_before_queueing_past_it() {
+        let m = OutputMeter::default();
+        let limit = Limit {
+            hard: 100,
+            soft: 0,
+            soft_seconds: 0,
+        };
+        assert_eq!(m.admit(60, limit), Admission::Queue);
+        assert_eq!(m.admit(60, limit), Admission::Close);
+        assert_eq!(m.queued(), 60, "the refused bytes were not counted");
+        m.release(60);
+        assert_eq!(m.admit(1, limit), Admission::Close, "closing stays closing");
+    }
+
+    #[test]
+    fn the_soft_limit_closes_after_its_seconds() {
+        let m = OutputMeter::default();
+        let immediate = Limit {
+            hard: 0,
+            soft: 10,
+            soft_seconds: 0,
+        };
+        assert_eq!(m.admit(5, immediate), Admission::Queue);
+        assert_eq!(m.admit(10, immediate), Admission::Close);
+        let m = OutputMeter::default();
+        let patient = Limit {
+            hard: 0,
+            soft: 10,
+            soft_seconds: 3600,
+        };
+        assert_eq!(m.admit(50, patient), Admission::Queue);
+        assert_eq!(m.admit(50, patient), Admission::Queue);
+        m.release(95);
+        assert_eq!(m.admit(1, patient), Admission::Queue, "back under soft");
+    }
+}
