@@ -229,7 +229,7 @@ macro_rules! log_limited {
     }};
 }
 
-/// Summaries of every limiter's ended windows (the node logs them every [`LOG_WINDOW`]).
+/// Summaries of every limiter's ended windows (the node logs them as windows end).
 pub fn drain_summaries() -> Vec<Suppressed> {
     [
         &*AUTH_FAILURES,
@@ -243,9 +243,9 @@ pub fn drain_summaries() -> Vec<Suppressed> {
     .collect()
 }
 
-/// Logs the summaries of ended windows every [`LOG_WINDOW`], until the process ends.
+/// Logs the summaries of ended windows (checked every second), until the process ends.
 pub async fn report_summaries() {
-    let mut tick = tokio::time::interval(LOG_WINDOW);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
         for summary in drain_summaries() {
