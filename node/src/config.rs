@@ -168,6 +168,8 @@ pub struct Config {
     pub timeout: u64,
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
+    /// `min-free-disk`: below this many free bytes under `dir`, writes are refused (MISCONF).
+    pub min_free_disk: u64,
     /// `client-output-buffer-limit`: per class, when a client's pending output closes it.
     pub client_output_buffer_limit: crate::server::output::OutputLimits,
     pub rename_command: HashMap<String, String>,
@@ -243,6 +245,7 @@ pub const DIRECTIVES: &[&str] = &[
     "proto-max-bulk-len",
     "client-query-buffer-limit",
     "client-output-buffer-limit",
+    "min-free-disk",
     "rename-command",
     "enable-debug-command",
     "node-id",
@@ -644,6 +647,10 @@ impl Config {
             client_query_buffer_limit: match get("client-query-buffer-limit") {
                 Some(s) => parse_u64("client-query-buffer-limit", s)?,
                 None => 1024 * 1024 * 1024,
+            },
+            min_free_disk: match get("min-free-disk") {
+                Some(s) => parse_u64("min-free-disk", s)?,
+                None => 64 * 1024 * 1024,
             },
             client_output_buffer_limit: match get("client-output-buffer-limit") {
                 Some(s) => crate::server::output::OutputLimits::default()

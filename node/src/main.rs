@@ -190,7 +190,13 @@ async fn run(config: Config, tls: TlsConfig, set_filter: SetFilter) -> anyhow::R
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, shutting down"),
         _ = term.recv() => tracing::info!("SIGTERM received, shutting down"),
     }
-    server.raft.shutdown().await;
+    // A Raft core stuck on a failing disk must not keep the process alive: shutdown is bounded.
+    if tokio::time::timeout(std::time::Duration::from_secs(5), server.raft.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("raft did not stop within 5s; exiting anyway");
+    }
     drop(watchers);
     tracing::info!("bye");
     Ok(())

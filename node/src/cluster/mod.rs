@@ -392,6 +392,12 @@ impl Peer for PeerService {
     ) -> Result<Response<RaftMessage>, Status> {
         let rpc: AppendEntriesRequest<TypeConfig> = decode(&req.get_ref().payload)?;
         self.require_sender(&req, "append_entries", rpc.vote.leader_id().node_id, false)?;
+        if !rpc.entries.is_empty() && self.server.raft.disk.is_low() {
+            // Taking them could fill the disk (sled then fails for good); the leader retries.
+            return Err(Status::resource_exhausted(
+                "this node's disk is below min-free-disk",
+            ));
+        }
         let result = self.raft().append_entries(rpc).await;
         Ok(Response::new(RaftMessage {
             payload: encode(&result)?,

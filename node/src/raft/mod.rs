@@ -6,6 +6,7 @@
 // openraft fixes the storage traits' error type (StorageError), which is large.
 #![allow(clippy::result_large_err)]
 
+pub mod disk;
 pub mod log_store;
 pub mod network;
 pub mod state_machine;
@@ -147,6 +148,9 @@ pub enum RaftCallError {
     NoLeader,
     #[error("ERR raft: {0}")]
     Other(String),
+    /// The disk is below `min-free-disk`: the full `-MISCONF ...` text.
+    #[error("{0}")]
+    DiskLow(String),
     /// An error the leader returned for a forwarded request, as the leader worded it.
     #[error("{0}")]
     Remote(String),
@@ -158,12 +162,21 @@ impl RaftCallError {
     }
 }
 
+/// About how many bytes a request adds to the log and the keyspace.
+fn request_bytes(request: &ExecRequest) -> u64 {
+    let args: usize = request.commands.iter().flatten().map(|a| a.len()).sum();
+    // Written twice: once in the log entry, once in the keyspace.
+    2 * args as u64
+}
+
 /// Settings of the Raft layer taken from the node's config.
 pub struct RaftSettings {
     pub node_id: u64,
     pub advertise_addr: String,
     /// This node's identity (its certificate's node name; empty without peer TLS).
     pub node_name: String,
+    /// `min-free-disk`: writes are refused below this many free bytes (0: never).
+    pub min_free_disk: u64,
     pub snapshot_logs: u64,
     /// How the group starts when this node has no Raft state yet.
     pub start: StartMode,
@@ -581,6 +594,8 @@ pub struct RaftNode {
     /// Term in which reads may skip the barrier (see `sole_voter_leader_term`); 0: none.
     fast_read_term: AtomicU64,
     pub shared: Arc<SharedState>,
+    /// Free space of the data directory against `min-free-disk`.
+    pub disk: Arc<disk::DiskGuard>,
     pub log: LogStore,
     pub node_id: u64,
     pub db: sled::Db,
@@ -642,6 +657,8 @@ impl RaftNode {
                 raft.initialize(members).await?;
             }
         }
+        let disk = disk::DiskGuard::new(dir, settings.min_free_disk);
+        tokio::spawn(disk.clone().watch());
         let (proposals, rx) = mpsc::unbounded_channel();
         tokio::spawn(run_proposer(raft.clone(), log.clone(), rx));
         let (read_barriers, rx) = mpsc::unbounded_channel();
@@ -667,6 +684,7 @@ impl RaftNode {
             forwards,
             transport,
             shared,
+            disk,
             log,
             node_id: settings.node_id,
             db,
@@ -676,6 +694,11 @@ impl RaftNode {
     /// Queues a client request for the next entry; the receiver gets the state machine's reply.
     pub fn propose(&self, request: ExecRequest) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
         let (reply_to, rx) = oneshot::channel();
+        self.disk.account(request_bytes(&request));
+        if self.disk.is_low() {
+            let _ = reply_to.send(Err(RaftCallError::DiskLow(self.disk.misconf())));
+            return rx;
+        }
         let queue = if self.is_leader() {
             &self.proposals
         } else {
@@ -695,6 +718,11 @@ impl RaftNode {
         request: ExecRequest,
     ) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
         let (reply_to, rx) = oneshot::channel();
+        self.disk.account(request_bytes(&request));
+        if self.disk.is_low() {
+            let _ = reply_to.send(Err(RaftCallError::DiskLow(self.disk.misconf())));
+            return rx;
+        }
         if let Err(mpsc::error::SendError(p)) = self.proposals.send(Proposal { request, reply_to })
         {
             let _ = p.reply_to.send(Err(RaftCallError::Other(

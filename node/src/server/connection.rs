@@ -1630,6 +1630,7 @@ pub fn config_values(server: &Server) -> Vec<(&'static str, String)> {
             "client-output-buffer-limit",
             server.output_limits().render(),
         ),
+        ("min-free-disk", c.min_free_disk.to_string()),
         (
             "enable-debug-command",
             c.enable_debug_command.name().to_string(),

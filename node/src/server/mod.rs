@@ -250,6 +250,7 @@ impl Server {
                 node_id: config.node_id,
                 advertise_addr: config.raft_advertise_addr.clone(),
                 node_name: node_name.clone(),
+                min_free_disk: config.min_free_disk,
                 snapshot_logs: config.raft_snapshot_logs,
                 start,
             },
