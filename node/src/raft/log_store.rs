@@ -1,5 +1,8 @@
 //! The Raft log and Raft metadata (vote, committed, purged) on sled.
 //!
+//! Every entry is stored sealed with a checksum (`checksum::seal`) and checked when read: a
+//! damaged entry is an error, never a wrong entry.
+//!
 //! Appends are acknowledged to openraft only after an fsync; a single flusher task drains every
 //! append waiting at that moment into one `flush`, so concurrent clients share fsyncs (group
 //! commit). This module never touches the keyspace.
@@ -13,6 +16,7 @@ use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
 use openraft::{Entry, LogId, OptionalSend, StorageError, StorageIOError, Vote};
 use tokio::sync::{mpsc, watch};
 
+use super::checksum;
 use super::TypeConfig;
 
 type NodeId = u64;
@@ -36,6 +40,60 @@ struct LogInner {
     appended: watch::Sender<u64>,
     /// Index of the last entry known to be on disk.
     flushed: watch::Sender<u64>,
+    mark: Arc<DurableMark>,
+}
+
+/// A record, outside sled, of the highest log index sled has made durable. sled treats a
+/// damaged message in its files as the torn end of its log and silently drops everything after
+/// it; comparing its last index with this mark at start tells that loss from a clean stop.
+/// Written after each flush (no fsync of its own: it is only ever behind what sled made
+/// durable, never ahead) and lowered when the log is truncated.
+pub struct DurableMark {
+    file: std::sync::Mutex<std::fs::File>,
+}
+
+impl DurableMark {
+    const FILE: &'static str = "durable-index";
+
+    fn open(dir: &std::path::Path) -> io::Result<DurableMark> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(dir.join(Self::FILE))?;
+        Ok(DurableMark {
+            file: std::sync::Mutex::new(file),
+        })
+    }
+
+    /// The mark left under `dir` (None: no file yet, a new or older data dir).
+    pub fn read(dir: &std::path::Path) -> io::Result<Option<u64>> {
+        match std::fs::read_to_string(dir.join(Self::FILE)) {
+            Ok(s) if s.trim().is_empty() => Ok(None),
+            Ok(s) => s.trim().parse().map(Some).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("bad {}: {s:?}", Self::FILE),
+                )
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write(&self, index: u64) {
+        use std::io::{Seek, Write};
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        // Fixed width: an overwrite in place never leaves a longer old tail.
+        let text = format!("{index:020}\n");
+        let r = f
+            .seek(io::SeekFrom::Start(0))
+            .and_then(|_| f.write_all(text.as_bytes()));
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "cannot write the durable index mark");
+        }
+    }
 }
 
 fn read_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
@@ -47,8 +105,10 @@ fn write_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
 }
 
 impl LogStore {
-    /// Opens the log trees of `db` and starts the flusher task (needs a tokio runtime).
-    pub fn open(db: &sled::Db) -> Result<LogStore, sled::Error> {
+    /// Opens the log trees of `db` and starts the flusher task (needs a tokio runtime);
+    /// `dir` holds the durable index mark.
+    pub fn open(db: &sled::Db, dir: &std::path::Path) -> Result<LogStore, sled::Error> {
+        let mark = Arc::new(DurableMark::open(dir).map_err(sled::Error::Io)?);
         let log = db.open_tree("raft_log")?;
         let meta = db.open_tree("raft_meta")?;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -60,9 +120,19 @@ impl LogStore {
         let (flushed, _) = watch::channel(last);
         let flusher_db = db.clone();
         let flusher_flushed = flushed.clone();
+        let flusher_appended = appended.clone();
+        let flusher_mark = mark.clone();
         std::thread::Builder::new()
             .name("redoubt-log-flush".into())
-            .spawn(move || flush_appends(flusher_db, rx, flusher_flushed))
+            .spawn(move || {
+                flush_appends(
+                    flusher_db,
+                    rx,
+                    flusher_flushed,
+                    flusher_appended,
+                    flusher_mark,
+                )
+            })
             .map_err(sled::Error::Io)?;
         Ok(LogStore {
             inner: Arc::new(LogInner {
@@ -72,6 +142,7 @@ impl LogStore {
                 flush_requests: tx,
                 appended,
                 flushed,
+                mark,
             }),
         })
     }
@@ -98,10 +169,7 @@ impl LogStore {
 
     fn last_log_id(&self) -> Result<Option<LogId<NodeId>>, StorageError<NodeId>> {
         match self.inner.log.last().map_err(read_err)? {
-            Some((_, raw)) => {
-                let entry: Entry<TypeConfig> = postcard::from_bytes(&raw).map_err(read_err)?;
-                Ok(Some(entry.log_id))
-            }
+            Some((_, raw)) => Ok(Some(decode_entry(&raw)?.log_id)),
             None => Ok(None),
         }
     }
@@ -141,6 +209,8 @@ fn flush_appends(
     db: sled::Db,
     mut rx: mpsc::UnboundedReceiver<(u64, LogFlushed<TypeConfig>)>,
     flushed: watch::Sender<u64>,
+    appended: watch::Sender<u64>,
+    mark: Arc<DurableMark>,
 ) {
     while let Some((first_index, first)) = rx.blocking_recv() {
         let mut last_index = first_index;
@@ -158,6 +228,8 @@ fn flush_appends(
         );
         if result.is_ok() {
             flushed.send_replace(last_index);
+            // Never above the log's end: a truncation may have happened meanwhile.
+            mark.write(last_index.min(*appended.borrow()));
         }
         for callback in waiting {
             let outcome = match &result {
@@ -167,6 +239,54 @@ fn flush_appends(
             callback.log_io_completed(outcome);
         }
     }
+}
+
+/// A stored entry, once its checksum matches.
+fn decode_entry(raw: &[u8]) -> Result<Entry<TypeConfig>, StorageError<NodeId>> {
+    let bytes = checksum::unseal(raw).map_err(read_err)?;
+    postcard::from_bytes(bytes).map_err(read_err)
+}
+
+/// Reads every entry of the log in `db` and checks it (at start: damaged data is refused
+/// before it is served), and that the log still reaches the durable mark left under `dir`.
+/// The error names the first damaged entry or the entries lost.
+pub fn verify(db: &sled::Db, dir: &std::path::Path) -> Result<u64, String> {
+    let log = db.open_tree("raft_log").map_err(|e| e.to_string())?;
+    let meta = db.open_tree("raft_meta").map_err(|e| e.to_string())?;
+    let last = match log.last().map_err(|e| e.to_string())? {
+        Some((k, _)) => k.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0),
+        None => 0,
+    };
+    let purged = match meta.get(KEY_PURGED).map_err(|e| e.to_string())? {
+        Some(raw) => postcard::from_bytes::<LogId<NodeId>>(&raw)
+            .map(|l| l.index)
+            .map_err(|e| format!("raft meta: {e}"))?,
+        None => 0,
+    };
+    let end = last.max(purged);
+    if let Some(mark) = DurableMark::read(dir).map_err(|e| e.to_string())? {
+        if end < mark {
+            return Err(format!(
+                "the raft log ends at entry {end} but entries up to {mark} were on disk: its files lost data"
+            ));
+        }
+    }
+    let mut n = 0;
+    for item in log.iter() {
+        let (k, raw) = item.map_err(|e| format!("raft log: {e}"))?;
+        if decode_entry(&raw).is_err() {
+            let index = k
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .unwrap_or_default();
+            return Err(format!(
+                "raft log entry {index} is damaged (checksum mismatch)"
+            ));
+        }
+        n += 1;
+    }
+    Ok(n)
 }
 
 fn bound_to_start(b: Bound<&u64>) -> u64 {
@@ -191,7 +311,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
         let mut out = Vec::new();
         for item in iter {
             let (_, raw) = item.map_err(read_err)?;
-            out.push(postcard::from_bytes(&raw).map_err(read_err)?);
+            out.push(decode_entry(&raw)?);
         }
         Ok(out)
     }
@@ -252,7 +372,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let mut batch = sled::Batch::default();
         let mut last = None;
         for entry in entries {
-            let raw = postcard::to_allocvec(&entry).map_err(write_err)?;
+            let raw = checksum::seal(postcard::to_allocvec(&entry).map_err(write_err)?);
             batch.insert(&entry.log_id.index.to_be_bytes(), raw);
             last = Some(entry.log_id.index);
         }
@@ -286,6 +406,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         self.inner
             .appended
             .send_replace(log_id.index.saturating_sub(1));
+        self.inner.mark.write(log_id.index.saturating_sub(1));
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 // openraft fixes the storage traits' error type (StorageError), which is large.
 #![allow(clippy::result_large_err)]
 
+pub mod checksum;
 pub mod disk;
 pub mod log_store;
 pub mod network;
@@ -160,6 +161,20 @@ impl RaftCallError {
     pub fn to_frame(&self) -> Frame {
         Frame::Error(self.to_string())
     }
+}
+
+/// Reads every record of every tree once (sled checks its pages as it reads them) and checks
+/// every log entry's checksum: damaged data stops the start instead of being served later.
+fn verify_storage(db: &sled::Db, dir: &Path) -> Result<(), String> {
+    for name in db.tree_names() {
+        let tree = db.open_tree(&name).map_err(|e| e.to_string())?;
+        for item in tree.iter() {
+            item.map_err(|e| format!("tree '{}': {e}", String::from_utf8_lossy(&name)))?;
+        }
+    }
+    let entries = log_store::verify(db, dir)?;
+    tracing::info!(entries, "storage verified");
+    Ok(())
 }
 
 /// About how many bytes a request adds to the log and the keyspace.
@@ -610,13 +625,27 @@ impl RaftNode {
         table: Arc<CommandTable>,
         transport: Arc<network::PeerTransport>,
     ) -> anyhow::Result<RaftNode> {
+        let data_dir = dir.join("data");
+        let damaged = |detail: String| {
+            anyhow::anyhow!(
+                "the data under '{}' is damaged ({detail}); this node will not serve it. Stop \
+                 it, move that folder aside and start the node again to rejoin its cluster and \
+                 receive the data from the others (a single node: restore a backup)",
+                data_dir.display()
+            )
+        };
         let db = sled::Config::new()
-            .path(dir.join("data"))
+            .path(&data_dir)
             .cache_capacity(256 * 1024 * 1024)
             .flush_every_ms(Some(1000))
-            .open()?;
-        let log = LogStore::open(&db)?;
-        let (sm, shared) = StateMachine::open(&db, table, dir.join("snapshots"))?;
+            .open()
+            .map_err(|e| damaged(e.to_string()))?;
+        verify_storage(&db, dir).map_err(damaged)?;
+        let rebuild_snapshot = state_machine::check_snapshot_file(&dir.join("snapshots"))
+            .map_err(|e| anyhow::anyhow!("cannot read the snapshot file: {e}"))?;
+        let log = LogStore::open(&db, dir)?;
+        let (sm, shared) = StateMachine::open(&db, table, dir.join("snapshots"))
+            .map_err(|e| damaged(e.to_string()))?;
         let config = RaftConfig {
             cluster_name: "redoubt".to_string(),
             heartbeat_interval: 100,
@@ -655,6 +684,11 @@ impl RaftNode {
             if !members.is_empty() {
                 tracing::info!(members = ?members.keys().collect::<Vec<_>>(), "initialising the raft group");
                 raft.initialize(members).await?;
+            }
+        }
+        if rebuild_snapshot {
+            if let Err(e) = raft.trigger().snapshot().await {
+                tracing::warn!(error = %e, "cannot start rebuilding the snapshot");
             }
         }
         let disk = disk::DiskGuard::new(dir, settings.min_free_disk);

@@ -265,7 +265,7 @@ impl StateMachine {
             out.extend_from_slice(&(v.len() as u32).to_be_bytes());
             out.extend_from_slice(&v);
         }
-        Ok((header, out))
+        Ok((header, super::checksum::seal(out)))
     }
 
     fn save_snapshot_file(&self, data: &[u8]) -> Result<(), StorageError<NodeId>> {
@@ -284,11 +284,38 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Checks the snapshot file under `snapshot_dir` at start. A damaged file is removed (the
+/// data it was built from is intact, and a new snapshot is built from it): Ok(true) then.
+pub fn check_snapshot_file(snapshot_dir: &std::path::Path) -> Result<bool, std::io::Error> {
+    let path = snapshot_dir.join(SNAPSHOT_FILE);
+    let data = match std::fs::read(&path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    match parse_snapshot(&data) {
+        Ok(_) => Ok(false),
+        Err(e) => {
+            tracing::warn!(file = %path.display(), reason = %e, "the snapshot file is damaged: removing it; a new snapshot is built from the intact data");
+            std::fs::remove_file(&path)?;
+            Ok(true)
+        }
+    }
+}
+
 /// A snapshot's keyspace records, borrowed from its bytes.
 type SnapshotRecords<'a> = Vec<(&'a [u8], &'a [u8])>;
 
 /// Splits a snapshot into its header and keyspace records.
 fn parse_snapshot(data: &[u8]) -> Result<(SnapshotHeader, SnapshotRecords<'_>), std::io::Error> {
+    // The whole snapshot is checked before any of it is believed (a damaged file, or a
+    // transfer that went wrong).
+    let data = super::checksum::unseal(data).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "damaged snapshot (checksum mismatch)",
+        )
+    })?;
     let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed snapshot");
     let take = |pos: &mut usize, n: usize| -> Result<&[u8], std::io::Error> {
         let s = data.get(*pos..*pos + n).ok_or_else(bad)?;
