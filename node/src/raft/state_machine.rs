@@ -385,18 +385,11 @@ fn permitted(
         _ => Denied::Command,
     };
     let text = if req.multi {
-        let reason = match denied {
-            Denied::Command => "no permission to execute the command or subcommand",
-            Denied::Key { .. } => "no permission to touch the specified keys",
-            Denied::Channel { .. } => {
-                "no permission to access one of the channels used as arguments"
-            }
-        };
-        format!("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {reason}")
+        denied.changed_since_queued_message()
     } else {
-        format!("NOPERM {}", denied.message(&req.user, spec))
+        denied.message(&req.user, spec)
     };
-    Err(Frame::Error(text))
+    Err(Frame::Error(format!("NOPERM {text}")))
 }
 
 fn run_one(
