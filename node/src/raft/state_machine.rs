@@ -269,9 +269,9 @@ impl StateMachine {
     }
 
     fn save_snapshot_file(&self, data: &[u8]) -> Result<(), StorageError<NodeId>> {
-        std::fs::create_dir_all(&self.snapshot_dir).map_err(snap_err)?;
+        crate::files::create_private_dir(&self.snapshot_dir).map_err(snap_err)?;
         let tmp = self.snapshot_dir.join(format!("{SNAPSHOT_FILE}.tmp"));
-        std::fs::write(&tmp, data).map_err(snap_err)?;
+        crate::files::write_private(&tmp, data).map_err(snap_err)?;
         std::fs::rename(&tmp, self.snapshot_path()).map_err(snap_err)?;
         Ok(())
     }

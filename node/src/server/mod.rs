@@ -176,7 +176,7 @@ impl Server {
             CommandTable::new(&config.rename_command)
                 .map_err(|e| anyhow::anyhow!("invalid value for 'rename-command': {e}"))?,
         );
-        std::fs::create_dir_all(&config.dir)
+        crate::files::prepare_dir(&config.dir)
             .map_err(|e| anyhow::anyhow!("cannot create dir '{}': {e}", config.dir.display()))?;
         let start = if config.bootstrap {
             StartMode::Bootstrap(config.peers.clone())
