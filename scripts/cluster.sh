@@ -133,7 +133,8 @@ up_local() {
   local peers="1=node1@127.0.0.1:16381,2=node2@127.0.0.1:16382,3=node3@127.0.0.1:16383"
   for n in "${NODES[@]}"; do
     local dir="$STATE/node$n"
-    mkdir -p "$dir"
+    # The node's dir: private, as redoubt wants it (it warns about an open one).
+    (umask 077; mkdir -p "$dir")
     if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
       echo "node $n already running (pid $(cat "$dir/pid"))"
       continue

@@ -135,7 +135,7 @@ fn clients_section(s: &Server, out: &mut String) {
             i.subscriptions + i.psubscriptions > 0
         })
         .count();
-    line(out, "connected_clients", clients.len());
+    line(out, "connected_clients", s.clients.admitted());
     line(
         out,
         "client_recent_max_output_buffer",

@@ -5,6 +5,7 @@ pub mod certs;
 pub mod cluster;
 pub mod commands;
 pub mod config;
+pub mod files;
 pub mod info;
 pub mod logsafe;
 pub mod raft;

@@ -314,7 +314,7 @@ mod tests {
         let limiter = LogLimiter::with_limits("refused handshakes", 1, Duration::from_secs(10));
         let t0 = Instant::now();
         assert_eq!(limiter.admit_at("a", t0), (true, None));
-        assert_eq!(limiter.admit_at("a", t0).0, false);
+        assert!(!limiter.admit_at("a", t0).0);
         let (log, summary) = limiter.admit_at("a", t0 + Duration::from_secs(10));
         assert!(log);
         assert_eq!(summary.map(|s| s.count), Some(1));

@@ -30,6 +30,8 @@ fn main() -> ExitCode {
         println!("redoubt {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
+    // Before anything creates a file (the logfile, sled, snapshots): private by default.
+    redoubt_node::files::restrict_umask();
     let config = match parse_args(&args)
         .and_then(|(file, flags)| Config::load(file.as_deref(), &env_overrides(), &flags))
     {

@@ -175,3 +175,141 @@ async fn writes_continue_across_several_restarts() {
     assert_keys(&mut c, "d", 20).await;
     expect(&mut c, &["DBSIZE"], int(21)).await;
 }
+
+// ---- files at rest ----
+
+/// Every path under `root` (itself included) with its permission bits; symbolic links are
+/// not followed.
+fn modes_under(root: &std::path::Path) -> Vec<(std::path::PathBuf, bool, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            // Renamed while we walked (a snapshot's temporary file).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => panic!("stat {}: {e}", path.display()),
+        };
+        if meta.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                stack.extend(entries.flatten().map(|e| e.path()));
+            }
+        }
+        out.push((path, meta.is_dir(), meta.permissions().mode() & 0o7777));
+    }
+    out
+}
+
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// Asserts that every file under `root` is 0600 and every folder 0700.
+fn assert_private(root: &std::path::Path, node: &NodeProcess) {
+    let entries = modes_under(root);
+    let loose: Vec<String> = entries
+        .iter()
+        .filter(|(_, is_dir, mode)| *mode != if *is_dir { 0o700 } else { 0o600 })
+        .map(|(p, _, mode)| format!("{} {mode:04o}", p.display()))
+        .collect();
+    assert!(
+        loose.is_empty(),
+        "not private (files 0600, folders 0700): {loose:?}\n{}",
+        node.diagnostics()
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_dir_is_created_0700_and_every_file_in_it_is_0600() {
+    let parent = tempfile::tempdir().expect("tempdir");
+    // A dir that does not exist yet, two levels deep. The harness keeps its own dir for the
+    // process's stdout/stderr and the logfile; this `--dir` comes later and wins.
+    let dir = parent.path().join("fresh").join("node");
+    let node = NodeProcess::start(
+        NodeOptions::new()
+            .arg("dir", dir.display().to_string())
+            .arg("raft-snapshot-logs", "20"),
+    );
+    let mut c = node.client().await;
+    set_keys(&mut c, "k", 100).await;
+    expect(
+        &mut c,
+        &["ACL", "SETUSER", "alice", "on", ">secret", "+@all"],
+        ok(),
+    )
+    .await;
+    // A snapshot is taken every 20 log entries (a pipeline may share one): write one key at a
+    // time until a snapshot is on disk.
+    let snapshots = dir.join("snapshots");
+    let has_snapshot =
+        || std::fs::read_dir(&snapshots).is_ok_and(|mut entries| entries.next().is_some());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut n = 0;
+    while !has_snapshot() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no snapshot under {} after {n} writes\n{}",
+            dir.display(),
+            node.diagnostics()
+        );
+        n += 1;
+        expect(&mut c, &["SET", &format!("filler:{n}"), "x"], ok()).await;
+    }
+    assert!(
+        dir.join("data").is_dir(),
+        "the dataset is under the new dir"
+    );
+    assert_private(&dir, &node);
+    // The logfile, created by the node (outside dir here), is private too.
+    assert_eq!(mode_of(&node.log_path()), 0o600, "the logfile's mode");
+}
+
+#[tokio::test]
+async fn an_open_dir_is_warned_about_and_loose_files_in_it_are_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().expect("tempdir");
+    let dir = parent.path().join("node");
+    std::fs::create_dir(&dir).expect("create dir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut node = NodeProcess::start(NodeOptions::new().dir(&dir));
+    let warning = format!("path={} mode=0755", dir.display());
+    let log = node.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("WARN") && l.contains(&warning) && l.contains("chmod 700")),
+        "a warning naming {} and its mode:\n{log}",
+        dir.display()
+    );
+    // The operator's dir is left as it is; what the node wrote inside is private.
+    assert_eq!(mode_of(&dir), 0o755);
+    assert_private(&dir.join("data"), &node);
+    let mut c = node.client().await;
+    set_keys(&mut c, "k", 10).await;
+    drop(c);
+    // Files left group/world readable (as a release before this one made them) are made
+    // private again at the next start, with a log line for each.
+    node.terminate();
+    let db = dir.join("data").join("db");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).expect("chmod db");
+    std::fs::set_permissions(dir.join("data"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod data");
+    node.restart();
+    assert_private(&dir.join("data"), &node);
+    let log = node.log();
+    for path in [dir.join("data"), db] {
+        let line = format!("path={} was=", path.display());
+        assert!(
+            log.contains(&line),
+            "a log line for {}:\n{log}",
+            path.display()
+        );
+    }
+    let mut c = node.client().await;
+    assert_keys(&mut c, "k", 10).await;
+}

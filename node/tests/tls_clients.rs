@@ -384,3 +384,178 @@ async fn certificate_of_an_unknown_user_is_not_authenticated() {
     assert_eq!(tls.must_call(&["PING"]).await, "+PONG\r\n");
     assert_eq!(tls.must_call(&["ACL", "WHOAMI"]).await, bulk("default"));
 }
+
+// ---- maxclients on the TLS port ----
+
+/// `connected_clients` in an INFO clients reply.
+fn connected_clients(info: &str) -> u64 {
+    info.lines()
+        .find_map(|l| l.strip_prefix("connected_clients:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no connected_clients in INFO clients: {info:?}"))
+}
+
+/// Waits until the node counts `n` connections, asking over `admin`.
+async fn wait_connected(admin: &mut MultiplexedConnection, n: u64, node: &NodeProcess) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let info = text(&q(admin, &["INFO", "clients"]).await);
+        if connected_clients(&info) == n {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the node does not count {n} connections:\n{info}\n{}",
+            node.diagnostics()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the node counts `n` connections, asking over a TLS connection.
+async fn wait_connected_tls(conn: &mut TlsConn, n: u64, node: &NodeProcess) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let info = conn.must_call(&["INFO", "clients"]).await;
+        if connected_clients(&info) == n {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the node does not count {n} connections:\n{info}\n{}",
+            node.diagnostics()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A TLS client with the CA-signed certificate that has run AUTH.
+async fn tls_authenticated(port: u16, certs: &Certs) -> TlsConn {
+    let mut conn = tls_client(port, certs, &certs.pair("client")).await;
+    assert_eq!(conn.must_call(&["AUTH", PASSWORD]).await, "+OK\r\n");
+    conn
+}
+
+/// What became of a TLS client the server may refuse.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    /// AUTH and PING answered.
+    Served,
+    /// The handshake failed or the connection was closed before any reply.
+    Refused,
+}
+
+/// Completes a TLS handshake over an open TCP connection and runs AUTH + PING. A wait
+/// without a verdict (neither served nor closed) fails the test.
+async fn try_serve(tcp: TcpStream, connector: TlsConnector) -> Outcome {
+    let name = ServerName::try_from("localhost").expect("a valid server name");
+    let stream = match tokio::time::timeout(WAIT, connector.connect(name, tcp)).await {
+        Err(_) => panic!("a TLS handshake neither completed nor failed within {WAIT:?}"),
+        Ok(Err(_)) => return Outcome::Refused,
+        Ok(Ok(s)) => s,
+    };
+    let mut conn = TlsConn {
+        stream,
+        buf: Vec::new(),
+    };
+    match conn.call(&["AUTH", PASSWORD]).await {
+        Ok(reply) => {
+            assert_eq!(reply, "+OK\r\n", "AUTH over TLS");
+            assert_eq!(conn.must_call(&["PING"]).await, "+PONG\r\n");
+            Outcome::Served
+        }
+        Err(e) if e.starts_with("timeout") => {
+            panic!("a TLS client was neither served nor closed: {e}")
+        }
+        Err(_) => Outcome::Refused,
+    }
+}
+
+#[tokio::test]
+async fn tls_clients_count_against_maxclients_from_accept() {
+    let certs = Certs::make();
+    let (node, tls_port) = certs.node(&[("requirepass", PASSWORD), ("maxclients", "3")]);
+    let connector = TlsConnector::from(Arc::new(tls_config(
+        &certs.file("ca.crt"),
+        Some(&certs.pair("client")),
+    )));
+    let mut first = tls_authenticated(tls_port, &certs).await;
+    // The harness's readiness probe may still hold a place: wait until only `first` does.
+    wait_connected_tls(&mut first, 1, &node).await;
+    let mut second = tls_authenticated(tls_port, &certs).await;
+    let third = tls_authenticated(tls_port, &certs).await;
+    // A fourth is closed without being served.
+    let tcp = connect_tcp(tls_port).await.expect("TCP to the TLS port");
+    assert_eq!(
+        try_serve(tcp, connector.clone()).await,
+        Outcome::Refused,
+        "a 4th TLS client with maxclients 3\n{}",
+        node.diagnostics()
+    );
+    // Once one leaves, a new one gets in.
+    drop(third);
+    wait_connected_tls(&mut first, 2, &node).await;
+    let tcp = connect_tcp(tls_port).await.expect("TCP to the TLS port");
+    assert_eq!(try_serve(tcp, connector.clone()).await, Outcome::Served);
+    wait_connected_tls(&mut first, 2, &node).await;
+
+    // Many TLS clients at once, each connected before any starts its handshake: they are
+    // counted when accepted, so one place is left for them, not one each.
+    let mut tcps = Vec::new();
+    for _ in 0..27 {
+        tcps.push(connect_tcp(tls_port).await.expect("TCP to the TLS port"));
+    }
+    let outcomes = futures::future::join_all(
+        tcps.into_iter()
+            .map(|tcp| try_serve(tcp, connector.clone())),
+    )
+    .await;
+    let served = outcomes.iter().filter(|o| **o == Outcome::Served).count();
+    assert_eq!(
+        served,
+        1,
+        "TLS clients served past maxclients 3 (two were connected): {outcomes:?}\n{}",
+        node.diagnostics()
+    );
+    // The clients already in are unaffected.
+    assert_eq!(first.must_call(&["PING"]).await, "+PONG\r\n");
+    assert_eq!(second.must_call(&["PING"]).await, "+PONG\r\n");
+}
+
+#[tokio::test]
+async fn connections_waiting_for_a_tls_handshake_hold_client_places() {
+    let certs = Certs::make();
+    // maxclients 4: the plaintext admin that watches INFO, and three places to fill.
+    let (node, tls_port) = certs.node(&[("requirepass", PASSWORD), ("maxclients", "4")]);
+    let mut admin = admin(&node).await;
+    wait_connected(&mut admin, 1, &node).await;
+    // Three TCP connections to the TLS port that never start a handshake.
+    let mut silent = Vec::new();
+    for _ in 0..3 {
+        silent.push(connect_tcp(tls_port).await.expect("TCP to the TLS port"));
+    }
+    wait_connected(&mut admin, 4, &node).await;
+    // They take the last places: a plaintext client is refused, as Redis refuses it.
+    let mut plain = RawConn::connect(node.port()).await;
+    let got = plain.read_until_closed(WAIT).await;
+    assert_eq!(show(&got), "-ERR max number of clients reached\r\n");
+    // And a TLS client is closed unserved.
+    let connector = TlsConnector::from(Arc::new(tls_config(
+        &certs.file("ca.crt"),
+        Some(&certs.pair("client")),
+    )));
+    let tcp = connect_tcp(tls_port).await.expect("TCP to the TLS port");
+    assert_eq!(try_serve(tcp, connector.clone()).await, Outcome::Refused);
+    expect(&mut admin, &["PING"], simple("PONG")).await;
+    // Once they close, their places are free again.
+    drop(silent);
+    wait_connected(&mut admin, 1, &node).await;
+    let mut plain = RawConn::connect(node.port()).await;
+    assert_eq!(
+        show(&plain.call(&[b"AUTH", PASSWORD.as_bytes()]).await),
+        "+OK\r\n"
+    );
+    assert_eq!(show(&plain.call(&[b"PING"]).await), "+PONG\r\n");
+    let tcp = connect_tcp(tls_port).await.expect("TCP to the TLS port");
+    assert_eq!(try_serve(tcp, connector).await, Outcome::Served);
+}

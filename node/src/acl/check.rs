@@ -33,6 +33,20 @@ impl Denied {
         }
     }
 
+    /// The text after "-NOPERM " for a queued command that the rules in force at EXEC refuse
+    /// (Redis 7's execCommand wording); the same whether the state machine refuses a data
+    /// command at apply or the connection refuses a server command before running it.
+    pub fn changed_since_queued_message(&self) -> String {
+        let reason = match self {
+            Denied::Command => "no permission to execute the command or subcommand",
+            Denied::Key { .. } => "no permission to touch the specified keys",
+            Denied::Channel { .. } => {
+                "no permission to access one of the channels used as arguments"
+            }
+        };
+        format!("ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {reason}")
+    }
+
     /// ACL DRYRUN's reply for a refusal: Redis's verbose texts, which name the key or channel
     /// ("User alice has no permissions to access the 'k' key"). `argv` is the line that was
     /// checked.

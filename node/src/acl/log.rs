@@ -34,6 +34,23 @@ impl Reason {
     }
 }
 
+/// Where a refusal happened (Redis's `context` field): at the top level, or inside a
+/// transaction (when queued, or when re-checked at EXEC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    Toplevel,
+    Multi,
+}
+
+impl Context {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Context::Toplevel => "toplevel",
+            Context::Multi => "multi",
+        }
+    }
+}
+
 impl From<super::Denied> for Reason {
     fn from(d: super::Denied) -> Reason {
         match d {
@@ -49,8 +66,7 @@ impl From<super::Denied> for Reason {
 pub struct LogEntry {
     pub count: u64,
     pub reason: Reason,
-    /// "toplevel" or "multi".
-    pub context: &'static str,
+    pub context: Context,
     /// The command, key or channel refused ("AUTH" for failed authentications).
     pub object: String,
     pub username: String,
@@ -71,7 +87,7 @@ pub struct AclLog {
 /// What a new refusal is about.
 pub struct Refusal<'a> {
     pub reason: Reason,
-    pub context: &'static str,
+    pub context: Context,
     pub object: &'a str,
     pub username: &'a str,
     pub client_info: String,
@@ -133,7 +149,7 @@ impl AclLog {
                     Frame::Map(vec![
                         (Frame::bulk("count"), Frame::Integer(e.count as i64)),
                         (Frame::bulk("reason"), Frame::bulk(e.reason.as_str())),
-                        (Frame::bulk("context"), Frame::bulk(e.context)),
+                        (Frame::bulk("context"), Frame::bulk(e.context.as_str())),
                         (Frame::bulk("object"), Frame::bulk(e.object.clone())),
                         (Frame::bulk("username"), Frame::bulk(e.username.clone())),
                         (Frame::bulk("age-seconds"), Frame::Double(age)),
@@ -164,7 +180,7 @@ mod tests {
     fn refusal<'a>(object: &'a str, user: &'a str) -> Refusal<'a> {
         Refusal {
             reason: Reason::Command,
-            context: "toplevel",
+            context: Context::Toplevel,
             object,
             username: user,
             client_info: format!("id=1 cmd={object}"),

@@ -306,7 +306,7 @@ impl PeerService {
     }
 
     fn refuse(who: &str, call: &str, why: &str) -> Status {
-        crate::log_limited!(crate::logsafe::PEER_REFUSALS, who.to_string(), peer = %who, call, reason = why, "refused a peer call");
+        crate::log_limited!(crate::logsafe::PEER_REFUSALS, who, peer = %who, call, reason = why, "refused a peer call");
         Status::permission_denied(format!("{call}: {why}"))
     }
 

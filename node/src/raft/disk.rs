@@ -6,7 +6,6 @@
 //! refuses new entries (the leader retries them); reads, PING and everything else keep working,
 //! and writes resume by themselves once space is free again.
 
-use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -42,17 +41,8 @@ impl DiskGuard {
 
     /// Bytes free for this process on the filesystem of `dir` (None when it cannot be told).
     pub fn free_bytes(dir: &Path) -> Option<u64> {
-        let path = CString::new(dir.as_os_str().as_encoded_bytes()).ok()?;
-        let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
-        // SAFETY: `path` is a NUL-terminated string and `st` points to writable memory of the
-        // right type; statvfs writes it completely when it returns 0.
-        let rc = unsafe { libc::statvfs(path.as_ptr(), st.as_mut_ptr()) };
-        if rc != 0 {
-            return None;
-        }
-        // SAFETY: statvfs returned 0, so it initialised `st`.
-        let st = unsafe { st.assume_init() };
-        Some((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+        let st = rustix::fs::statvfs(dir).ok()?;
+        Some(st.f_bavail.saturating_mul(st.f_frsize))
     }
 
     /// Counts `bytes` about to be written; measures at once when they add up to an eighth of

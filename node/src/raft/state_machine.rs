@@ -269,9 +269,9 @@ impl StateMachine {
     }
 
     fn save_snapshot_file(&self, data: &[u8]) -> Result<(), StorageError<NodeId>> {
-        std::fs::create_dir_all(&self.snapshot_dir).map_err(snap_err)?;
+        crate::files::create_private_dir(&self.snapshot_dir).map_err(snap_err)?;
         let tmp = self.snapshot_dir.join(format!("{SNAPSHOT_FILE}.tmp"));
-        std::fs::write(&tmp, data).map_err(snap_err)?;
+        crate::files::write_private(&tmp, data).map_err(snap_err)?;
         std::fs::rename(&tmp, self.snapshot_path()).map_err(snap_err)?;
         Ok(())
     }
@@ -412,18 +412,11 @@ fn permitted(
         _ => Denied::Command,
     };
     let text = if req.multi {
-        let reason = match denied {
-            Denied::Command => "no permission to execute the command or subcommand",
-            Denied::Key { .. } => "no permission to touch the specified keys",
-            Denied::Channel { .. } => {
-                "no permission to access one of the channels used as arguments"
-            }
-        };
-        format!("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {reason}")
+        denied.changed_since_queued_message()
     } else {
-        format!("NOPERM {}", denied.message(&req.user, spec))
+        denied.message(&req.user, spec)
     };
-    Err(Frame::Error(text))
+    Err(Frame::Error(format!("NOPERM {text}")))
 }
 
 fn run_one(

@@ -98,6 +98,21 @@ impl ClientHandle {
 pub struct Clients {
     next_id: AtomicU64,
     all: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+    /// Connections holding a place among `maxclients`: from accept to close, a TLS one during
+    /// its handshake too (as Redis counts a client from accept).
+    admitted: AtomicU64,
+}
+
+/// A connection's place among `maxclients`, taken at accept and given back when dropped
+/// (the connection ended, or never got past its refusal or its TLS handshake).
+pub struct Admission<'a> {
+    clients: &'a Clients,
+}
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        self.clients.admitted.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Clients {
@@ -143,7 +158,19 @@ impl Clients {
         self.lock().values().cloned().collect()
     }
 
-    pub fn count(&self) -> usize {
-        self.lock().len()
+    /// A place for a new connection, unless `max` are taken: checked and taken in one step,
+    /// so connections accepted at the same moment cannot all slip under the limit.
+    pub fn admit(&self, max: u64) -> Option<Admission<'_>> {
+        self.admitted
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Admission { clients: self })
+    }
+
+    /// How many connections hold a place (INFO's connected_clients).
+    pub fn admitted(&self) -> u64 {
+        self.admitted.load(Ordering::Acquire)
     }
 }

@@ -58,6 +58,9 @@ struct Connection {
     user: String,
     multi: Option<Vec<(Vec<Bytes>, &'static CommandSpec)>>,
     multi_dirty: bool,
+    /// EXEC is running the queued commands (`multi` is already taken): refusals belong to
+    /// the transaction.
+    running_exec: bool,
     watches: Vec<Watch>,
     channels: BTreeSet<Bytes>,
     patterns: BTreeSet<Bytes>,
@@ -93,6 +96,7 @@ pub async fn serve<R, W>(
         user: "default".to_string(),
         multi: None,
         multi_dirty: false,
+        running_exec: false,
         watches: Vec::new(),
         channels: BTreeSet::new(),
         patterns: BTreeSet::new(),
@@ -930,6 +934,13 @@ impl Connection {
         if let Err(frame) = self.server.wait_seeded().await {
             return frame;
         }
+        // Server commands are re-checked here, not at apply: against the rules as of a read
+        // barrier, so that a revocation acknowledged anywhere before EXEC refuses them.
+        if positions.len() < queue.len() {
+            if let Err(frame) = self.acl_read_barrier().await {
+                return frame;
+            }
+        }
         let mut results: Vec<Option<Frame>> = vec![None; queue.len()];
         if !entry_cmds.is_empty() || !watches.is_empty() {
             let req = self.exec_request(entry_cmds, true, watches);
@@ -949,14 +960,23 @@ impl Connection {
                 Err(e) => return e.to_frame(),
             }
         }
+        self.running_exec = true;
         let mut frames = Vec::with_capacity(queue.len());
         for ((argv, spec), result) in queue.iter().zip(results) {
             let frame = match result {
+                Some(Frame::Error(e)) => {
+                    self.log_refused_at_exec(spec, argv, &e);
+                    Frame::Error(e)
+                }
                 Some(f) => f,
-                None => self.run_queued(spec, argv).await,
+                None => match self.acl_recheck_queued(spec, argv) {
+                    Ok(()) => self.run_queued(spec, argv).await,
+                    Err(refused) => refused,
+                },
             };
             frames.push(frame);
         }
+        self.running_exec = false;
         Frame::Array(frames)
     }
 

@@ -160,6 +160,8 @@ pub struct Server {
     pub seeded: tokio::sync::watch::Sender<bool>,
     /// Changes tracing's filter (CONFIG SET loglevel).
     pub set_log_filter: Box<dyn Fn(&str) + Send + Sync>,
+    /// Bounds the TLS handshakes in flight (see [`MAX_TLS_HANDSHAKES`]).
+    tls_handshakes: tokio::sync::Semaphore,
 }
 
 /// The members a bootstrapping node initialises the group with, each bound to the node name
@@ -224,7 +226,7 @@ impl Server {
             CommandTable::new(&config.rename_command)
                 .map_err(|e| anyhow::anyhow!("invalid value for 'rename-command': {e}"))?,
         );
-        std::fs::create_dir_all(&config.dir)
+        crate::files::prepare_dir(&config.dir)
             .map_err(|e| anyhow::anyhow!("cannot create dir '{}': {e}", config.dir.display()))?;
         let node_name = peer_tls
             .as_ref()
@@ -296,6 +298,7 @@ impl Server {
             acl_override: arc_swap::ArcSwapOption::empty(),
             seeded: tokio::sync::watch::channel(true).0,
             set_log_filter,
+            tls_handshakes: tokio::sync::Semaphore::new(MAX_TLS_HANDSHAKES),
         }))
     }
 
@@ -465,17 +468,25 @@ impl Server {
         }
     }
 
-    /// maxclients and protected-mode checks, then the connection loop.
+    /// maxclients and protected-mode checks, the TLS handshake, then the connection loop.
+    /// The connection holds its place among maxclients from here, before its handshake, so
+    /// connections that never finish one still count (and are refused past the limit).
     async fn admit(self: Arc<Self>, stream: TcpStream, addr: SocketAddr, tls: bool) {
         let _ = stream.set_nodelay(true);
         let laddr = stream.local_addr().unwrap_or(addr);
-        if self.clients.count() as u64 >= self.runtime.maxclients.load(Ordering::Relaxed) {
+        let max = self.runtime.maxclients.load(Ordering::Relaxed);
+        let Some(_admission) = self.clients.admit(max) else {
             self.stats
                 .rejected_connections
                 .fetch_add(1, Ordering::Relaxed);
-            refuse(stream, "ERR max number of clients reached").await;
+            if tls {
+                // As Redis: no handshake was done, so there is no way to say why; just close.
+                drop(stream);
+            } else {
+                refuse(stream, MAXCLIENTS_ERROR).await;
+            }
             return;
-        }
+        };
         if self.runtime.protected_mode.load(Ordering::Relaxed)
             && self.default_user_has_no_password()
             && !addr.ip().is_loopback()
@@ -489,19 +500,20 @@ impl Server {
             return;
         }
         if !tls {
-            connection::serve(self, stream.into_split(), addr, laddr, None).await;
+            connection::serve(self.clone(), stream.into_split(), addr, laddr, None).await;
             return;
         }
         let Some(config) = self.client_tls.clone() else {
             return;
         };
         let acceptor = tokio_rustls::TlsAcceptor::from(config);
-        let tls_stream = match tokio::time::timeout(
-            Duration::from_secs(10),
-            acceptor.accept(stream),
-        )
-        .await
-        {
+        // The deadline covers the wait for a handshake slot too: a client is never held
+        // longer than TLS_HANDSHAKE_TIMEOUT before it is served or closed.
+        let handshake = async {
+            let _permit = self.tls_handshakes.acquire().await;
+            acceptor.accept(stream).await
+        };
+        let tls_stream = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 crate::log_limited!(
@@ -526,7 +538,14 @@ impl Server {
         } else {
             None
         };
-        connection::serve(self, tokio::io::split(tls_stream), addr, laddr, user).await;
+        connection::serve(
+            self.clone(),
+            tokio::io::split(tls_stream),
+            addr,
+            laddr,
+            user,
+        )
+        .await;
     }
 
     /// Proposes deletion of expired keys in batches (only the leader does).
@@ -602,5 +621,14 @@ async fn active_expire(server: Arc<Server>) {
         }
     }
 }
+
+pub const MAXCLIENTS_ERROR: &str = "ERR max number of clients reached";
+
+/// Longest a TLS client may take to complete its handshake (waiting for a handshake slot
+/// included) before it is closed.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most TLS handshakes computed at once; more wait (within their timeout) for a slot, so a
+/// burst of new TLS clients cannot take every core from the clients already served.
+const MAX_TLS_HANDSHAKES: usize = 64;
 
 pub const PROTECTED_MODE_ERROR: &str = "DENIED Redoubt is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redoubt you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redoubt from the same host the server is running, however MAKE SURE Redoubt is not publicly accessible from internet if you do so. 2) Alternatively you can just disable the protected mode by editing the configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";

@@ -81,7 +81,7 @@ impl OutputLimits {
     /// it. All or nothing: an error names what is wrong.
     pub fn updated(&self, text: &str) -> Result<OutputLimits, String> {
         let words: Vec<&str> = text.split_whitespace().collect();
-        if words.is_empty() || words.len() % 4 != 0 {
+        if words.is_empty() || !words.len().is_multiple_of(4) {
             return Err("Wrong number of arguments in buffer limit configuration.".into());
         }
         let mut out = *self;

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use redoubt_proto::resp::Frame;
 
 use super::{help, Connection};
-use crate::acl::log::{Reason, Refusal};
+use crate::acl::log::{Context, Reason, Refusal};
 use crate::acl::replicated;
 use crate::acl::Denied;
 use crate::commands::args::{is_kw, parse_i64_opt};
@@ -26,16 +26,77 @@ impl Connection {
     /// Whether the connection's user may run `argv` (`spec` resolved, subcommands included);
     /// the NOPERM reply otherwise, recorded in the ACL LOG and INFO.
     pub(super) fn acl_check(&self, spec: &CommandSpec, argv: &[Bytes]) -> Result<(), Frame> {
-        if spec.flags & flag::NO_AUTH != 0 {
+        let Some((denied, object)) = self.acl_denial(spec, argv) else {
             return Ok(());
+        };
+        self.log_refusal(
+            Reason::from(denied),
+            self.refusal_context(),
+            &object,
+            &self.user,
+        );
+        Err(Frame::Error(format!(
+            "NOPERM {}",
+            denied.message(&self.user, spec)
+        )))
+    }
+
+    /// At EXEC, before a queued server command runs: whether the rules in force now still
+    /// allow it (a revocation since it was queued refuses it, as Redis 7 re-checks every
+    /// queued command); Redis's "ACLs rules changed" refusal otherwise, logged in context
+    /// multi.
+    pub(super) fn acl_recheck_queued(
+        &self,
+        spec: &CommandSpec,
+        argv: &[Bytes],
+    ) -> Result<(), Frame> {
+        let Some((denied, object)) = self.acl_denial(spec, argv) else {
+            return Ok(());
+        };
+        self.log_refusal(Reason::from(denied), Context::Multi, &object, &self.user);
+        Err(Frame::Error(format!(
+            "NOPERM {}",
+            denied.changed_since_queued_message()
+        )))
+    }
+
+    /// At EXEC, for a queued data command the state machine refused at apply (`error` is its
+    /// reply): records the refusal in the ACL LOG, in context multi, as Redis does. The
+    /// refused key or channel is named when this node's rules show which one; otherwise the
+    /// reason comes from the reply and the command names the object.
+    pub(super) fn log_refused_at_exec(&self, spec: &CommandSpec, argv: &[Bytes], error: &str) {
+        let Some(text) = error.strip_prefix("NOPERM ") else {
+            return;
+        };
+        let from_reply = [
+            Denied::Command,
+            Denied::Key { index: 0 },
+            Denied::Channel { index: 0 },
+        ]
+        .into_iter()
+        .find(|d| d.changed_since_queued_message() == text);
+        let Some(from_reply) = from_reply else {
+            return;
+        };
+        let (reason, object) = match self.acl_denial(spec, argv) {
+            Some((local, object)) if Reason::from(local) == Reason::from(from_reply) => {
+                (Reason::from(local), object)
+            }
+            _ => (Reason::from(from_reply), spec.full_name().to_string()),
+        };
+        self.log_refusal(reason, Context::Multi, &object, &self.user);
+    }
+
+    /// Why the connection's user may not run `argv` under this node's rules as of now, with
+    /// the object ACL LOG names (the command, key or channel); None when it may.
+    fn acl_denial(&self, spec: &CommandSpec, argv: &[Bytes]) -> Option<(Denied, String)> {
+        if spec.flags & flag::NO_AUTH != 0 {
+            return None;
         }
         let denied = self.server.with_acl(|acl| match acl.user(&self.user) {
             Some(user) if user.enabled => user.check(spec, argv).err(),
             _ => Some(Denied::Command),
-        });
-        let Some(denied) = denied else {
-            return Ok(());
-        };
+        })?;
         let object = match denied {
             Denied::Command => spec.full_name().to_string(),
             Denied::Key { index } | Denied::Channel { index } => argv
@@ -43,23 +104,25 @@ impl Connection {
                 .map(|a| String::from_utf8_lossy(a).into_owned())
                 .unwrap_or_default(),
         };
-        self.log_refusal(Reason::from(denied), &object, &self.user);
-        Err(Frame::Error(format!(
-            "NOPERM {}",
-            denied.message(&self.user, spec)
-        )))
+        Some((denied, object))
     }
 
-    fn log_refusal(&self, reason: Reason, object: &str, username: &str) {
+    /// Where a refusal happens now: in a transaction while commands are queued or while EXEC
+    /// runs them, at the top level otherwise.
+    fn refusal_context(&self) -> Context {
+        if self.multi.is_some() || self.running_exec {
+            Context::Multi
+        } else {
+            Context::Toplevel
+        }
+    }
+
+    fn log_refusal(&self, reason: Reason, context: Context, object: &str, username: &str) {
         let max_len = usize::try_from(self.server.config.acllog_max_len).unwrap_or(usize::MAX);
         self.server.auth.record_refusal(
             Refusal {
                 reason,
-                context: if self.multi.is_some() {
-                    "multi"
-                } else {
-                    "toplevel"
-                },
+                context,
                 object,
                 username,
                 client_info: self.handle.describe(),
@@ -99,7 +162,7 @@ impl Connection {
                 format!("{} for user \"{user}\"", ip),
                 client = %self.handle.addr, user = %user, "authentication failed"
             );
-            self.log_refusal(Reason::Auth, "AUTH", &name);
+            self.log_refusal(Reason::Auth, self.refusal_context(), "AUTH", &name);
             Frame::error(WRONGPASS)
         }
     }
@@ -418,7 +481,7 @@ impl Connection {
     }
 
     /// ACL reads see every change acknowledged anywhere before they started.
-    async fn acl_read_barrier(&mut self) -> Result<(), Frame> {
+    pub(super) async fn acl_read_barrier(&mut self) -> Result<(), Frame> {
         self.server
             .raft
             .read_barrier()
