@@ -1402,25 +1402,32 @@ mod tests {
                 let _ = acceptor.accept(tcp).await;
             }
         });
-        let report = tokio::task::spawn_blocking(move || {
-            let mut out = Vec::new();
-            let list = [
-                "probe",
-                addr.as_str(),
-                "--ca",
-                &format!("{d}/ca.crt"),
-                "--cert",
-                &format!("{d}/client.crt"),
-                "--key",
-                &format!("{d}/client.key"),
-                "--server-name",
-                "node1",
-            ];
-            run_to(&args(&list), &mut out).map(|()| String::from_utf8_lossy(&out).into_owned())
-        })
-        .await
-        .expect("join")
-        .expect("probe");
+        let probe = |who: &'static str| {
+            let (addr, d) = (addr.clone(), d.clone());
+            tokio::task::spawn_blocking(move || {
+                let mut out = Vec::new();
+                let list = [
+                    "probe",
+                    addr.as_str(),
+                    "--ca",
+                    &format!("{d}/ca.crt"),
+                    "--cert",
+                    &format!("{d}/{who}.crt"),
+                    "--key",
+                    &format!("{d}/{who}.key"),
+                    "--server-name",
+                    "node1",
+                ];
+                run_to(&args(&list), &mut out).map(|()| String::from_utf8_lossy(&out).into_owned())
+            })
+        };
+        // The peer port admits node certificates only: the client certificate is refused.
+        let refused = probe("client").await.expect("join");
+        assert!(
+            refused.is_err(),
+            "the client certificate was admitted: {refused:?}"
+        );
+        let report = probe("node1").await.expect("join").expect("probe");
         let served = describe_certificate(&cert_der(&path("node1.crt")));
         assert!(
             report.contains(&served[2]),

@@ -504,3 +504,53 @@ async fn credentials_are_checked_before_a_body_is_read() {
         "peak RSS of node {leader} grew by {grown_mib} MiB while refusing unauthenticated bodies"
     );
 }
+
+#[tokio::test]
+async fn a_node_on_a_members_address_with_another_identity_receives_nothing() {
+    use redoubt_cluster_tests::{NodeOptions, NodeProcess};
+    let certs = tempfile::tempdir().expect("tempdir");
+    make_certs(certs.path());
+    let mut cluster = tls_cluster(certs.path()).await;
+    let leader = cluster.leader().await;
+    let victim = (1..=3).find(|&id| id != leader).expect("a follower");
+    let victim_addr = cluster.node(victim).raft_addr().to_string();
+    let leader_addr = cluster.node(leader).raft_addr().to_string();
+    cluster.kill9(victim);
+    // node4's certificate (of the cluster's CA, with the replication password) now listens on
+    // the victim's address, as a fresh node waiting to be contacted.
+    let file = |name: &str| path_str(&certs.path().join(name));
+    let impostor = NodeProcess::start(
+        NodeOptions::new()
+            .raft_addr(victim_addr.clone())
+            .arg("node-id", victim.to_string())
+            .arg("masterauth", cluster.masterauth())
+            .arg("peers", format!("{leader}=node{leader}@{leader_addr}"))
+            .arg("peer-tls-cert-file", file("node4.crt"))
+            .arg("peer-tls-key-file", file("node4.key"))
+            .arg("peer-tls-ca-cert-file", file("ca.crt")),
+    );
+    let mut c = cluster.client(leader).await;
+    for i in 0..20 {
+        set(&mut c, leader, &format!("secret{i}"), "classified").await;
+    }
+    // The leader keeps dialling the victim's address and refuses what answers there.
+    eventually_logged(&cluster, leader, "presents node 'node4'").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Nothing of the cluster's data reached the impostor's files (log or keyspace).
+    let mut stack = vec![impostor.dir().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            assert!(
+                !bytes.windows(10).any(|w| w == b"classified"),
+                "the impostor received the cluster's data: {}",
+                path.display()
+            );
+        }
+    }
+}

@@ -163,6 +163,31 @@ impl RaftCallError {
     }
 }
 
+/// Keeps the transport's address -> node name map equal to the membership's, so that a dial
+/// to a member's address checks that member's identity.
+async fn track_member_names(
+    mut metrics: tokio::sync::watch::Receiver<openraft::RaftMetrics<u64, Member>>,
+    transport: Arc<network::PeerTransport>,
+) {
+    let mut last = std::collections::HashMap::new();
+    loop {
+        let names: std::collections::HashMap<String, String> = metrics
+            .borrow_and_update()
+            .membership_config
+            .membership()
+            .nodes()
+            .map(|(_, m)| (m.addr.clone(), m.name.clone()))
+            .collect();
+        if names != last {
+            transport.set_expected_names(names.clone());
+            last = names;
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Reads every record of every tree once (sled checks its pages as it reads them) and checks
 /// every log entry's checksum: damaged data stops the start instead of being served later.
 fn verify_storage(db: &sled::Db, dir: &Path) -> Result<(), String> {
@@ -691,6 +716,7 @@ impl RaftNode {
                 tracing::warn!(error = %e, "cannot start rebuilding the snapshot");
             }
         }
+        tokio::spawn(track_member_names(raft.metrics(), transport.clone()));
         let disk = disk::DiskGuard::new(dir, settings.min_free_disk);
         tokio::spawn(disk.clone().watch());
         let (proposals, rx) = mpsc::unbounded_channel();

@@ -46,6 +46,10 @@ pub struct PeerTransport {
     /// CONFIG SET masterauth replaces them while the node runs (password rotation).
     credentials: arc_swap::ArcSwap<PeerCredentials>,
     channels: Mutex<HashMap<String, Channel>>,
+    /// The node name each member's address must present (from the membership): a connection
+    /// to an address whose certificate names another node is refused, so a node that takes
+    /// over a member's address receives nothing.
+    expected_names: arc_swap::ArcSwap<HashMap<String, String>>,
 }
 
 impl PeerTransport {
@@ -58,7 +62,17 @@ impl PeerTransport {
             tls,
             credentials: arc_swap::ArcSwap::from_pointee(credentials),
             channels: Mutex::new(HashMap::new()),
+            expected_names: arc_swap::ArcSwap::from_pointee(HashMap::new()),
         }
+    }
+
+    /// Records which node name each member address must present (called on every membership
+    /// change). Channels to an address whose name changed are dropped and dialled again.
+    pub fn set_expected_names(&self, names: HashMap<String, String>) {
+        let old = self.expected_names.swap(Arc::new(names));
+        let new = self.expected_names.load();
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        channels.retain(|addr, _| old.get(addr) == new.get(addr));
     }
 
     /// A client for the peer at `addr` (host:port), reusing its channel.
@@ -80,10 +94,16 @@ impl PeerTransport {
             Some(config) => {
                 let connector = tokio_rustls::TlsConnector::from(config.clone());
                 let target = addr.to_string();
+                let expected = self.expected_names.load().get(addr).cloned();
                 endpoint.connect_with_connector_lazy(tower::service_fn(move |_: Uri| {
                     let connector = connector.clone();
                     let target = target.clone();
-                    async move { dial_tls(&connector, &target).await.map(TokioIo::new) }
+                    let expected = expected.clone();
+                    async move {
+                        let tls = dial_tls(&connector, &target).await?;
+                        check_identity(&tls, &target, expected.as_deref())?;
+                        Ok::<_, std::io::Error>(TokioIo::new(tls))
+                    }
                 }))
             }
         };
@@ -147,6 +167,35 @@ impl PeerTransport {
             .unwrap_or_else(|p| p.into_inner())
             .remove(addr);
     }
+}
+
+/// A member's address must present that member's node name (the verifier already required a
+/// node certificate of the CA).
+fn check_identity(
+    tls: &tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    target: &str,
+    expected: Option<&str>,
+) -> std::io::Result<()> {
+    let Some(expected) = expected.filter(|e| !e.is_empty()) else {
+        return Ok(());
+    };
+    let (_, session) = tls.get_ref();
+    let presented = session
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .and_then(crate::tls::identity::node_identity);
+    if presented.as_deref() == Some(expected) {
+        return Ok(());
+    }
+    let presented = presented.unwrap_or_else(|| "no node name".into());
+    crate::log_limited!(
+        crate::logsafe::PEER_REFUSALS,
+        format!("dialled {target}"),
+        peer = %target, presented = %presented, expected, "refused a peer: its certificate names another node than the membership records for that address"
+    );
+    Err(std::io::Error::other(format!(
+        "the peer at {target} presents node '{presented}', the membership says '{expected}'"
+    )))
 }
 
 /// Connects to the peer at `target` (host:port) and completes the TLS handshake.

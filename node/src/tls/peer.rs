@@ -62,7 +62,9 @@ impl PeerTls {
         }
         // Our own certificate must be a node certificate too: peers refuse anything else, and
         // its node name is the identity this node is a member under.
-        if own_node_identity(&certs).is_none() {
+        if let Some(name) = own_node_identity(&certs) {
+            certs.pin_node_identity(name);
+        } else {
             return Err(TlsError::Config(format!(
                 "'{}' is not a node certificate (it needs a '{}<name>' URI name and serverAuth + \
                  clientAuth; issue one with 'redoubt certs issue --name <name>')",

@@ -125,6 +125,9 @@ pub struct ReloadableCerts {
     /// Fingerprint of the files at the last attempt (loaded or refused), so an unchanged broken
     /// set is reported once, not at every periodic check. Also serialises reloads.
     last_attempt: Mutex<[u8; 32]>,
+    /// The node identity a reloaded certificate must keep (the peer set: a node is a member
+    /// under its name, and a certificate naming another node would lock it out).
+    node_pin: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for ReloadableCerts {
@@ -153,7 +156,39 @@ impl ReloadableCerts {
             provider,
             current: ArcSwap::from_pointee(state),
             last_attempt: Mutex::new(fingerprint),
+            node_pin: Mutex::new(None),
         }))
+    }
+
+    /// From now on a reload is refused unless the new certificate carries node identity
+    /// `name`.
+    pub fn pin_node_identity(&self, name: String) {
+        *self.node_pin.lock().unwrap_or_else(|p| p.into_inner()) = Some(name);
+    }
+
+    fn check_pin(&self, state: &CertState) -> Result<(), TlsError> {
+        let pin = self
+            .node_pin
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Some(pin) = pin else {
+            return Ok(());
+        };
+        let presented = state
+            .certified_key
+            .cert
+            .first()
+            .and_then(super::identity::node_identity);
+        if presented.as_deref() == Some(pin.as_str()) {
+            return Ok(());
+        }
+        Err(TlsError::Config(format!(
+            "'{}' names node '{}' but this node is '{pin}' (a node's identity cannot change by \
+             reload: issue the certificate with --name {pin})",
+            self.paths.cert.display(),
+            presented.unwrap_or_else(|| "none: not a node certificate".into())
+        )))
     }
 
     /// Re-reads the files now (SIGHUP, admin command). Swaps only a complete, consistent set;
@@ -194,7 +229,9 @@ impl ReloadableCerts {
             return Ok(ReloadOutcome::Unchanged);
         }
         *last_attempt = fingerprint;
-        match build_state(&self.paths, &self.provider, &bytes) {
+        match build_state(&self.paths, &self.provider, &bytes)
+            .and_then(|state| self.check_pin(&state).map(|()| state))
+        {
             Ok(state) => {
                 let summary = state.summary.clone();
                 warn_if_not_current(&self.label, &state);

@@ -642,3 +642,64 @@ fn dates_are_formatted_in_utc() {
     assert_eq!(format_unix_time(951_782_400), "2000-02-29T00:00:00Z");
     assert_eq!(format_unix_time(4_102_444_799), "2099-12-31T23:59:59Z");
 }
+
+#[tokio::test]
+async fn the_peer_channel_refuses_client_certificates_and_accepts_node_certificates() {
+    let pki = Pki::new();
+    let ca = new_ca("Cluster CA");
+    let ca_file = pki.write_ca("ca.crt", &[&ca]);
+    let node1 = peer(&pki, "node1", &node_cert(&ca, "node1"), &ca_file, &[]);
+    // The certificate every TLS client gets, from the same CA: refused by what it is.
+    let client = ca
+        .issue(&LeafSpec::client("client", &[], 30))
+        .expect("client cert");
+    let (crt, key) = pki.write_leaf("client", &client);
+    let outcome = exchange(
+        node1.server_config(),
+        client_with_cert(&ca_file, &crt, &key),
+        "node1",
+    )
+    .await;
+    expect_refused(&outcome, "not a node certificate");
+    // A node certificate with the same CA passes, and says which node it is.
+    let node2 = node_cert(&ca, "node2");
+    let (crt, key) = pki.write_leaf("node2", &node2);
+    let outcome = exchange(
+        node1.server_config(),
+        client_with_cert(&ca_file, &crt, &key),
+        "node1",
+    )
+    .await;
+    assert!(outcome.server.is_ok(), "{:?}", outcome.server.err());
+    assert_eq!(
+        identity::node_identity(&der_of(&node2)).as_deref(),
+        Some("node2")
+    );
+    assert_eq!(identity::node_identity(&der_of(&client)), None);
+    // A peer channel cannot be configured with a client certificate either.
+    let (crt, key) = pki.write_leaf("client", &client);
+    let e = PeerTls::new(crt, key, &ca_file, Vec::new()).expect_err("a client certificate");
+    assert!(e.to_string().contains("is not a node certificate"), "{e}");
+}
+
+#[tokio::test]
+async fn a_reload_cannot_change_the_node_identity() {
+    let pki = Pki::new();
+    let ca = new_ca("Cluster CA");
+    let ca_file = pki.write_ca("ca.crt", &[&ca]);
+    let first = node_cert(&ca, "node1");
+    let node1 = peer(&pki, "node1", &first, &ca_file, &[]);
+    // Another node's certificate written over node1's files: refused, node1's kept.
+    let other = node_cert(&ca, "node2");
+    write_atomically(&pki.path("node1.key"), other.key_pem.expose().as_bytes());
+    write_atomically(&pki.path("node1.crt"), other.cert_pem.as_bytes());
+    let e = node1.reload().expect_err("another identity");
+    assert!(e.to_string().contains("names node 'node2'"), "{e}");
+    assert_eq!(node1.certs().summary().serial, first.serial);
+    // A new certificate under the same name (rotation) is taken.
+    let renewed = node_cert(&ca, "node1");
+    write_atomically(&pki.path("node1.key"), renewed.key_pem.expose().as_bytes());
+    write_atomically(&pki.path("node1.crt"), renewed.cert_pem.as_bytes());
+    assert!(matches!(node1.reload(), Ok(ReloadOutcome::Reloaded(_))));
+    assert_eq!(node1.certs().summary().serial, renewed.serial);
+}
