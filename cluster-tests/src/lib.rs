@@ -283,8 +283,15 @@ impl NodeProcess {
     }
 
     fn spawn_and_wait(&mut self) -> Result<(), String> {
-        std::fs::create_dir_all(&self.dir)
-            .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+        // 0700, as a node's data folder should be (a wider one makes the node warn).
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.dir)
+                .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+        }
         let stdout = append_file(&self.dir.join("stdout.log"));
         let stderr = append_file(&self.dir.join("stderr.log"));
         let (program, args) = match reference_server() {

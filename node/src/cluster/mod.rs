@@ -131,6 +131,9 @@ pub async fn serve_peers(server: Arc<Server>) -> anyhow::Result<()> {
         .as_ref()
         .map(|t| tokio_rustls::TlsAcceptor::from(t.server.clone()));
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<PeerStream, std::io::Error>>(64);
+    // Handshakes in flight are bounded: a flood of connections that never finish one holds at
+    // most this many tasks and buffers (each for the 5 s handshake timeout at most).
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(MAX_PEER_HANDSHAKES));
     tokio::spawn(async move {
         loop {
             let (tcp, peer) = match listener.accept().await {
@@ -142,9 +145,18 @@ pub async fn serve_peers(server: Arc<Server>) -> anyhow::Result<()> {
                 }
             };
             let _ = tcp.set_nodelay(true);
+            let Ok(permit) = handshakes.clone().try_acquire_owned() else {
+                crate::log_limited!(
+                    crate::logsafe::PEER_REFUSALS,
+                    peer.ip().to_string(),
+                    peer = %peer, "refused a peer connection: too many handshakes in progress"
+                );
+                continue;
+            };
             let tx = tx.clone();
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
+                let _permit = permit;
                 let stream = match acceptor {
                     None => PeerStream::Plain(
                         tcp,
@@ -217,6 +229,8 @@ pub async fn serve_peers(server: Arc<Server>) -> anyhow::Result<()> {
 
 /// Largest gRPC message a peer may send or receive (an AppendEntries with a large value).
 pub const MAX_PEER_MESSAGE: usize = 256 * 1024 * 1024;
+/// Peer TLS handshakes in progress at once.
+const MAX_PEER_HANDSHAKES: usize = 64;
 /// Concurrent calls on one peer connection.
 const MAX_STREAMS_PER_PEER: u32 = 256;
 /// Bytes of request headers (metadata) a peer call may carry.
