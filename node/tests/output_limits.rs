@@ -200,3 +200,46 @@ async fn client_output_buffer_limit_speaks_redis_syntax() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("client-output-buffer-limit"), "{stderr}");
 }
+
+#[tokio::test]
+async fn the_publish_queue_of_a_stalled_peer_is_bounded() {
+    use redoubt_cluster_tests::cluster::{Cluster, ClusterOptions, LEADER_TIMEOUT};
+    let cluster = Cluster::start(
+        3,
+        ClusterOptions::new().arg("client-output-buffer-limit", "replica 2mb 0 0"),
+    );
+    let leader = cluster.wait_for_leader(LEADER_TIMEOUT).await;
+    let stalled = (1..=3).find(|&id| id != leader).expect("a follower");
+    let pid = cluster.node(stalled).pid().expect("pid");
+    // SIGSTOP: the peer accepts connections but never answers; its queue can only grow.
+    let stop = |sig: &str| {
+        std::process::Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .expect("kill")
+    };
+    assert!(stop("-STOP").success());
+    let mut c = cluster.client(leader).await;
+    let before = peak_rss_kib(cluster.node(leader).pid().expect("pid"));
+    let message = vec![b'p'; 256 * 1024];
+    for _ in 0..400 {
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg("news")
+            .arg(message.clone())
+            .query_async(&mut c)
+            .await
+            .expect("PUBLISH");
+    }
+    let stats = text(&q(&mut c, &["INFO", "stats"]).await);
+    let dropped: u64 = stats
+        .lines()
+        .find_map(|l| l.strip_prefix("pubsub_fanout_dropped:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("pubsub_fanout_dropped");
+    assert!(dropped >= 300, "only {dropped} of 400 messages dropped:\n{stats}");
+    let grown_mib =
+        peak_rss_kib(cluster.node(leader).pid().expect("pid")).saturating_sub(before) / 1024;
+    assert!(grown_mib < 64, "the leader grew by {grown_mib} MiB for 100 MB published");
+    assert!(stop("-CONT").success());
+    assert!(cluster.node(leader).log().contains("queue is full"));
+}
