@@ -236,10 +236,16 @@ async fn the_publish_queue_of_a_stalled_peer_is_bounded() {
         .find_map(|l| l.strip_prefix("pubsub_fanout_dropped:"))
         .and_then(|v| v.trim().parse().ok())
         .expect("pubsub_fanout_dropped");
-    assert!(dropped >= 300, "only {dropped} of 400 messages dropped:\n{stats}");
+    assert!(
+        dropped >= 300,
+        "only {dropped} of 400 messages dropped:\n{stats}"
+    );
     let grown_mib =
         peak_rss_kib(cluster.node(leader).pid().expect("pid")).saturating_sub(before) / 1024;
-    assert!(grown_mib < 64, "the leader grew by {grown_mib} MiB for 100 MB published");
+    assert!(
+        grown_mib < 64,
+        "the leader grew by {grown_mib} MiB for 100 MB published"
+    );
     assert!(stop("-CONT").success());
     assert!(cluster.node(leader).log().contains("queue is full"));
 }

@@ -480,7 +480,10 @@ impl Peer for PeerService {
             Ok(log_id) => Ok(Response::new(ReadIndexReply {
                 index: log_id.map_or(0, |l| l.index),
             })),
-            Err(e) => Err(Status::failed_precondition(e.to_string())),
+            // The text, not openraft's (it shows the membership with every address).
+            Err(e) => Err(Status::failed_precondition(
+                crate::raft::RaftCallError::from_read_index(e).to_string(),
+            )),
         }
     }
 

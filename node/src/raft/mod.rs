@@ -147,6 +147,9 @@ impl Reply {
 pub enum RaftCallError {
     #[error("TRYAGAIN no leader is known yet, retry the command")]
     NoLeader,
+    /// The leader cannot reach a majority of the voters.
+    #[error("TRYAGAIN no quorum: a majority of the cluster's voters cannot be reached, retry the command")]
+    NoQuorum,
     #[error("ERR raft: {0}")]
     Other(String),
     /// The disk is below `min-free-disk`: the full `-MISCONF ...` text.
@@ -158,6 +161,30 @@ pub enum RaftCallError {
 }
 
 impl RaftCallError {
+    /// A read barrier's failure as a client hears it: what happened, never openraft's own
+    /// text (which shows the membership, with every peer's address, in Rust debug form).
+    pub fn from_read_index(
+        e: RaftError<u64, openraft::error::CheckIsLeaderError<u64, Member>>,
+    ) -> RaftCallError {
+        use openraft::error::CheckIsLeaderError;
+        match e {
+            RaftError::APIError(CheckIsLeaderError::ForwardToLeader(_)) => RaftCallError::NoLeader,
+            RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(_)) => RaftCallError::NoQuorum,
+            RaftError::Fatal(f) => RaftCallError::from_core(&f),
+        }
+    }
+
+    /// The Raft core stopped (or refused) for a reason its log line tells; the client gets a
+    /// plain sentence.
+    pub fn from_core(e: &dyn std::fmt::Display) -> RaftCallError {
+        crate::log_limited!(
+            crate::logsafe::LIBRARY_REPEATS,
+            "raft core error".to_string(),
+            error = %e, "raft call failed"
+        );
+        RaftCallError::Other("the raft core is not running (see the node's log)".into())
+    }
+
     pub fn to_frame(&self) -> Frame {
         Frame::Error(self.to_string())
     }
@@ -281,8 +308,9 @@ async fn run_proposer(
         let reply = match raft.client_write_ff(entry).await {
             Ok(reply) => reply,
             Err(e) => {
+                let err = RaftCallError::from_core(&e);
                 for w in waiters {
-                    let _ = w.send(Err(RaftCallError::Other(e.to_string())));
+                    let _ = w.send(Err(err.clone()));
                 }
                 continue;
             }
@@ -325,14 +353,14 @@ async fn deliver_replies(
             }
         },
         Ok(Err(e)) => {
-            let leaderless = matches!(e, ClientWriteError::ForwardToLeader(_));
+            let err = match e {
+                ClientWriteError::ForwardToLeader(_) => RaftCallError::NoLeader,
+                // Client entries are never membership changes; an admin's are reported by
+                // the membership commands themselves.
+                ClientWriteError::ChangeMembershipError(e) => RaftCallError::from_core(&e),
+            };
             for w in waiters {
-                let err = if leaderless {
-                    RaftCallError::NoLeader
-                } else {
-                    RaftCallError::Other(e.to_string())
-                };
-                let _ = w.send(Err(err));
+                let _ = w.send(Err(err.clone()));
             }
         }
         Err(_) => {
@@ -363,10 +391,7 @@ async fn run_read_barriers(
             None => Err(RaftCallError::NoLeader),
             Some((id, _)) if id == raft_id(&raft) => match raft.ensure_linearizable().await {
                 Ok(_) => Ok(()),
-                Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(
-                    _,
-                ))) => Err(RaftCallError::NoLeader),
-                Err(e) => Err(RaftCallError::Other(e.to_string())),
+                Err(e) => Err(RaftCallError::from_read_index(e)),
             },
             Some((leader, addr)) => {
                 match remote_read_index_retrying(&raft, &transport, leader, &addr).await {
@@ -826,7 +851,7 @@ impl RaftNode {
             Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => {
                 Err(RaftCallError::NoLeader)
             }
-            Err(e) => Err(RaftCallError::Other(e.to_string())),
+            Err(e) => Err(RaftCallError::from_core(&e)),
         }
     }
 
