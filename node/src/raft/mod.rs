@@ -179,7 +179,7 @@ impl RaftCallError {
     pub fn from_core(e: &dyn std::fmt::Display) -> RaftCallError {
         crate::log_limited!(
             crate::logsafe::LIBRARY_REPEATS,
-            "raft core error".to_string(),
+            "raft core error",
             error = %e, "raft call failed"
         );
         RaftCallError::Other("the raft core is not running (see the node's log)".into())
