@@ -43,6 +43,8 @@ struct PendingWrite {
 
 /// Most writes of one pipeline in flight at once before waiting for their replies.
 const MAX_IN_FLIGHT: usize = 1024;
+/// How long a closed connection may take to finish the write in progress.
+const KILL_GRACE: Duration = Duration::from_secs(1);
 /// Pushed messages encoded into one write at most (about).
 const PUSH_BATCH: usize = 64 * 1024;
 /// Replies of a pipeline are written once this many bytes wait: reading more requests waits
@@ -310,6 +312,11 @@ impl Connection {
                     if n == 0 {
                         return Ok(());
                     }
+                    // A kill that arrived with the input wins: a connection closed for an ACL
+                    // change (or its output limit) runs nothing more.
+                    if futures::FutureExt::now_or_never(self.handle.kill.notified()).is_some() {
+                        return Ok(());
+                    }
                     self.server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                     self.handle.update(|i| i.last_active = Instant::now());
                 }
@@ -346,9 +353,17 @@ impl Connection {
             return Ok(false);
         }
         self.handle.output.hold(out.len() as u64);
+        let write = wr.write_all(out);
+        tokio::pin!(write);
         let written = tokio::select! {
-            r = wr.write_all(out) => r.map(|()| true),
-            _ = self.handle.kill.notified() => Ok(false),
+            r = &mut write => r.map(|()| true),
+            _ = self.handle.kill.notified() => {
+                // Closed meanwhile: a client that reads still gets what it was owed (the reply
+                // to the ACL DELUSER that closed it, as Redis sends it), one that does not is
+                // not waited for long.
+                let _ = tokio::time::timeout(KILL_GRACE, &mut write).await;
+                Ok(false)
+            }
         };
         self.handle.output.release(out.len() as u64);
         written
