@@ -600,6 +600,9 @@ fn not_delivered(status: &tonic::Status) -> bool {
     status.code() == tonic::Code::FailedPrecondition
         || (status.code() == tonic::Code::Unavailable
             && (text.contains("connect") || text.contains("refused")))
+        // hyper's `Canceled`: the connection closed while the request still waited in its
+        // queue, unsent (a request already sent fails as an incomplete message instead).
+        || text.contains("operation was canceled")
 }
 
 /// One Forward call carrying `requests`; the leader proposes them in this order.
