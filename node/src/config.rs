@@ -178,6 +178,8 @@ pub struct Config {
     pub raft_addr: String,
     pub raft_advertise_addr: String,
     pub raft_snapshot_logs: u64,
+    /// `raft-max-entry-size`: the largest write a cluster of several nodes accepts.
+    pub raft_max_entry_size: u64,
     pub read_consistency: ReadConsistency,
     pub requirepass: Secret,
     /// Users loaded at start and by ACL LOAD, written by ACL SAVE (Redis's format).
@@ -252,6 +254,7 @@ pub const DIRECTIVES: &[&str] = &[
     "raft-addr",
     "raft-advertise-addr",
     "raft-snapshot-logs",
+    "raft-max-entry-size",
     "read-consistency",
     "requirepass",
     "aclfile",
@@ -669,6 +672,15 @@ impl Config {
             node_id,
             raft_addr,
             raft_advertise_addr,
+            raft_max_entry_size: match get("raft-max-entry-size") {
+                Some(s) => match parse_u64("raft-max-entry-size", s)? {
+                    n if n < 1024 * 1024 => {
+                        return Err(invalid("raft-max-entry-size", s, "expected at least 1mb"))
+                    }
+                    n => n,
+                },
+                None => 16 * 1024 * 1024,
+            },
             raft_snapshot_logs: match get("raft-snapshot-logs") {
                 Some(s) => parse_u64("raft-snapshot-logs", s)?.max(1),
                 None => 100_000,

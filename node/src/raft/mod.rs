@@ -147,6 +147,9 @@ impl Reply {
 pub enum RaftCallError {
     #[error("TRYAGAIN no leader is known yet, retry the command")]
     NoLeader,
+    /// A write larger than `raft-max-entry-size` in a cluster of several nodes: the full text.
+    #[error("{0}")]
+    TooLarge(String),
     /// The leader cannot reach a majority of the voters.
     #[error("TRYAGAIN no quorum: a majority of the cluster's voters cannot be reached, retry the command")]
     NoQuorum,
@@ -244,6 +247,8 @@ pub struct RaftSettings {
     pub node_name: String,
     /// `min-free-disk`: writes are refused below this many free bytes (0: never).
     pub min_free_disk: u64,
+    /// `raft-max-entry-size`: with other members, larger writes are refused up front.
+    pub max_entry_size: u64,
     pub snapshot_logs: u64,
     /// How the group starts when this node has no Raft state yet.
     pub start: StartMode,
@@ -664,6 +669,7 @@ pub struct RaftNode {
     pub shared: Arc<SharedState>,
     /// Free space of the data directory against `min-free-disk`.
     pub disk: Arc<disk::DiskGuard>,
+    max_entry_size: u64,
     pub log: LogStore,
     pub node_id: u64,
     pub db: sled::Db,
@@ -773,6 +779,7 @@ impl RaftNode {
             transport,
             shared,
             disk,
+            max_entry_size: settings.max_entry_size,
             log,
             node_id: settings.node_id,
             db,
@@ -782,6 +789,10 @@ impl RaftNode {
     /// Queues a client request for the next entry; the receiver gets the state machine's reply.
     pub fn propose(&self, request: ExecRequest) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
         let (reply_to, rx) = oneshot::channel();
+        if let Err(e) = self.check_entry_size(&request) {
+            let _ = reply_to.send(Err(e));
+            return rx;
+        }
         self.disk.account(request_bytes(&request));
         if self.disk.is_low() {
             let _ = reply_to.send(Err(RaftCallError::DiskLow(self.disk.misconf())));
@@ -800,12 +811,43 @@ impl RaftNode {
         rx
     }
 
+    /// openraft 0.9 gives every AppendEntries one heartbeat interval (100 ms) to complete,
+    /// whatever the payload: an entry too large to cross the network in that time is resent
+    /// forever and wedges replication. Until that changes, a cluster of several nodes refuses
+    /// such writes up front (a single node replicates nothing and takes anything).
+    fn check_entry_size(&self, request: &ExecRequest) -> Result<(), RaftCallError> {
+        let size: usize = request.commands.iter().flatten().map(|a| a.len()).sum();
+        let size = size as u64;
+        if size <= self.max_entry_size {
+            return Ok(());
+        }
+        let members = self
+            .metrics
+            .borrow()
+            .membership_config
+            .membership()
+            .nodes()
+            .count();
+        if members <= 1 {
+            return Ok(());
+        }
+        Err(RaftCallError::TooLarge(format!(
+            "ERR the write is {size} bytes, more than raft-max-entry-size ({} bytes), the largest \
+             entry this cluster replicates safely",
+            self.max_entry_size
+        )))
+    }
+
     /// Queues a request on the leader itself (Forward calls from followers land here).
     pub fn propose_local(
         &self,
         request: ExecRequest,
     ) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
         let (reply_to, rx) = oneshot::channel();
+        if let Err(e) = self.check_entry_size(&request) {
+            let _ = reply_to.send(Err(e));
+            return rx;
+        }
         self.disk.account(request_bytes(&request));
         if self.disk.is_low() {
             let _ = reply_to.send(Err(RaftCallError::DiskLow(self.disk.misconf())));

@@ -1706,6 +1706,7 @@ pub fn config_values(server: &Server) -> Vec<(&'static str, String)> {
         ("raft-addr", c.raft_addr.clone()),
         ("raft-advertise-addr", c.raft_advertise_addr.clone()),
         ("raft-snapshot-logs", c.raft_snapshot_logs.to_string()),
+        ("raft-max-entry-size", c.raft_max_entry_size.to_string()),
         (
             "read-consistency",
             match c.read_consistency {

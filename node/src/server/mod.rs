@@ -254,6 +254,7 @@ impl Server {
                 node_name: node_name.clone(),
                 min_free_disk: config.min_free_disk,
                 snapshot_logs: config.raft_snapshot_logs,
+                max_entry_size: config.raft_max_entry_size,
                 start,
             },
             table.clone(),
