@@ -315,6 +315,43 @@ impl RaftLogReader<TypeConfig> for LogStore {
         }
         Ok(out)
     }
+
+    /// What replication sends in one AppendEntries: capped in bytes (see [`MAX_APPEND_BYTES`]).
+    async fn limited_get_log_entries(
+        &mut self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<Entry<TypeConfig>>, StorageError<NodeId>> {
+        self.entries_within(start, end, MAX_APPEND_BYTES)
+    }
+}
+
+/// Bytes of entries one AppendEntries carries at most (a single larger entry still goes, alone):
+/// openraft 0.9 gives each call one heartbeat interval, so a call must stay small enough to
+/// cross the network in that time even when a follower is far behind.
+pub const MAX_APPEND_BYTES: usize = 4 * 1024 * 1024;
+
+impl LogStore {
+    /// Entries from `start` to `end` (exclusive), stopping once they add up to `max_bytes`;
+    /// never empty when the range is not.
+    fn entries_within(
+        &self,
+        start: u64,
+        end: u64,
+        max_bytes: usize,
+    ) -> Result<Vec<Entry<TypeConfig>>, StorageError<NodeId>> {
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        for item in self.inner.log.range(start.to_be_bytes()..end.to_be_bytes()) {
+            let (_, raw) = item.map_err(read_err)?;
+            if !out.is_empty() && bytes + raw.len() > max_bytes {
+                break;
+            }
+            bytes += raw.len();
+            out.push(decode_entry(&raw)?);
+        }
+        Ok(out)
+    }
 }
 
 impl RaftLogStorage<TypeConfig> for LogStore {
@@ -419,5 +456,67 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         }
         self.inner.log.apply_batch(batch).map_err(write_err)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use openraft::{CommittedLeaderId, EntryPayload};
+
+    use super::*;
+    use crate::raft::{ExecRequest, Request};
+
+    fn entry(index: u64, value_len: usize) -> Entry<TypeConfig> {
+        Entry {
+            log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
+            payload: EntryPayload::Normal(Request::Exec(ExecRequest {
+                db: 0,
+                user: "default".into(),
+                internal: false,
+                now_ms: 0,
+                seed: 0,
+                protocol: redoubt_proto::resp::Protocol::Resp2,
+                watches: Vec::new(),
+                commands: vec![vec![
+                    Bytes::from_static(b"set"),
+                    Bytes::from_static(b"k"),
+                    Bytes::from(vec![b'v'; value_len]),
+                ]],
+                multi: false,
+            })),
+        }
+    }
+
+    #[test]
+    fn replication_reads_are_capped_in_bytes_but_never_empty() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = sled::Config::new()
+            .path(dir.path().join("db"))
+            .open()
+            .expect("sled");
+        let store = LogStore::open(&db, dir.path()).expect("log store");
+        // Ten entries of 1 MB, then one of 10 MB, then small ones.
+        let mut sizes = vec![1024 * 1024; 10];
+        sizes.push(10 * 1024 * 1024);
+        sizes.extend([10; 5]);
+        for (i, size) in sizes.iter().enumerate() {
+            let raw =
+                checksum::seal(postcard::to_allocvec(&entry(i as u64 + 1, *size)).expect("encode"));
+            store
+                .inner
+                .log
+                .insert((i as u64 + 1).to_be_bytes(), raw)
+                .expect("insert");
+        }
+        let cap = 4 * 1024 * 1024;
+        let first = store.entries_within(1, 17, cap).expect("read");
+        assert_eq!(first.len(), 3, "3 entries of 1 MB fit under 4 MB, not 4");
+        let big = store.entries_within(11, 17, cap).expect("read");
+        assert_eq!(big.len(), 1, "an entry larger than the cap goes alone");
+        assert_eq!(big[0].log_id.index, 11);
+        let small = store.entries_within(12, 17, cap).expect("read");
+        assert_eq!(small.len(), 5);
+        assert!(store.entries_within(17, 17, cap).expect("read").is_empty());
     }
 }
