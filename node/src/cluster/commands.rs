@@ -91,12 +91,7 @@ async fn transfer(server: &Arc<Server>, target: &[u8]) -> Frame {
 /// request goes to the leader.
 pub async fn transfer_leadership(server: &Arc<Server>, target: u64) -> Result<(), String> {
     let raft = &server.raft.raft;
-    let membership = raft
-        .metrics()
-        .borrow()
-        .membership_config
-        .membership()
-        .clone();
+    let membership = crate::raft::membership_of(raft);
     if !membership.voter_ids().any(|v| v == target) {
         return Err(format!("node {target} is not a voter"));
     }

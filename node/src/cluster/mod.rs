@@ -311,12 +311,7 @@ impl PeerService {
     }
 
     fn membership(&self) -> openraft::Membership<u64, Member> {
-        self.raft()
-            .metrics()
-            .borrow()
-            .membership_config
-            .membership()
-            .clone()
+        crate::raft::membership_of(self.raft())
     }
 
     fn refuse(who: &str, call: &str, why: &str) -> Status {
@@ -648,12 +643,7 @@ async fn add_member_once(
         let reply = client.join(req).await?.into_inner();
         return Ok((reply.leader_id, reply.leader_addr));
     }
-    let membership = raft
-        .metrics()
-        .borrow()
-        .membership_config
-        .membership()
-        .clone();
+    let membership = crate::raft::membership_of(raft);
     check_identity(&membership, node_id, &member)?;
     tracing::info!(node_id, member = %member, "adding a node: learner first");
     raft.add_learner(node_id, member, true)
@@ -681,12 +671,7 @@ pub async fn remove_member(server: &Arc<Server>, node_id: u64) -> Result<(), Str
             .map_err(|s| s.message().to_string())?;
         return Ok(());
     }
-    let membership = raft
-        .metrics()
-        .borrow()
-        .membership_config
-        .membership()
-        .clone();
+    let membership = crate::raft::membership_of(raft);
     let removed_addr = membership.get_node(&node_id).map(|n| n.addr.clone());
     if removed_addr.is_none() {
         return Err(format!("node {node_id} is not a member"));

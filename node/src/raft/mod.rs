@@ -232,13 +232,6 @@ fn verify_storage(db: &sled::Db, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// About how many bytes a request adds to the log and the keyspace.
-fn request_bytes(request: &ExecRequest) -> u64 {
-    let args: usize = request.commands.iter().flatten().map(|a| a.len()).sum();
-    // Written twice: once in the log entry, once in the keyspace.
-    2 * args as u64
-}
-
 /// Settings of the Raft layer taken from the node's config.
 pub struct RaftSettings {
     pub node_id: u64,
@@ -421,6 +414,15 @@ async fn run_read_barriers(
 
 /// How long a follower waits to apply up to the leader's read index or for a forwarded reply.
 const FOLLOWER_WAIT: Duration = Duration::from_secs(5);
+
+/// The membership `raft` works with now (the latest, committed or not).
+pub fn membership_of(raft: &Raft<TypeConfig>) -> openraft::Membership<u64, Member> {
+    raft.metrics()
+        .borrow()
+        .membership_config
+        .membership()
+        .clone()
+}
 
 fn raft_id(raft: &Raft<TypeConfig>) -> u64 {
     raft.metrics().borrow().id
@@ -789,13 +791,8 @@ impl RaftNode {
     /// Queues a client request for the next entry; the receiver gets the state machine's reply.
     pub fn propose(&self, request: ExecRequest) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
         let (reply_to, rx) = oneshot::channel();
-        if let Err(e) = self.check_entry_size(&request) {
+        if let Err(e) = self.admit(&request) {
             let _ = reply_to.send(Err(e));
-            return rx;
-        }
-        self.disk.account(request_bytes(&request));
-        if self.disk.is_low() {
-            let _ = reply_to.send(Err(RaftCallError::DiskLow(self.disk.misconf())));
             return rx;
         }
         let queue = if self.is_leader() {
@@ -811,31 +808,42 @@ impl RaftNode {
         rx
     }
 
+    /// Whether a client request may become an entry now: not larger than openraft 0.9 can
+    /// replicate in a cluster, and not while the disk is low (`-MISCONF`).
+    ///
     /// openraft 0.9 gives every AppendEntries one heartbeat interval (100 ms) to complete,
     /// whatever the payload: an entry too large to cross the network in that time is resent
     /// forever and wedges replication. Until that changes, a cluster of several nodes refuses
     /// such writes up front (a single node replicates nothing and takes anything).
-    fn check_entry_size(&self, request: &ExecRequest) -> Result<(), RaftCallError> {
-        let size: usize = request.commands.iter().flatten().map(|a| a.len()).sum();
-        let size = size as u64;
-        if size <= self.max_entry_size {
-            return Ok(());
+    fn admit(&self, request: &ExecRequest) -> Result<(), RaftCallError> {
+        let size: u64 = request
+            .commands
+            .iter()
+            .flatten()
+            .map(|a| a.len() as u64)
+            .sum();
+        if size > self.max_entry_size
+            && self
+                .metrics
+                .borrow()
+                .membership_config
+                .membership()
+                .nodes()
+                .count()
+                > 1
+        {
+            return Err(RaftCallError::TooLarge(format!(
+                "ERR the write is {size} bytes, more than raft-max-entry-size ({} bytes), the \
+                 largest entry this cluster replicates safely",
+                self.max_entry_size
+            )));
         }
-        let members = self
-            .metrics
-            .borrow()
-            .membership_config
-            .membership()
-            .nodes()
-            .count();
-        if members <= 1 {
-            return Ok(());
+        // Written twice: once in the log entry, once in the keyspace.
+        self.disk.account(2 * size);
+        if self.disk.is_low() {
+            return Err(RaftCallError::DiskLow(self.disk.misconf()));
         }
-        Err(RaftCallError::TooLarge(format!(
-            "ERR the write is {size} bytes, more than raft-max-entry-size ({} bytes), the largest \
-             entry this cluster replicates safely",
-            self.max_entry_size
-        )))
+        Ok(())
     }
 
     /// Queues a request on the leader itself (Forward calls from followers land here).
@@ -844,13 +852,8 @@ impl RaftNode {
         request: ExecRequest,
     ) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
         let (reply_to, rx) = oneshot::channel();
-        if let Err(e) = self.check_entry_size(&request) {
+        if let Err(e) = self.admit(&request) {
             let _ = reply_to.send(Err(e));
-            return rx;
-        }
-        self.disk.account(request_bytes(&request));
-        if self.disk.is_low() {
-            let _ = reply_to.send(Err(RaftCallError::DiskLow(self.disk.misconf())));
             return rx;
         }
         if let Err(mpsc::error::SendError(p)) = self.proposals.send(Proposal { request, reply_to })

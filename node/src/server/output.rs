@@ -13,7 +13,6 @@
 //! class's hard limit for each peer's queue of PUBLISH messages to fan out.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use redoubt_proto::resp::Frame;
 
@@ -208,7 +207,7 @@ impl OutputMeter {
             self.soft_since_ms.store(0, Ordering::Relaxed);
             return false;
         }
-        let now = now_ms().max(1);
+        let now = super::now_ms().max(1);
         let since =
             match self
                 .soft_since_ms
@@ -219,13 +218,6 @@ impl OutputMeter {
             };
         now.saturating_sub(since) >= limit.soft_seconds.saturating_mul(1000)
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// About how many bytes `frame` takes in a client's output (its payload plus framing).
