@@ -77,6 +77,20 @@ impl ClusterOptions {
 }
 
 /// A password nobody else uses: time, process id and a counter, hashed a little.
+/// Mutual TLS on the peer channel with `node{id}.crt/.key` and `ca.crt` of `dir` (as
+/// [`crate::certs_init`] writes them) for node `id`.
+pub fn peer_tls_options(dir: &std::path::Path) -> ClusterOptions {
+    let dir = dir.to_path_buf();
+    ClusterOptions::new().peer_tls(true).node_args(move |id| {
+        let file = |name: &str| dir.join(name).display().to_string();
+        vec![
+            ("peer-tls-cert-file".into(), file(&format!("node{id}.crt"))),
+            ("peer-tls-key-file".into(), file(&format!("node{id}.key"))),
+            ("peer-tls-ca-cert-file".into(), file("ca.crt")),
+        ]
+    })
+}
+
 pub fn random_secret() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()

@@ -562,6 +562,38 @@ pub fn run_redoubt(args: &[&str], env: &[(&str, &str)], timeout: Duration) -> Ou
     }
 }
 
+/// `redoubt certs init --out dir --nodes names`: `ca.crt`, `ca.key`, `<name>.crt/.key` and
+/// the client certificate `client.crt/.key`.
+pub fn certs_init(dir: &Path, names: &[&str]) {
+    let out = run_redoubt(
+        &[
+            "certs",
+            "init",
+            "--out",
+            &dir.display().to_string(),
+            "--nodes",
+            &names.join(","),
+        ],
+        &[],
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "redoubt certs init failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Peak resident memory of a process (VmHWM), in KiB.
+pub fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
 /// Whether `redis-cli` is installed.
 pub fn redis_cli_available() -> bool {
     Command::new("redis-cli")

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use redoubt_cluster_tests::cluster::{get, set, Cluster, ClusterOptions, LEADER_TIMEOUT};
-use redoubt_cluster_tests::run_redoubt;
+use redoubt_cluster_tests::{certs_init, run_redoubt};
 
 /// How long an intruder is watched: it must not become a member meanwhile.
 const WATCH: Duration = Duration::from_secs(5);
@@ -18,27 +18,6 @@ const TLS_REFUSAL: &str = "refused a peer at the TLS handshake";
 
 fn path_str(p: &Path) -> String {
     p.display().to_string()
-}
-
-/// `redoubt certs init --out dir --nodes names`: `ca.crt`, `ca.key`, `<name>.crt/.key`.
-fn certs_init(dir: &Path, names: &[&str]) {
-    let out = run_redoubt(
-        &[
-            "certs",
-            "init",
-            "--out",
-            &path_str(dir),
-            "--nodes",
-            &names.join(","),
-        ],
-        &[],
-        Duration::from_secs(30),
-    );
-    assert!(
-        out.status.success(),
-        "redoubt certs init failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The peer certificate, key and CA of one node.

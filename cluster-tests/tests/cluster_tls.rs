@@ -2,53 +2,22 @@
 //! init`, passed per node through `ClusterOptions::node_args`.
 
 use std::path::Path;
-use std::time::Duration;
 
-use redoubt_cluster_tests::cluster::{Cluster, ClusterOptions, LEADER_TIMEOUT};
-use redoubt_cluster_tests::run_redoubt;
+use redoubt_cluster_tests::certs_init;
+use redoubt_cluster_tests::cluster::{peer_tls_options, Cluster, LEADER_TIMEOUT};
 
 /// A CA and certificates `node1..node{n}` in `dir`.
 fn make_certs(dir: &Path, n: usize) {
-    let names = (1..=n)
-        .map(|i| format!("node{i}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let out = run_redoubt(
-        &[
-            "certs",
-            "init",
-            "--out",
-            &dir.display().to_string(),
-            "--nodes",
-            &names,
-        ],
-        &[],
-        Duration::from_secs(30),
-    );
-    assert!(
-        out.status.success(),
-        "redoubt certs init failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn tls_options(dir: &Path) -> ClusterOptions {
-    let dir = dir.to_path_buf();
-    ClusterOptions::new().peer_tls(true).node_args(move |id| {
-        let file = |name: &str| dir.join(name).display().to_string();
-        vec![
-            ("peer-tls-cert-file".into(), file(&format!("node{id}.crt"))),
-            ("peer-tls-key-file".into(), file(&format!("node{id}.key"))),
-            ("peer-tls-ca-cert-file".into(), file("ca.crt")),
-        ]
-    })
+    let names: Vec<String> = (1..=n).map(|i| format!("node{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    certs_init(dir, &names);
 }
 
 #[tokio::test]
 async fn a_cluster_over_mutual_tls_replicates_and_admits_a_joiner() {
     let certs = tempfile::tempdir().expect("tempdir");
     make_certs(certs.path(), 4);
-    let mut cluster = Cluster::start(3, tls_options(certs.path()));
+    let mut cluster = Cluster::start(3, peer_tls_options(certs.path()));
     let leader = cluster.wait_for_leader(LEADER_TIMEOUT).await;
     let follower = cluster.followers().await[0];
     let mut f = cluster.client(follower).await;

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use common::*;
@@ -13,27 +13,10 @@ use redoubt_cluster_tests::run_redoubt;
 
 const MARKER: &[u8] = b"corrupt-me-marker-";
 
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read dir").flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
 /// Flips one byte inside every occurrence of MARKER in the files under `dir`; how many.
 fn flip_markers(dir: &Path) -> usize {
     let mut flipped = 0;
-    for path in all_files(dir) {
-        let mut bytes = std::fs::read(&path).expect("read");
+    for (path, mut bytes) in all_files(dir) {
         let mut changed = false;
         let mut i = 0;
         while i + MARKER.len() <= bytes.len() {
@@ -145,8 +128,7 @@ async fn a_damaged_snapshot_file_is_rebuilt_from_intact_data() {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(bytes) = std::fs::read(&snapshot) {
-            let intact = bytes.windows(MARKER.len()).any(|w| w == MARKER);
-            if intact {
+            if contains_bytes(&bytes, MARKER) {
                 break;
             }
         }

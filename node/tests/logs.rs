@@ -96,34 +96,11 @@ async fn a_flood_of_failed_auths_is_summarised() {
 
 #[tokio::test]
 async fn garbage_handshakes_on_the_peer_port_are_summarised() {
-    use redoubt_cluster_tests::cluster::{Cluster, ClusterOptions, LEADER_TIMEOUT};
+    use redoubt_cluster_tests::cluster::{peer_tls_options, Cluster, LEADER_TIMEOUT};
     use tokio::io::AsyncWriteExt;
     let certs = tempfile::tempdir().expect("tempdir");
-    let out = redoubt_cluster_tests::run_redoubt(
-        &[
-            "certs",
-            "init",
-            "--out",
-            &certs.path().display().to_string(),
-            "--nodes",
-            "node1",
-        ],
-        &[],
-        Duration::from_secs(30),
-    );
-    assert!(out.status.success());
-    let dir = certs.path().to_path_buf();
-    let cluster = Cluster::start(
-        1,
-        ClusterOptions::new().peer_tls(true).node_args(move |id| {
-            let file = |name: &str| dir.join(name).display().to_string();
-            vec![
-                ("peer-tls-cert-file".into(), file(&format!("node{id}.crt"))),
-                ("peer-tls-key-file".into(), file(&format!("node{id}.key"))),
-                ("peer-tls-ca-cert-file".into(), file("ca.crt")),
-            ]
-        }),
-    );
+    redoubt_cluster_tests::certs_init(certs.path(), &["node1"]);
+    let cluster = Cluster::start(1, peer_tls_options(certs.path()));
     cluster.wait_for_leader(LEADER_TIMEOUT).await;
     let before = cluster.node(1).log().len();
     let addr = cluster.node(1).raft_addr().to_string();

@@ -9,16 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-
-/// Peak resident memory of a process (VmHWM), in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM")
-}
+use redoubt_cluster_tests::peak_rss_kib;
 
 fn client_list_line(list: &str, name: &str) -> Option<String> {
     list.lines()
@@ -120,19 +111,25 @@ async fn a_subscriber_that_never_reads_is_closed_at_its_limit() {
     assert!(node.log().contains("output buffer limit"), "{}", node.log());
 }
 
+/// CONFIG GET client-output-buffer-limit answers `want`.
+async fn expect_limits(c: &mut MultiplexedConnection, want: &str) {
+    expect(
+        c,
+        &["CONFIG", "GET", "client-output-buffer-limit"],
+        bulks(&["client-output-buffer-limit", want]),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn client_output_buffer_limit_speaks_redis_syntax() {
     let node = NodeProcess::start(
         NodeOptions::new().arg("client-output-buffer-limit", "pubsub 2mb 1mb 10"),
     );
     let mut c = node.client().await;
-    expect(
+    expect_limits(
         &mut c,
-        &["CONFIG", "GET", "client-output-buffer-limit"],
-        bulks(&[
-            "client-output-buffer-limit",
-            "normal 0 0 0 slave 268435456 67108864 60 pubsub 2097152 1048576 10",
-        ]),
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 2097152 1048576 10",
     )
     .await;
     expect(
@@ -146,13 +143,9 @@ async fn client_output_buffer_limit_speaks_redis_syntax() {
         ok(),
     )
     .await;
-    expect(
+    expect_limits(
         &mut c,
-        &["CONFIG", "GET", "client-output-buffer-limit"],
-        bulks(&[
-            "client-output-buffer-limit",
-            "normal 1073741824 0 0 slave 0 0 0 pubsub 2097152 1048576 10",
-        ]),
+        "normal 1073741824 0 0 slave 0 0 0 pubsub 2097152 1048576 10",
     )
     .await;
     for bad in ["pubsub 1mb 1mb", "nobody 1 1 1", "pubsub lots 1 1"] {
@@ -164,13 +157,9 @@ async fn client_output_buffer_limit_speaks_redis_syntax() {
         assert!(e.starts_with("ERR CONFIG SET failed"), "{bad}: {e}");
     }
     // Unchanged by the refused values.
-    expect(
+    expect_limits(
         &mut c,
-        &["CONFIG", "GET", "client-output-buffer-limit"],
-        bulks(&[
-            "client-output-buffer-limit",
-            "normal 1073741824 0 0 slave 0 0 0 pubsub 2097152 1048576 10",
-        ]),
+        "normal 1073741824 0 0 slave 0 0 0 pubsub 2097152 1048576 10",
     )
     .await;
     // A 2 MB pubsub limit closes a stuck subscriber within a few MB of messages.

@@ -11,18 +11,21 @@
 //! - credentials are checked before a request body is read (peak RSS stays flat while a
 //!   150 MB body is offered without them).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::{all_files, contains_bytes};
 use hyper_util::rt::TokioIo;
 use openraft::raft::{AppendEntriesRequest, VoteRequest};
 use openraft::Vote;
 use redis::aio::MultiplexedConnection;
 use redis::Value;
-use redoubt_cluster_tests::cluster::{set, Cluster, ClusterOptions, LEADER_TIMEOUT};
-use redoubt_cluster_tests::run_redoubt;
+use redoubt_cluster_tests::cluster::{peer_tls_options, set, Cluster, LEADER_TIMEOUT};
+use redoubt_cluster_tests::{certs_init, peak_rss_kib};
 use redoubt_node::raft::{ExecRequest, TypeConfig};
 use redoubt_proto::peer::peer_client::PeerClient;
 use redoubt_proto::peer::{
@@ -41,39 +44,11 @@ fn path_str(p: &Path) -> String {
 
 /// `redoubt certs init`: CA, node1..node4 and the client certificate.
 fn make_certs(dir: &Path) {
-    let out = run_redoubt(
-        &[
-            "certs",
-            "init",
-            "--out",
-            &path_str(dir),
-            "--nodes",
-            "node1,node2,node3,node4",
-        ],
-        &[],
-        Duration::from_secs(30),
-    );
-    assert!(
-        out.status.success(),
-        "redoubt certs init failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn tls_options(dir: &Path) -> ClusterOptions {
-    let dir = dir.to_path_buf();
-    ClusterOptions::new().peer_tls(true).node_args(move |id| {
-        let file = |name: &str| path_str(&dir.join(name));
-        vec![
-            ("peer-tls-cert-file".into(), file(&format!("node{id}.crt"))),
-            ("peer-tls-key-file".into(), file(&format!("node{id}.key"))),
-            ("peer-tls-ca-cert-file".into(), file("ca.crt")),
-        ]
-    })
+    certs_init(dir, &["node1", "node2", "node3", "node4"]);
 }
 
 async fn tls_cluster(certs: &Path) -> Cluster {
-    let cluster = Cluster::start(3, tls_options(certs));
+    let cluster = Cluster::start(3, peer_tls_options(certs));
     cluster.wait_for_leader(LEADER_TIMEOUT).await;
     cluster
 }
@@ -113,6 +88,27 @@ fn peer_client(certs: &Path, name: &str, addr: &str) -> PeerClient<Channel> {
     PeerClient::new(channel)
         .max_encoding_message_size(512 * 1024 * 1024)
         .max_decoding_message_size(512 * 1024 * 1024)
+}
+
+/// An AppendEntries (no entries) from `leader`, as a peer message.
+fn append_from(leader: u64) -> RaftMessage {
+    let append = AppendEntriesRequest::<TypeConfig> {
+        vote: Vote::new_committed(1000, leader),
+        prev_log_id: None,
+        entries: Vec::new(),
+        leader_commit: None,
+    };
+    RaftMessage {
+        payload: postcard::to_allocvec(&append).expect("encode").into(),
+    }
+}
+
+/// A vote request from `candidate`, as a peer message.
+fn vote_from(candidate: u64) -> RaftMessage {
+    let vote = VoteRequest::<u64>::new(Vote::new(1000, candidate), None);
+    RaftMessage {
+        payload: postcard::to_allocvec(&vote).expect("encode").into(),
+    }
 }
 
 fn with_credentials<T>(message: T, user: &str, password: &str) -> tonic::Request<T> {
@@ -363,28 +359,13 @@ async fn a_node_certificate_that_is_not_a_members_gets_no_member_call() {
         .await;
     assert_refused("elect", r, Code::PermissionDenied);
     // Raft RPCs: as itself (not a member) a vote is refused; as leader 1..3 it is not them.
-    let vote = VoteRequest::<u64>::new(Vote::new(1000, 4), None);
     let r = intruder
-        .vote(with_credentials(
-            RaftMessage {
-                payload: postcard::to_allocvec(&vote).expect("encode").into(),
-            },
-            REPLICATOR,
-            &auth,
-        ))
+        .vote(with_credentials(vote_from(4), REPLICATOR, &auth))
         .await;
     assert_refused("vote as a non-member", r, Code::PermissionDenied);
-    let append = AppendEntriesRequest::<TypeConfig> {
-        vote: Vote::new_committed(1000, leader as u64),
-        prev_log_id: None,
-        entries: Vec::new(),
-        leader_commit: None,
-    };
     let r = intruder
         .append_entries(with_credentials(
-            RaftMessage {
-                payload: postcard::to_allocvec(&append).expect("encode").into(),
-            },
+            append_from(leader as u64),
             REPLICATOR,
             &auth,
         ))
@@ -423,17 +404,9 @@ async fn a_member_cannot_speak_for_another_member() {
     // that is another member (Vote).
     let mut client = peer_client(certs.path(), &format!("node{impostor}"), &addr);
     let auth = cluster.masterauth().to_string();
-    let append = AppendEntriesRequest::<TypeConfig> {
-        vote: Vote::new_committed(1000, leader as u64),
-        prev_log_id: None,
-        entries: Vec::new(),
-        leader_commit: None,
-    };
     let r = client
         .append_entries(with_credentials(
-            RaftMessage {
-                payload: postcard::to_allocvec(&append).expect("encode").into(),
-            },
+            append_from(leader as u64),
             REPLICATOR,
             &auth,
         ))
@@ -443,12 +416,9 @@ async fn a_member_cannot_speak_for_another_member() {
         r,
         Code::PermissionDenied,
     );
-    let vote = VoteRequest::<u64>::new(Vote::new(1000, leader as u64), None);
     let r = client
         .vote(with_credentials(
-            RaftMessage {
-                payload: postcard::to_allocvec(&vote).expect("encode").into(),
-            },
+            vote_from(leader as u64),
             REPLICATOR,
             &auth,
         ))
@@ -461,16 +431,6 @@ async fn a_member_cannot_speak_for_another_member() {
         let mut c = cluster.client(id).await;
         set(&mut c, id, &format!("k{id}"), "v").await;
     }
-}
-
-/// Peak resident memory of a process (VmHWM), in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM")
 }
 
 #[tokio::test]
@@ -537,20 +497,11 @@ async fn a_node_on_a_members_address_with_another_identity_receives_nothing() {
     eventually_logged(&cluster, leader, "presents node 'node4'").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     // Nothing of the cluster's data reached the impostor's files (log or keyspace).
-    let mut stack = vec![impostor.dir().to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let bytes = std::fs::read(&path).unwrap_or_default();
-            assert!(
-                !bytes.windows(10).any(|w| w == b"classified"),
-                "the impostor received the cluster's data: {}",
-                path.display()
-            );
-        }
+    for (path, bytes) in all_files(impostor.dir()) {
+        assert!(
+            !contains_bytes(&bytes, b"classified"),
+            "the impostor received the cluster's data: {}",
+            path.display()
+        );
     }
 }

@@ -187,35 +187,6 @@ pub async fn info_number(c: &mut MultiplexedConnection, section: &str, name: &st
         .unwrap_or_else(|| panic!("INFO {section} has no numeric {name}:\n{info}"))
 }
 
-/// Every file under `dir` (recursively) with its content.
-pub fn all_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                continue;
-            };
-            if meta.is_dir() {
-                stack.push(path);
-            } else if meta.is_file() {
-                if let Ok(bytes) = std::fs::read(&path) {
-                    out.push((path, bytes));
-                }
-            }
-        }
-    }
-    out
-}
-
-pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 /// A non-loopback IPv4 address of this machine, if it has one: the source address the kernel
 /// picks for a (never sent) UDP datagram to a documentation address, else `hostname -I`.
 pub fn non_loopback_ipv4() -> Option<Ipv4Addr> {
