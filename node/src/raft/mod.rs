@@ -199,18 +199,28 @@ async fn track_member_names(
     mut metrics: tokio::sync::watch::Receiver<openraft::RaftMetrics<u64, Member>>,
     transport: Arc<network::PeerTransport>,
 ) {
-    let mut last = std::collections::HashMap::new();
+    // Metrics change with every entry; the names only with a membership entry.
+    let mut last = None;
     loop {
-        let names: std::collections::HashMap<String, String> = metrics
-            .borrow_and_update()
-            .membership_config
-            .membership()
-            .nodes()
-            .map(|(_, m)| (m.addr.clone(), m.name.clone()))
-            .collect();
-        if names != last {
-            transport.set_expected_names(names.clone());
-            last = names;
+        let names = {
+            let m = metrics.borrow_and_update();
+            let config = &m.membership_config;
+            let log_id = *config.log_id();
+            if last == Some(log_id) {
+                None
+            } else {
+                last = Some(log_id);
+                Some(
+                    config
+                        .membership()
+                        .nodes()
+                        .map(|(_, m)| (m.addr.clone(), m.name.clone()))
+                        .collect(),
+                )
+            }
+        };
+        if let Some(names) = names {
+            transport.set_expected_names(names);
         }
         if metrics.changed().await.is_err() {
             return;

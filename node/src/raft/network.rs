@@ -101,7 +101,7 @@ impl PeerTransport {
                     let expected = expected.clone();
                     async move {
                         let tls = dial_tls(&connector, &target).await?;
-                        check_identity(&tls, &target, expected.as_deref())?;
+                        check_presented_name(&tls, &target, expected.as_deref())?;
                         Ok::<_, std::io::Error>(TokioIo::new(tls))
                     }
                 }))
@@ -171,7 +171,7 @@ impl PeerTransport {
 
 /// A member's address must present that member's node name (the verifier already required a
 /// node certificate of the CA).
-fn check_identity(
+fn check_presented_name(
     tls: &tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
     target: &str,
     expected: Option<&str>,
