@@ -1,4 +1,5 @@
-//! The cluster: the peer gRPC service, joining a running cluster, and who may call it.
+//! The cluster: the peer gRPC service and who may call it; membership changes and joining
+//! (`membership`), PUBLISH fan-out to the other members (`publish`), RAFT.* (`commands`).
 //!
 //! The peer port is a trust boundary with three gates, each checked before work is done:
 //! 1. the TLS handshake admits only node certificates of the cluster CA (a client certificate
@@ -13,6 +14,12 @@
 //!    client requests through this node's proposer, in order, as the user the member names.
 
 pub mod commands;
+mod membership;
+mod publish;
+
+use membership::member_named;
+pub use membership::{add_member, join_cluster, remove_member};
+pub use publish::{fan_out_publish, PublishQueue};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +28,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
-use openraft::ChangeMembers;
 use redoubt_proto::peer::peer_server::{Peer, PeerServer};
 use redoubt_proto::peer::{
     ElectReply, ElectRequest, ForwardReply, ForwardRequest, JoinReply, JoinRequest, PublishReply,
@@ -385,14 +391,6 @@ impl PeerService {
     }
 }
 
-/// The id of the member whose identity is `name`.
-fn member_named(membership: &openraft::Membership<u64, Member>, name: &str) -> Option<u64> {
-    membership
-        .nodes()
-        .find(|(_, m)| !m.name.is_empty() && m.name == name)
-        .map(|(id, _)| *id)
-}
-
 #[tonic::async_trait]
 impl Peer for PeerService {
     async fn append_entries(
@@ -570,128 +568,6 @@ impl Peer for PeerService {
     }
 }
 
-/// Adds a node (learner until caught up, then voter); on a follower, asks the leader to.
-pub async fn add_member(
-    server: &Arc<Server>,
-    node_id: u64,
-    member: Member,
-) -> Result<(u64, String), Status> {
-    // A node coming back with a higher term (it campaigned while it was out) makes the leader
-    // step down once it is contacted; the change is then retried with the next leader.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        match add_member_once(server, node_id, member.clone()).await {
-            Err(status)
-                if status.message().contains("forward request")
-                    && tokio::time::Instant::now() < deadline =>
-            {
-                tracing::info!(node_id, "leadership moved while adding a node; retrying");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            other => return other,
-        }
-    }
-}
-
-/// A member's identity is bound to its id: the id may not be re-added under another name, and
-/// a name may not be added under a second id.
-fn check_identity(
-    membership: &openraft::Membership<u64, Member>,
-    node_id: u64,
-    member: &Member,
-) -> Result<(), Status> {
-    if let Some(existing) = membership.get_node(&node_id) {
-        if existing.name != member.name {
-            return Err(Status::permission_denied(format!(
-                "node {node_id} is a member with identity '{}', not '{}'",
-                existing.name, member.name
-            )));
-        }
-    }
-    if member.name.is_empty() {
-        return Ok(());
-    }
-    match member_named(membership, &member.name) {
-        Some(other) if other != node_id => Err(Status::permission_denied(format!(
-            "identity '{}' is already member {other}",
-            member.name
-        ))),
-        _ => Ok(()),
-    }
-}
-
-async fn add_member_once(
-    server: &Arc<Server>,
-    node_id: u64,
-    member: Member,
-) -> Result<(u64, String), Status> {
-    let raft = &server.raft.raft;
-    let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
-        return Err(Status::unavailable("no leader yet"));
-    };
-    if leader != server.raft.node_id {
-        let mut client = server
-            .transport
-            .client(&leader_addr)
-            .map_err(Status::unavailable)?;
-        let mut req = server.transport.request(JoinRequest {
-            node_id,
-            raft_addr: member.addr.clone(),
-            name: member.name.clone(),
-        });
-        req.set_timeout(Duration::from_secs(120));
-        let reply = client.join(req).await?.into_inner();
-        return Ok((reply.leader_id, reply.leader_addr));
-    }
-    let membership = crate::raft::membership_of(raft);
-    check_identity(&membership, node_id, &member)?;
-    tracing::info!(node_id, member = %member, "adding a node: learner first");
-    raft.add_learner(node_id, member, true)
-        .await
-        .map_err(|e| Status::failed_precondition(format!("add learner: {e}")))?;
-    let voters = std::collections::BTreeSet::from([node_id]);
-    raft.change_membership(ChangeMembers::AddVoterIds(voters), false)
-        .await
-        .map_err(|e| Status::failed_precondition(format!("change membership: {e}")))?;
-    tracing::info!(node_id, "node is now a voter");
-    Ok((leader, leader_addr))
-}
-
-/// Removes a member (voter or learner); on a follower, asks the leader to.
-pub async fn remove_member(server: &Arc<Server>, node_id: u64) -> Result<(), String> {
-    let raft = &server.raft.raft;
-    let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
-        return Err("no leader yet".into());
-    };
-    if leader != server.raft.node_id {
-        let mut client = server.transport.client(&leader_addr)?;
-        client
-            .remove(server.transport.request(RemoveRequest { node_id }))
-            .await
-            .map_err(|s| s.message().to_string())?;
-        return Ok(());
-    }
-    let membership = crate::raft::membership_of(raft);
-    let removed_addr = membership.get_node(&node_id).map(|n| n.addr.clone());
-    if removed_addr.is_none() {
-        return Err(format!("node {node_id} is not a member"));
-    }
-    let ids = std::collections::BTreeSet::from([node_id]);
-    if membership.voter_ids().any(|v| v == node_id) {
-        raft.change_membership(ChangeMembers::RemoveVoters(ids.clone()), false)
-            .await
-            .map_err(|e| format!("remove voter: {e}"))?;
-    }
-    raft.change_membership(ChangeMembers::RemoveNodes(ids), false)
-        .await
-        .map_err(|e| format!("remove node: {e}"))?;
-    if let Some(addr) = removed_addr {
-        server.transport.forget(&addr);
-    }
-    tracing::info!(node_id, "node removed from the cluster");
-    Ok(())
-}
-
 /// Whether `user`/`auth` may make peer calls: `user` is the configured replication user
 /// (`masteruser`), on, with a password (nopass is not enough), `auth` is one of its passwords
 /// (or the one this node presents itself) and it may run PSYNC (the replication permission,
@@ -732,133 +608,4 @@ pub fn replication_credentials_valid(server: &Server, user: &str, auth: &[u8]) -
     // always decided by the ACL state.
     let password_ok = (!u.passwords.is_empty() && u.check_password(auth)) | own;
     password_ok && u.may_replicate(psync)
-}
-
-/// A node started with `join`: asks the member at `target` to add it, retrying until it is a
-/// member (the cluster may be electing, or the target down for a moment).
-pub async fn join_cluster(server: Arc<Server>, target: String) {
-    let me = server.raft.node_id;
-    loop {
-        let is_member = server
-            .raft
-            .raft
-            .metrics()
-            .borrow()
-            .membership_config
-            .membership()
-            .get_node(&me)
-            .is_some();
-        if is_member {
-            tracing::info!("this node is a member of the cluster");
-            return;
-        }
-        let result = async {
-            let mut client = server
-                .transport
-                .client(&target)
-                .map_err(Status::unavailable)?;
-            let mut req = server.transport.request(JoinRequest {
-                node_id: me,
-                raft_addr: server.config.raft_advertise_addr.clone(),
-                name: server.node_name.clone(),
-            });
-            req.set_timeout(Duration::from_secs(120));
-            client.join(req).await
-        }
-        .await;
-        match result {
-            Ok(_) => {
-                tracing::info!(%target, "joined the cluster");
-                return;
-            }
-            Err(status) => {
-                tracing::warn!(%target, code = ?status.code(), reason = %status.message(), "join refused or failed; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
-    }
-}
-
-/// One peer's queue of PUBLISH messages to send, bounded in bytes.
-pub struct PublishQueue {
-    tx: tokio::sync::mpsc::UnboundedSender<(Bytes, Bytes)>,
-    bytes: Arc<std::sync::atomic::AtomicU64>,
-}
-
-/// Delivers a PUBLISH to every other member (pub/sub is not in the log). Each peer has one
-/// queue and one sender task, so the messages of a node reach every other node in the order
-/// they were published there. A queue holds at most the `replica` class hard limit of
-/// `client-output-buffer-limit` in message bytes (a peer that is down or slow): beyond, the
-/// message is dropped for that peer, counted (INFO `pubsub_fanout_dropped`) and logged, as a
-/// Redis Cluster bus message to an unreachable node is lost; failures are logged too.
-pub fn fan_out_publish(server: &Arc<Server>, channel: Bytes, message: Bytes) {
-    use std::sync::atomic::Ordering;
-    let m = server.raft.raft.metrics().borrow().clone();
-    let me = server.raft.node_id;
-    let cap = server.output_limits().replica.hard;
-    let cost = (channel.len() + message.len()) as u64;
-    let mut queues = server
-        .publish_queues
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    for (id, node) in m.membership_config.membership().nodes() {
-        if *id == me {
-            continue;
-        }
-        let addr = node.addr.clone();
-        let queue = queues.entry(addr.clone()).or_insert_with(|| {
-            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            let bytes = Arc::new(std::sync::atomic::AtomicU64::new(0));
-            tokio::spawn(send_publishes(
-                server.clone(),
-                addr.clone(),
-                rx,
-                bytes.clone(),
-            ));
-            PublishQueue { tx, bytes }
-        });
-        let queued = queue.bytes.load(Ordering::Relaxed);
-        if cap > 0 && queued.saturating_add(cost) > cap {
-            server
-                .stats
-                .pubsub_fanout_dropped
-                .fetch_add(1, Ordering::Relaxed);
-            crate::log_limited!(
-                crate::logsafe::PEER_REFUSALS,
-                format!("publish queue of {addr}"),
-                peer = %addr, queued, "dropped a PUBLISH for a peer whose queue is full (client-output-buffer-limit replica)"
-            );
-            continue;
-        }
-        queue.bytes.fetch_add(cost, Ordering::Relaxed);
-        if queue.tx.send((channel.clone(), message.clone())).is_err() {
-            queues.remove(&addr);
-        }
-    }
-}
-
-/// Sends one peer its PUBLISH messages, in order.
-async fn send_publishes(
-    server: Arc<Server>,
-    addr: String,
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<(Bytes, Bytes)>,
-    bytes: Arc<std::sync::atomic::AtomicU64>,
-) {
-    while let Some((channel, message)) = rx.recv().await {
-        let cost = (channel.len() + message.len()) as u64;
-        if let Ok(mut client) = server.transport.client(&addr) {
-            let mut req = server
-                .transport
-                .request(PublishRequest { channel, message });
-            req.set_timeout(Duration::from_secs(2));
-            if let Err(e) = client.publish(req).await {
-                tracing::debug!(peer = %addr, error = %e.message(), "publish fan-out failed");
-            }
-        }
-        let _ = bytes.fetch_update(
-            std::sync::atomic::Ordering::Relaxed,
-            std::sync::atomic::Ordering::Relaxed,
-            |b| Some(b.saturating_sub(cost)),
-        );
-    }
 }

@@ -1,0 +1,191 @@
+//! Changing the membership: adding a node (as a learner, then a voter) bound to its node
+//! identity, removing one, and a starting node's own request to join. On a follower each
+//! change is passed to the leader.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::ChangeMembers;
+use redoubt_proto::peer::{JoinRequest, RemoveRequest};
+use tonic::Status;
+
+use crate::raft::Member;
+use crate::server::Server;
+
+/// The id of the member whose identity is `name`.
+pub(super) fn member_named(
+    membership: &openraft::Membership<u64, Member>,
+    name: &str,
+) -> Option<u64> {
+    membership
+        .nodes()
+        .find(|(_, m)| !m.name.is_empty() && m.name == name)
+        .map(|(id, _)| *id)
+}
+
+/// Adds a node (learner until caught up, then voter); on a follower, asks the leader to.
+pub async fn add_member(
+    server: &Arc<Server>,
+    node_id: u64,
+    member: Member,
+) -> Result<(u64, String), Status> {
+    // A node coming back with a higher term (it campaigned while it was out) makes the leader
+    // step down once it is contacted; the change is then retried with the next leader.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match add_member_once(server, node_id, member.clone()).await {
+            Err(status)
+                if status.message().contains("forward request")
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tracing::info!(node_id, "leadership moved while adding a node; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A member's identity is bound to its id: the id may not be re-added under another name, and
+/// a name may not be added under a second id.
+fn check_identity(
+    membership: &openraft::Membership<u64, Member>,
+    node_id: u64,
+    member: &Member,
+) -> Result<(), Status> {
+    if let Some(existing) = membership.get_node(&node_id) {
+        if existing.name != member.name {
+            return Err(Status::permission_denied(format!(
+                "node {node_id} is a member with identity '{}', not '{}'",
+                existing.name, member.name
+            )));
+        }
+    }
+    if member.name.is_empty() {
+        return Ok(());
+    }
+    match member_named(membership, &member.name) {
+        Some(other) if other != node_id => Err(Status::permission_denied(format!(
+            "identity '{}' is already member {other}",
+            member.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
+async fn add_member_once(
+    server: &Arc<Server>,
+    node_id: u64,
+    member: Member,
+) -> Result<(u64, String), Status> {
+    let raft = &server.raft.raft;
+    let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
+        return Err(Status::unavailable("no leader yet"));
+    };
+    if leader != server.raft.node_id {
+        let mut client = server
+            .transport
+            .client(&leader_addr)
+            .map_err(Status::unavailable)?;
+        let mut req = server.transport.request(JoinRequest {
+            node_id,
+            raft_addr: member.addr.clone(),
+            name: member.name.clone(),
+        });
+        req.set_timeout(Duration::from_secs(120));
+        let reply = client.join(req).await?.into_inner();
+        return Ok((reply.leader_id, reply.leader_addr));
+    }
+    let membership = crate::raft::membership_of(raft);
+    check_identity(&membership, node_id, &member)?;
+    tracing::info!(node_id, member = %member, "adding a node: learner first");
+    raft.add_learner(node_id, member, true)
+        .await
+        .map_err(|e| Status::failed_precondition(format!("add learner: {e}")))?;
+    let voters = std::collections::BTreeSet::from([node_id]);
+    raft.change_membership(ChangeMembers::AddVoterIds(voters), false)
+        .await
+        .map_err(|e| Status::failed_precondition(format!("change membership: {e}")))?;
+    tracing::info!(node_id, "node is now a voter");
+    Ok((leader, leader_addr))
+}
+
+/// Removes a member (voter or learner); on a follower, asks the leader to.
+pub async fn remove_member(server: &Arc<Server>, node_id: u64) -> Result<(), String> {
+    let raft = &server.raft.raft;
+    let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
+        return Err("no leader yet".into());
+    };
+    if leader != server.raft.node_id {
+        let mut client = server.transport.client(&leader_addr)?;
+        client
+            .remove(server.transport.request(RemoveRequest { node_id }))
+            .await
+            .map_err(|s| s.message().to_string())?;
+        return Ok(());
+    }
+    let membership = crate::raft::membership_of(raft);
+    let removed_addr = membership.get_node(&node_id).map(|n| n.addr.clone());
+    if removed_addr.is_none() {
+        return Err(format!("node {node_id} is not a member"));
+    }
+    let ids = std::collections::BTreeSet::from([node_id]);
+    if membership.voter_ids().any(|v| v == node_id) {
+        raft.change_membership(ChangeMembers::RemoveVoters(ids.clone()), false)
+            .await
+            .map_err(|e| format!("remove voter: {e}"))?;
+    }
+    raft.change_membership(ChangeMembers::RemoveNodes(ids), false)
+        .await
+        .map_err(|e| format!("remove node: {e}"))?;
+    if let Some(addr) = removed_addr {
+        server.transport.forget(&addr);
+    }
+    tracing::info!(node_id, "node removed from the cluster");
+    Ok(())
+}
+
+/// A node started with `join`: asks the member at `target` to add it, retrying until it is a
+/// member (the cluster may be electing, or the target down for a moment).
+pub async fn join_cluster(server: Arc<Server>, target: String) {
+    let me = server.raft.node_id;
+    loop {
+        let is_member = server
+            .raft
+            .raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .get_node(&me)
+            .is_some();
+        if is_member {
+            tracing::info!("this node is a member of the cluster");
+            return;
+        }
+        let result = async {
+            let mut client = server
+                .transport
+                .client(&target)
+                .map_err(Status::unavailable)?;
+            let mut req = server.transport.request(JoinRequest {
+                node_id: me,
+                raft_addr: server.config.raft_advertise_addr.clone(),
+                name: server.node_name.clone(),
+            });
+            req.set_timeout(Duration::from_secs(120));
+            client.join(req).await
+        }
+        .await;
+        match result {
+            Ok(_) => {
+                tracing::info!(%target, "joined the cluster");
+                return;
+            }
+            Err(status) => {
+                tracing::warn!(%target, code = ?status.code(), reason = %status.message(), "join refused or failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
