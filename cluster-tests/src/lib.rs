@@ -19,6 +19,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub mod cluster;
+pub mod proxy;
 
 /// How long a node may take to answer its first PING.
 pub const START_TIMEOUT: Duration = Duration::from_secs(20);
