@@ -287,6 +287,12 @@ async fn commands_sent_just_after_the_leader_dies_wait_for_the_new_leader() {
         "new leader: node {new}, {:?} after the kill",
         killed.elapsed()
     );
+    if !failures.is_empty() {
+        for id in cluster.ids() {
+            let log = cluster.node(id).log();
+            std::fs::write(format!("/tmp/dbg-node{id}.log"), log).ok();
+        }
+    }
     assert!(
         failures.is_empty(),
         "commands sent on followers right after the leader died were refused instead of waiting \

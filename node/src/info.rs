@@ -1,6 +1,7 @@
 //! INFO: the sections Redis clients and tools read, rendered from the server's counters.
 //! Never prints a secret.
 
+use openraft::async_runtime::WatchReceiver as _;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
@@ -237,8 +238,8 @@ fn stats_section(s: &Server, out: &mut String) {
 }
 
 fn replication_section(s: &Server, out: &mut String) {
-    let m = s.raft.raft.metrics().borrow().clone();
-    let is_leader = m.current_leader == Some(s.raft.node_id);
+    let m = s.raft.raft.metrics().borrow_watched().clone();
+    let is_leader = crate::raft::known_leader(&m) == Some(s.raft.node_id);
     line(out, "role", if is_leader { "master" } else { "slave" });
     line(out, "connected_slaves", 0);
     line(out, "raft_node_id", s.raft.node_id);

@@ -21,11 +21,11 @@ use bytes::Bytes;
 use common::{all_files, contains_bytes};
 use hyper_util::rt::TokioIo;
 use openraft::raft::{AppendEntriesRequest, VoteRequest};
-use openraft::Vote;
 use redis::aio::MultiplexedConnection;
 use redis::Value;
 use redoubt_cluster_tests::cluster::{peer_tls_options, set, Cluster, LEADER_TIMEOUT};
 use redoubt_cluster_tests::{certs_init, peak_rss_kib};
+use redoubt_node::raft::Vote;
 use redoubt_node::raft::{ExecRequest, TypeConfig};
 use redoubt_proto::peer::peer_client::PeerClient;
 use redoubt_proto::peer::{
@@ -105,7 +105,7 @@ fn append_from(leader: u64) -> RaftMessage {
 
 /// A vote request from `candidate`, as a peer message.
 fn vote_from(candidate: u64) -> RaftMessage {
-    let vote = VoteRequest::<u64>::new(Vote::new(1000, candidate), None);
+    let vote = VoteRequest::<TypeConfig>::new(Vote::new(1000, candidate), None);
     RaftMessage {
         payload: postcard::to_allocvec(&vote).expect("encode").into(),
     }

@@ -1,5 +1,6 @@
 //! RAFT.INFO, RAFT.LEADER, RAFT.NODE ADD|REMOVE and RAFT.TRANSFER.
 
+use openraft::async_runtime::WatchReceiver as _;
 use std::fmt::Write;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,11 +85,8 @@ async fn transfer(server: &Arc<Server>, target: &[u8]) -> Frame {
     }
 }
 
-/// Moves leadership to `target`. openraft 0.9 has no transfer, so the leader does it by hand:
-/// it waits until the target has every entry, stops sending heartbeats (so the followers'
-/// leader lease runs out and they accept a new candidate) and asks the target to stand for
-/// election until it wins or the time is up; then it resumes heartbeats. On a follower the
-/// request goes to the leader.
+/// Moves leadership to `target`: once the target holds the whole log, the leader hands over
+/// (openraft's leadership transfer). On a follower the request goes to the leader.
 pub async fn transfer_leadership(server: &Arc<Server>, target: u64) -> Result<(), String> {
     let raft = &server.raft.raft;
     let membership = crate::raft::membership_of(raft);
@@ -113,10 +111,7 @@ pub async fn transfer_leadership(server: &Arc<Server>, target: u64) -> Result<()
             .map(|_| ())
             .map_err(|s| s.message().to_string());
     }
-    let Some(target_addr) = membership.get_node(&target).map(|n| n.addr.clone()) else {
-        return Err(format!("node {target} has no address"));
-    };
-    // The target must hold every entry, or the voters will refuse it.
+    // The target must hold every entry before it is told to stand, or it ignores the request.
     let caught_up = raft
         .wait(Some(Duration::from_secs(5)))
         .metrics(
@@ -135,44 +130,33 @@ pub async fn transfer_leadership(server: &Arc<Server>, target: u64) -> Result<()
             "node {target} did not catch up with the log within 5s"
         ));
     }
-    raft.runtime_config().heartbeat(false);
-    raft.runtime_config().elect(false);
-    // The voters refuse candidates while the leader lease (election_timeout_max since the last
-    // heartbeat) runs; ask the target to stand the moment it has run out, then often, so that
-    // it stands before the other followers' own election timers fire again.
-    let lease = Duration::from_millis(raft.config().election_timeout_max + 20);
-    tokio::time::sleep(lease).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
-    let mut outcome = Err(format!("node {target} did not become leader within 8s"));
-    while tokio::time::Instant::now() < deadline {
-        if let Some((other, _)) =
-            leader_of(raft).filter(|(l, _)| *l != target && *l != server.raft.node_id)
-        {
-            outcome = Err(format!("node {other} won the election instead; try again"));
-            break;
-        }
-        if let Ok(mut client) = server.transport.client(&target_addr) {
-            let mut req = server.transport.request(ElectRequest::default());
-            req.set_timeout(Duration::from_secs(1));
-            let _ = client.elect(req).await;
-        }
-        let won = raft
-            .wait(Some(Duration::from_millis(200)))
-            .metrics(|m| m.current_leader == Some(target), "target leads")
-            .await;
-        if won.is_ok() {
-            outcome = Ok(());
-            break;
-        }
+    // openraft's transfer: this node stops taking writes (they wait for the next leader), sends
+    // the target its last log id, and the target stands as soon as it holds that entry; the
+    // voters accept it without waiting for this node's lease to run out.
+    raft.trigger()
+        .transfer_leader(target)
+        .await
+        .map_err(|e| format!("the raft core stopped: {e}"))?;
+    let won = raft
+        .wait(Some(Duration::from_secs(5)))
+        .metrics(
+            |m| m.current_leader.is_some() && m.current_leader != Some(server.raft.node_id),
+            "another node leads",
+        )
+        .await;
+    match won {
+        Ok(m) if m.current_leader == Some(target) => Ok(()),
+        Ok(m) => Err(format!(
+            "node {} won the election instead",
+            m.current_leader.unwrap_or_default()
+        )),
+        Err(_) => Err(format!("node {target} did not become leader within 5s")),
     }
-    raft.runtime_config().heartbeat(true);
-    raft.runtime_config().elect(true);
-    outcome
 }
 
 /// INFO-style text of the node's Raft view.
 pub fn raft_info(server: &Server) -> String {
-    let m = server.raft.raft.metrics().borrow().clone();
+    let m = server.raft.raft.metrics().borrow_watched().clone();
     let (leader_id, leader_addr) = leader_of(&server.raft.raft).unwrap_or((0, String::new()));
     let role = match m.state {
         openraft::ServerState::Leader => "leader",

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use openraft::async_runtime::WatchReceiver as _;
 use openraft::ChangeMembers;
 use redoubt_proto::peer::{JoinRequest, RemoveRequest};
 use tonic::Status;
@@ -154,7 +155,7 @@ pub async fn join_cluster(server: Arc<Server>, target: String) {
             .raft
             .raft
             .metrics()
-            .borrow()
+            .borrow_watched()
             .membership_config
             .membership()
             .get_node(&me)

@@ -16,9 +16,11 @@
 pub mod commands;
 mod membership;
 mod publish;
+mod snapshot;
 
 use membership::member_named;
 pub use membership::{add_member, join_cluster, remove_member};
+use openraft::async_runtime::WatchReceiver as _;
 pub use publish::{fan_out_publish, PublishQueue};
 
 use std::net::SocketAddr;
@@ -27,12 +29,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
+use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
 use redoubt_proto::peer::peer_server::{Peer, PeerServer};
 use redoubt_proto::peer::{
     ElectReply, ElectRequest, ForwardReply, ForwardRequest, JoinReply, JoinRequest, PublishReply,
     PublishRequest, RaftMessage, ReadIndexReply, ReadIndexRequest, RemoveReply, RemoveRequest,
-    StatusReply, StatusRequest,
+    SnapshotChunk, StatusReply, StatusRequest,
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -40,7 +42,7 @@ use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 
 use crate::raft::network::{META_AUTH, META_USER};
-use crate::raft::{leader_of, ExecRequest, Member, Reply, TypeConfig};
+use crate::raft::{leader_of, ExecRequest, Member, Membership, Reply, TypeConfig};
 use crate::server::connection::constant_time_eq;
 use crate::server::Server;
 
@@ -316,7 +318,7 @@ impl PeerService {
         }
     }
 
-    fn membership(&self) -> openraft::Membership<u64, Member> {
+    fn membership(&self) -> Membership {
         crate::raft::membership_of(self.raft())
     }
 
@@ -386,7 +388,7 @@ impl PeerService {
         }
     }
 
-    fn raft(&self) -> &openraft::Raft<TypeConfig> {
+    fn raft(&self) -> &crate::raft::Raft {
         &self.server.raft.raft
     }
 }
@@ -412,7 +414,7 @@ impl Peer for PeerService {
     }
 
     async fn vote(&self, req: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
-        let rpc: VoteRequest<u64> = decode(&req.get_ref().payload)?;
+        let rpc: VoteRequest<TypeConfig> = decode(&req.get_ref().payload)?;
         self.require_sender(&req, "vote", rpc.vote.leader_id().node_id, true)?;
         let result = self.raft().vote(rpc).await;
         Ok(Response::new(RaftMessage {
@@ -420,18 +422,68 @@ impl Peer for PeerService {
         }))
     }
 
-    async fn install_snapshot(
+    async fn pre_vote(&self, req: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
+        let rpc: VoteRequest<TypeConfig> = decode(&req.get_ref().payload)?;
+        self.require_sender(&req, "pre_vote", rpc.vote.leader_id().node_id, true)?;
+        let result = self.raft().pre_vote(rpc).await;
+        Ok(Response::new(RaftMessage {
+            payload: encode(&result)?,
+        }))
+    }
+
+    async fn transfer_leader(
         &self,
         req: Request<RaftMessage>,
     ) -> Result<Response<RaftMessage>, Status> {
-        let rpc: InstallSnapshotRequest<TypeConfig> = decode(&req.get_ref().payload)?;
-        self.require_sender(
-            &req,
-            "install_snapshot",
-            rpc.vote.leader_id().node_id,
-            false,
-        )?;
-        let result = self.raft().install_snapshot(rpc).await;
+        let rpc: TransferLeaderRequest<TypeConfig> = decode(&req.get_ref().payload)?;
+        let from = rpc.from_leader().leader_id().node_id;
+        self.require_sender(&req, "transfer_leader", from, true)?;
+        let result = self
+            .raft()
+            .handle_transfer_leader(rpc)
+            .await
+            .map_err(openraft::error::RaftError::<TypeConfig>::Fatal);
+        Ok(Response::new(RaftMessage {
+            payload: encode(&result)?,
+        }))
+    }
+
+    /// A snapshot from the leader, streamed into a file under the snapshot directory (bounded
+    /// memory: one chunk at a time), then handed to openraft, which installs it.
+    async fn install_snapshot(
+        &self,
+        req: Request<tonic::Streaming<SnapshotChunk>>,
+    ) -> Result<Response<RaftMessage>, Status> {
+        let caller = req.extensions().get::<PeerInfo>().cloned();
+        let mut stream = req.into_inner();
+        let first = stream
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("empty snapshot stream"))?;
+        let (vote, meta, len): (crate::raft::Vote, crate::raft::SnapshotMeta, u64) =
+            decode(&first.header)?;
+        // The sender check needs the caller, which the stream no longer carries.
+        let mut head = Request::new(());
+        if let Some(info) = caller {
+            head.extensions_mut().insert(info);
+        }
+        self.require_sender(&head, "install_snapshot", vote.leader_id().node_id, false)?;
+        let file = snapshot::receive(
+            &self.server.raft.snapshot_dir(),
+            len,
+            first.data,
+            &mut stream,
+        )
+        .await?;
+        let snapshot = crate::raft::Snapshot {
+            meta,
+            snapshot: file,
+        };
+        let result = self
+            .raft()
+            .install_full_snapshot(vote, snapshot)
+            .await
+            .map_err(openraft::error::RaftError::<TypeConfig>::Fatal);
         Ok(Response::new(RaftMessage {
             payload: encode(&result)?,
         }))
@@ -469,9 +521,13 @@ impl Peer for PeerService {
         req: Request<ReadIndexRequest>,
     ) -> Result<Response<ReadIndexReply>, Status> {
         self.require_member(&req, "read_index")?;
-        match self.raft().ensure_linearizable().await {
+        match self
+            .raft()
+            .ensure_linearizable(openraft::ReadPolicy::ReadIndex)
+            .await
+        {
             Ok(log_id) => Ok(Response::new(ReadIndexReply {
-                index: log_id.map_or(0, |l| l.index),
+                index: log_id.index(),
             })),
             // The text, not openraft's (it shows the membership with every address).
             Err(e) => Err(Status::failed_precondition(
@@ -515,7 +571,7 @@ impl Peer for PeerService {
     }
 
     async fn status(&self, _req: Request<StatusRequest>) -> Result<Response<StatusReply>, Status> {
-        let m = self.raft().metrics().borrow().clone();
+        let m = self.raft().metrics().borrow_watched().clone();
         let (leader_id, leader_addr) = leader_of(self.raft()).unwrap_or((0, String::new()));
         Ok(Response::new(StatusReply {
             node_id: m.id,
@@ -535,7 +591,7 @@ impl Peer for PeerService {
             tracing::info!("asked to stand for election (leadership transfer)");
             self.raft()
                 .trigger()
-                .elect()
+                .elect(false)
                 .await
                 .map_err(|e| Status::internal(e.to_string()))?;
         } else {

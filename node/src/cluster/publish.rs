@@ -1,6 +1,7 @@
 //! PUBLISH fan-out: pub/sub is not in the log, so a message published on this node is sent to
 //! every other member over the peer channel, through one bounded queue per peer.
 
+use openraft::async_runtime::WatchReceiver as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ pub struct PublishQueue {
 /// Redis Cluster bus message to an unreachable node is lost; failures are logged too.
 pub fn fan_out_publish(server: &Arc<Server>, channel: Bytes, message: Bytes) {
     use std::sync::atomic::Ordering;
-    let m = server.raft.raft.metrics().borrow().clone();
+    let m = server.raft.raft.metrics().borrow_watched().clone();
     let me = server.raft.node_id;
     let cap = server.output_limits().replica.hard;
     let cost = (channel.len() + message.len()) as u64;

@@ -12,14 +12,12 @@ use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
-use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
-use openraft::{Entry, LogId, OptionalSend, StorageError, StorageIOError, Vote};
+use openraft::storage::{IOFlushed, LogState, RaftLogReader, RaftLogStorage};
+use openraft::OptionalSend;
 use tokio::sync::{mpsc, watch};
 
 use super::checksum;
-use super::TypeConfig;
-
-type NodeId = u64;
+use super::{Entry, LogId, TypeConfig, Vote};
 
 const KEY_VOTE: &[u8] = b"vote";
 const KEY_COMMITTED: &[u8] = b"committed";
@@ -35,7 +33,7 @@ struct LogInner {
     db: sled::Db,
     log: sled::Tree,
     meta: sled::Tree,
-    flush_requests: mpsc::UnboundedSender<(u64, LogFlushed<TypeConfig>)>,
+    flush_requests: mpsc::UnboundedSender<(u64, IOFlushed<TypeConfig>)>,
     /// Index of the last entry handed to `append`.
     appended: watch::Sender<u64>,
     /// Index of the last entry known to be on disk.
@@ -96,12 +94,12 @@ impl DurableMark {
     }
 }
 
-fn read_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
-    StorageIOError::read_logs(&e).into()
+fn read_err(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(format!("reading the raft log: {e}"))
 }
 
-fn write_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
-    StorageIOError::write_logs(&e).into()
+fn write_err(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(format!("writing the raft log: {e}"))
 }
 
 impl LogStore {
@@ -147,27 +145,20 @@ impl LogStore {
         })
     }
 
-    fn get_meta<T: serde::de::DeserializeOwned>(
-        &self,
-        key: &[u8],
-    ) -> Result<Option<T>, StorageError<NodeId>> {
+    fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> io::Result<Option<T>> {
         match self.inner.meta.get(key).map_err(read_err)? {
             Some(raw) => Ok(Some(postcard::from_bytes(&raw).map_err(read_err)?)),
             None => Ok(None),
         }
     }
 
-    fn put_meta<T: serde::Serialize>(
-        &self,
-        key: &[u8],
-        value: &T,
-    ) -> Result<(), StorageError<NodeId>> {
+    fn put_meta<T: serde::Serialize>(&self, key: &[u8], value: &T) -> io::Result<()> {
         let raw = postcard::to_allocvec(value).map_err(write_err)?;
         self.inner.meta.insert(key, raw).map_err(write_err)?;
         Ok(())
     }
 
-    fn last_log_id(&self) -> Result<Option<LogId<NodeId>>, StorageError<NodeId>> {
+    fn last_log_id(&self) -> io::Result<Option<LogId>> {
         match self.inner.log.last().map_err(read_err)? {
             Some((_, raw)) => Ok(Some(decode_entry(&raw)?.log_id)),
             None => Ok(None),
@@ -176,7 +167,7 @@ impl LogStore {
 
     /// The last committed index openraft saved (0 if none).
     pub fn committed_index(&self) -> u64 {
-        self.get_meta::<Option<LogId<NodeId>>>(KEY_COMMITTED)
+        self.get_meta::<Option<LogId>>(KEY_COMMITTED)
             .ok()
             .flatten()
             .flatten()
@@ -207,7 +198,7 @@ impl LogStore {
 /// thread of its own: an fsync blocks, and a dedicated thread wakes faster than a pool's.
 fn flush_appends(
     db: sled::Db,
-    mut rx: mpsc::UnboundedReceiver<(u64, LogFlushed<TypeConfig>)>,
+    mut rx: mpsc::UnboundedReceiver<(u64, IOFlushed<TypeConfig>)>,
     flushed: watch::Sender<u64>,
     appended: watch::Sender<u64>,
     mark: Arc<DurableMark>,
@@ -236,13 +227,13 @@ fn flush_appends(
                 Ok(_) => Ok(()),
                 Err(e) => Err(io::Error::other(e.to_string())),
             };
-            callback.log_io_completed(outcome);
+            callback.io_completed(outcome);
         }
     }
 }
 
 /// A stored entry, once its checksum matches.
-fn decode_entry(raw: &[u8]) -> Result<Entry<TypeConfig>, StorageError<NodeId>> {
+fn decode_entry(raw: &[u8]) -> io::Result<Entry> {
     let bytes = checksum::unseal(raw).map_err(read_err)?;
     postcard::from_bytes(bytes).map_err(read_err)
 }
@@ -258,7 +249,7 @@ pub fn verify(db: &sled::Db, dir: &std::path::Path) -> Result<u64, String> {
         None => 0,
     };
     let purged = match meta.get(KEY_PURGED).map_err(|e| e.to_string())? {
-        Some(raw) => postcard::from_bytes::<LogId<NodeId>>(&raw)
+        Some(raw) => postcard::from_bytes::<LogId>(&raw)
             .map(|l| l.index)
             .map_err(|e| format!("raft meta: {e}"))?,
         None => 0,
@@ -301,7 +292,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
     async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
         &mut self,
         range: RB,
-    ) -> Result<Vec<Entry<TypeConfig>>, StorageError<NodeId>> {
+    ) -> io::Result<Vec<Entry>> {
         let start = bound_to_start(range.start_bound()).to_be_bytes();
         let iter = match range.end_bound() {
             Bound::Included(e) => self.inner.log.range(start..=e.to_be_bytes()),
@@ -316,30 +307,26 @@ impl RaftLogReader<TypeConfig> for LogStore {
         Ok(out)
     }
 
+    async fn read_vote(&mut self) -> io::Result<Option<Vote>> {
+        self.get_meta(KEY_VOTE)
+    }
+
     /// What replication sends in one AppendEntries: capped in bytes (see [`MAX_APPEND_BYTES`]).
-    async fn limited_get_log_entries(
-        &mut self,
-        start: u64,
-        end: u64,
-    ) -> Result<Vec<Entry<TypeConfig>>, StorageError<NodeId>> {
+    async fn limited_get_log_entries(&mut self, start: u64, end: u64) -> io::Result<Vec<Entry>> {
         self.entries_within(start, end, MAX_APPEND_BYTES)
     }
 }
 
 /// Bytes of entries one AppendEntries carries at most (a single larger entry still goes, alone):
-/// openraft 0.9 gives each call one heartbeat interval, so a call must stay small enough to
-/// cross the network in that time even when a follower is far behind.
+/// a follower far behind is caught up in calls of bounded size, each with a timeout that grows
+/// with its bytes (see `network::append_timeout`), and neither side holds more than this per
+/// call.
 pub const MAX_APPEND_BYTES: usize = 4 * 1024 * 1024;
 
 impl LogStore {
     /// Entries from `start` to `end` (exclusive), stopping once they add up to `max_bytes`;
     /// never empty when the range is not.
-    fn entries_within(
-        &self,
-        start: u64,
-        end: u64,
-        max_bytes: usize,
-    ) -> Result<Vec<Entry<TypeConfig>>, StorageError<NodeId>> {
+    fn entries_within(&self, start: u64, end: u64, max_bytes: usize) -> io::Result<Vec<Entry>> {
         let mut out = Vec::new();
         let mut bytes = 0usize;
         for item in self.inner.log.range(start.to_be_bytes()..end.to_be_bytes()) {
@@ -357,8 +344,8 @@ impl LogStore {
 impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = LogStore;
 
-    async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError<NodeId>> {
-        let last_purged_log_id: Option<LogId<NodeId>> = self.get_meta(KEY_PURGED)?;
+    async fn get_log_state(&mut self) -> io::Result<LogState<TypeConfig>> {
+        let last_purged_log_id: Option<LogId> = self.get_meta(KEY_PURGED)?;
         let last_log_id = self.last_log_id()?.or(last_purged_log_id);
         Ok(LogState {
             last_purged_log_id,
@@ -370,40 +357,27 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         self.clone()
     }
 
-    async fn save_vote(&mut self, vote: &Vote<NodeId>) -> Result<(), StorageError<NodeId>> {
+    async fn save_vote(&mut self, vote: &Vote) -> io::Result<()> {
         self.put_meta(KEY_VOTE, vote)?;
         self.inner
             .db
             .flush_async()
             .await
-            .map_err(|e| StorageError::from(StorageIOError::write_vote(&e)))?;
+            .map_err(|e| io::Error::other(format!("saving the vote: {e}")))?;
         Ok(())
     }
 
-    async fn read_vote(&mut self) -> Result<Option<Vote<NodeId>>, StorageError<NodeId>> {
-        self.get_meta(KEY_VOTE)
-    }
-
-    async fn save_committed(
-        &mut self,
-        committed: Option<LogId<NodeId>>,
-    ) -> Result<(), StorageError<NodeId>> {
+    async fn save_committed(&mut self, committed: Option<LogId>) -> io::Result<()> {
         self.put_meta(KEY_COMMITTED, &committed)
     }
 
-    async fn read_committed(&mut self) -> Result<Option<LogId<NodeId>>, StorageError<NodeId>> {
-        Ok(self
-            .get_meta::<Option<LogId<NodeId>>>(KEY_COMMITTED)?
-            .flatten())
+    async fn read_committed(&mut self) -> io::Result<Option<LogId>> {
+        Ok(self.get_meta::<Option<LogId>>(KEY_COMMITTED)?.flatten())
     }
 
-    async fn append<I>(
-        &mut self,
-        entries: I,
-        callback: LogFlushed<TypeConfig>,
-    ) -> Result<(), StorageError<NodeId>>
+    async fn append<I>(&mut self, entries: I, callback: IOFlushed<TypeConfig>) -> io::Result<()>
     where
-        I: IntoIterator<Item = Entry<TypeConfig>> + OptionalSend,
+        I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
         let mut batch = sled::Batch::default();
@@ -428,26 +402,26 @@ impl RaftLogStorage<TypeConfig> for LogStore {
                 .await
                 .map(|_| ())
                 .map_err(io::Error::other);
-            callback.log_io_completed(r);
+            callback.io_completed(r);
         }
         Ok(())
     }
 
-    async fn truncate(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
+    async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> io::Result<()> {
+        // Entries after `last_log_id` go; it stays (None: the whole log goes).
+        let keep = last_log_id.map_or(0, |l| l.index);
         let mut batch = sled::Batch::default();
-        for item in self.inner.log.range(log_id.index.to_be_bytes()..) {
+        for item in self.inner.log.range(keep.saturating_add(1).to_be_bytes()..) {
             let (k, _) = item.map_err(write_err)?;
             batch.remove(k);
         }
         self.inner.log.apply_batch(batch).map_err(write_err)?;
-        self.inner
-            .appended
-            .send_replace(log_id.index.saturating_sub(1));
-        self.inner.mark.write(log_id.index.saturating_sub(1));
+        self.inner.appended.send_replace(keep);
+        self.inner.mark.write(keep);
         Ok(())
     }
 
-    async fn purge(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
+    async fn purge(&mut self, log_id: LogId) -> io::Result<()> {
         self.put_meta(KEY_PURGED, &log_id)?;
         let mut batch = sled::Batch::default();
         for item in self.inner.log.range(..=log_id.index.to_be_bytes()) {
@@ -462,14 +436,14 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 #[cfg(test)]
 mod tests {
     use bytes::Bytes;
-    use openraft::{CommittedLeaderId, EntryPayload};
+    use openraft::EntryPayload;
 
     use super::*;
     use crate::raft::{ExecRequest, Request};
 
-    fn entry(index: u64, value_len: usize) -> Entry<TypeConfig> {
+    fn entry(index: u64, value_len: usize) -> Entry {
         Entry {
-            log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
+            log_id: LogId::new(openraft::vote::RaftLeaderId::new(1, 1), index),
             payload: EntryPayload::Normal(Request::Exec(ExecRequest {
                 db: 0,
                 user: "default".into(),

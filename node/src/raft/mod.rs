@@ -3,7 +3,7 @@
 //!
 //! A single node is a one-member Raft group: there is one code path for one node and for many.
 
-// openraft fixes the storage traits' error type (StorageError), which is large.
+// openraft's error types (RaftError, RPCError) are large.
 #![allow(clippy::result_large_err)]
 
 pub mod checksum;
@@ -12,15 +12,16 @@ pub mod log_store;
 pub mod network;
 pub mod state_machine;
 
-use std::io::Cursor;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use openraft::async_runtime::WatchReceiver as _;
 use openraft::error::{ClientWriteError, RaftError};
-use openraft::{Config as RaftConfig, Raft, SnapshotPolicy};
+use openraft::type_config::alias;
+use openraft::{Config as RaftConfig, SnapshotPolicy};
 use redoubt_proto::resp::{Frame, Protocol};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
@@ -37,10 +38,20 @@ openraft::declare_raft_types!(
         R = Response,
         NodeId = u64,
         Node = Member,
-        Entry = openraft::Entry<TypeConfig>,
-        SnapshotData = Cursor<Vec<u8>>,
-        AsyncRuntime = openraft::TokioRuntime,
+        AsyncRuntime = openraft_rt_tokio::TokioRuntime,
 );
+
+/// The running Raft group member, as openraft 0.10 names it with its state machine.
+pub type Raft = openraft::Raft<TypeConfig, StateMachine>;
+pub type LogId = alias::LogIdOf<TypeConfig>;
+pub type Vote = alias::VoteOf<TypeConfig>;
+pub type Entry = alias::EntryOf<TypeConfig>;
+pub type Membership = openraft::Membership<u64, Member>;
+pub type StoredMembership = alias::StoredMembershipOf<TypeConfig>;
+pub type SnapshotMeta = alias::SnapshotMetaOf<TypeConfig>;
+pub type Snapshot = alias::SnapshotOf<TypeConfig, state_machine::SnapshotFile>;
+pub type Metrics = openraft::RaftMetrics<TypeConfig>;
+pub type MetricsRx = alias::WatchReceiverOf<TypeConfig, Metrics>;
 
 /// A member of the Raft group as the membership records it: where its peer service listens,
 /// and the node identity its certificate must carry (the name of its `redoubt://node/<name>`
@@ -59,6 +70,26 @@ impl Member {
         Member {
             addr: addr.into(),
             name: name.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the arguments: they hold values and, for ACL commands, passwords.
+        match self {
+            Request::Exec(r) => write!(f, "exec({} commands)", r.commands.len()),
+            Request::Batch(rs) => write!(f, "batch({} requests)", rs.len()),
+            Request::Expire { keys, .. } => write!(f, "expire({} keys)", keys.len()),
+        }
+    }
+}
+
+impl std::fmt::Display for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Response::One(_) => write!(f, "one reply"),
+            Response::Batch(r) => write!(f, "{} replies", r.len()),
         }
     }
 }
@@ -158,6 +189,11 @@ pub enum RaftCallError {
     /// The disk is below `min-free-disk`: the full `-MISCONF ...` text.
     #[error("{0}")]
     DiskLow(String),
+    /// The leader changed while the write was in flight: it may or may not be applied.
+    #[error(
+        "ERR the leader changed while the write was in flight; it may or may not have been applied"
+    )]
+    Unknown,
     /// An error the leader returned for a forwarded request, as the leader worded it.
     #[error("{0}")]
     Remote(String),
@@ -167,13 +203,29 @@ impl RaftCallError {
     /// A read barrier's failure as a client hears it: what happened, never openraft's own
     /// text (which shows the membership, with every peer's address, in Rust debug form).
     pub fn from_read_index(
-        e: RaftError<u64, openraft::error::CheckIsLeaderError<u64, Member>>,
+        e: RaftError<TypeConfig, openraft::error::LinearizableReadError<TypeConfig>>,
     ) -> RaftCallError {
-        use openraft::error::CheckIsLeaderError;
+        use openraft::error::LinearizableReadError;
         match e {
-            RaftError::APIError(CheckIsLeaderError::ForwardToLeader(_)) => RaftCallError::NoLeader,
-            RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(_)) => RaftCallError::NoQuorum,
+            RaftError::APIError(LinearizableReadError::ForwardToLeader(_)) => {
+                RaftCallError::NoLeader
+            }
+            RaftError::APIError(LinearizableReadError::QuorumNotEnough(_)) => {
+                RaftCallError::NoQuorum
+            }
             RaftError::Fatal(f) => RaftCallError::from_core(&f),
+        }
+    }
+
+    /// A write's failure as its client hears it.
+    fn from_write(e: ClientWriteError<TypeConfig>) -> RaftCallError {
+        match e {
+            ClientWriteError::ForwardToLeader(_) => RaftCallError::NoLeader,
+            // Another leader's log replaced the entry here; it may still commit through a
+            // node that holds it: the client must not assume either way.
+            ClientWriteError::LogEntryDiscarded(_) => RaftCallError::Unknown,
+            // Client entries are never membership changes and carry no precondition.
+            e => RaftCallError::from_core(&e),
         }
     }
 
@@ -195,10 +247,7 @@ impl RaftCallError {
 
 /// Keeps the transport's address -> node name map equal to the membership's, so that a dial
 /// to a member's address checks that member's identity.
-async fn track_member_names(
-    mut metrics: tokio::sync::watch::Receiver<openraft::RaftMetrics<u64, Member>>,
-    transport: Arc<network::PeerTransport>,
-) {
+async fn track_member_names(mut metrics: MetricsRx, transport: Arc<network::PeerTransport>) {
     // Metrics change with every entry; the names only with a membership entry.
     let mut last = None;
     loop {
@@ -272,6 +321,22 @@ pub enum StartMode {
 struct Proposal {
     request: ExecRequest,
     reply_to: oneshot::Sender<Result<Reply, RaftCallError>>,
+    /// When it stops waiting for a leader (the client then hears TRYAGAIN).
+    deadline: tokio::time::Instant,
+    /// This node, as leader, refused it before appending it (it was handing leadership over,
+    /// or its lease had lapsed): it goes to the next leader instead.
+    refused_here: bool,
+}
+
+impl Proposal {
+    fn new(request: ExecRequest, reply_to: oneshot::Sender<Result<Reply, RaftCallError>>) -> Self {
+        Proposal {
+            request,
+            reply_to,
+            deadline: tokio::time::Instant::now() + LEADER_WAIT,
+            refused_here: false,
+        }
+    }
 }
 
 /// Most requests (and bytes) proposed in one entry.
@@ -283,9 +348,10 @@ const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// proposed as soon as the previous one is durable in the log (not when it is applied), so
 /// applying and replying to one batch overlaps with writing the next.
 async fn run_proposer(
-    raft: Raft<TypeConfig>,
+    raft: Raft,
     log: LogStore,
     mut rx: mpsc::UnboundedReceiver<Proposal>,
+    forwards: mpsc::UnboundedSender<Proposal>,
 ) {
     let mut appended = log.appended_index();
     let mut flushed = log.flushed_index();
@@ -301,8 +367,13 @@ async fn run_proposer(
                 Err(_) => break,
             }
         }
-        let (mut requests, waiters): (Vec<ExecRequest>, Vec<_>) =
-            batch.into_iter().map(|p| (p.request, p.reply_to)).unzip();
+        let mut requests = Vec::with_capacity(batch.len());
+        let mut waiters = Vec::with_capacity(batch.len());
+        for p in batch {
+            // Kept (cheap: argument bytes are shared) in case the entry is refused unappended.
+            requests.push(p.request.clone());
+            waiters.push(p);
+        }
         let entry = match (requests.len(), requests.pop()) {
             (1, Some(one)) => Request::Exec(one),
             (_, Some(last)) => {
@@ -313,17 +384,18 @@ async fn run_proposer(
         };
         let appended_before = *appended.borrow_and_update();
         tracing::trace!(requests = waiters.len(), "proposing batch");
-        let reply = match raft.client_write_ff(entry).await {
-            Ok(reply) => reply,
+        let (responder, reply) = openraft::impls::ProgressResponder::complete_only();
+        match raft.client_write_ff(entry, Some(responder)).await {
+            Ok(()) => {}
             Err(e) => {
                 let err = RaftCallError::from_core(&e);
                 for w in waiters {
-                    let _ = w.send(Err(err.clone()));
+                    let _ = w.reply_to.send(Err(err.clone()));
                 }
                 continue;
             }
         };
-        let mut delivery = tokio::spawn(deliver_replies(reply, waiters));
+        let mut delivery = tokio::spawn(deliver_replies(reply, waiters, forwards.clone()));
         // Wait until this entry is durable (or the write finished, e.g. failed) before the next.
         let durable = async {
             let Ok(index) = appended
@@ -345,35 +417,44 @@ async fn run_proposer(
 /// Hands each waiting client its reply once the state machine has applied the entry.
 async fn deliver_replies(
     reply: oneshot::Receiver<openraft::raft::ClientWriteResult<TypeConfig>>,
-    waiters: Vec<oneshot::Sender<Result<Reply, RaftCallError>>>,
+    waiters: Vec<Proposal>,
+    forwards: mpsc::UnboundedSender<Proposal>,
 ) {
     match reply.await {
         Ok(Ok(resp)) => match resp.data {
             Response::One(reply) => {
                 for w in waiters {
-                    let _ = w.send(Ok(reply.clone()));
+                    let _ = w.reply_to.send(Ok(reply.clone()));
                 }
             }
             Response::Batch(replies) => {
                 for (w, reply) in waiters.into_iter().zip(replies) {
-                    let _ = w.send(Ok(reply));
+                    let _ = w.reply_to.send(Ok(reply));
                 }
             }
         },
+        // Refused before it was appended: nothing was written, so the requests go to the next
+        // leader (the forwarder waits for it, within each request's deadline).
+        Ok(Err(ClientWriteError::ForwardToLeader(f))) => {
+            tracing::debug!(reason = %f, "the leader refused an entry unappended: retrying");
+            for mut w in waiters {
+                w.refused_here = true;
+                if let Err(mpsc::error::SendError(w)) = forwards.send(w) {
+                    let _ = w.reply_to.send(Err(RaftCallError::NoLeader));
+                }
+            }
+        }
         Ok(Err(e)) => {
-            let err = match e {
-                ClientWriteError::ForwardToLeader(_) => RaftCallError::NoLeader,
-                // Client entries are never membership changes; an admin's are reported by
-                // the membership commands themselves.
-                ClientWriteError::ChangeMembershipError(e) => RaftCallError::from_core(&e),
-            };
+            let err = RaftCallError::from_write(e);
             for w in waiters {
-                let _ = w.send(Err(err.clone()));
+                let _ = w.reply_to.send(Err(err.clone()));
             }
         }
         Err(_) => {
             for w in waiters {
-                let _ = w.send(Err(RaftCallError::Other("the raft node stopped".into())));
+                let _ = w
+                    .reply_to
+                    .send(Err(RaftCallError::Other("the raft node stopped".into())));
             }
         }
     }
@@ -385,7 +466,7 @@ async fn deliver_replies(
 /// follower it is the leader's read index (asked over gRPC) and a wait until this node has
 /// applied that far.
 async fn run_read_barriers(
-    raft: Raft<TypeConfig>,
+    raft: Raft,
     transport: Arc<network::PeerTransport>,
     mut applied: tokio::sync::watch::Receiver<u64>,
     mut rx: mpsc::UnboundedReceiver<oneshot::Sender<Result<(), RaftCallError>>>,
@@ -397,7 +478,10 @@ async fn run_read_barriers(
         }
         let result = match await_leader(&raft).await {
             None => Err(RaftCallError::NoLeader),
-            Some((id, _)) if id == raft_id(&raft) => match raft.ensure_linearizable().await {
+            Some((id, _)) if id == raft_id(&raft) => match raft
+                .ensure_linearizable(openraft::raft::ReadPolicy::ReadIndex)
+                .await
+            {
                 Ok(_) => Ok(()),
                 Err(e) => Err(RaftCallError::from_read_index(e)),
             },
@@ -426,27 +510,27 @@ async fn run_read_barriers(
 const FOLLOWER_WAIT: Duration = Duration::from_secs(5);
 
 /// The membership `raft` works with now (the latest, committed or not).
-pub fn membership_of(raft: &Raft<TypeConfig>) -> openraft::Membership<u64, Member> {
+pub fn membership_of(raft: &Raft) -> Membership {
     raft.metrics()
-        .borrow()
+        .borrow_watched()
         .membership_config
         .membership()
         .clone()
 }
 
-fn raft_id(raft: &Raft<TypeConfig>) -> u64 {
-    raft.metrics().borrow().id
+fn raft_id(raft: &Raft) -> u64 {
+    raft.metrics().borrow_watched().id
 }
 
 /// Waits (bounded) until a leader is known: clients wait through a short election instead of
 /// failing at once; after the bound they get TRYAGAIN.
-pub async fn await_leader(raft: &Raft<TypeConfig>) -> Option<(u64, String)> {
+pub async fn await_leader(raft: &Raft) -> Option<(u64, String)> {
     if let Some(l) = leader_of(raft) {
         return Some(l);
     }
     let _ = raft
         .wait(Some(LEADER_WAIT))
-        .metrics(|m| m.current_leader.is_some(), "a leader is known")
+        .metrics(|m| known_leader(m).is_some(), "a leader is known")
         .await;
     leader_of(raft)
 }
@@ -454,10 +538,21 @@ pub async fn await_leader(raft: &Raft<TypeConfig>) -> Option<(u64, String)> {
 /// How long a request waits for an election to end before TRYAGAIN.
 const LEADER_WAIT: Duration = Duration::from_secs(3);
 
-/// The current leader's id and peer address, if one is known.
-pub fn leader_of(raft: &Raft<TypeConfig>) -> Option<(u64, String)> {
-    let m = raft.metrics().borrow().clone();
+/// The leader as requests should see it. openraft names a node the leader as soon as its vote
+/// is committed, a moment before it takes requests: until its state is Leader, this node does
+/// not count itself as one (requests wait instead of being refused).
+pub fn known_leader(m: &Metrics) -> Option<u64> {
     let leader = m.current_leader?;
+    if leader == m.id && m.state != openraft::ServerState::Leader {
+        return None;
+    }
+    Some(leader)
+}
+
+/// The current leader's id and peer address, if one is known.
+pub fn leader_of(raft: &Raft) -> Option<(u64, String)> {
+    let m = raft.metrics().borrow_watched().clone();
+    let leader = known_leader(&m)?;
     let addr = m
         .membership_config
         .membership()
@@ -470,7 +565,7 @@ pub fn leader_of(raft: &Raft<TypeConfig>) -> Option<(u64, String)> {
 /// The leader's read index; when the known leader cannot answer, waits (bounded) for the next
 /// one and asks it: a read is always safe to retry.
 async fn remote_read_index_retrying(
-    raft: &Raft<TypeConfig>,
+    raft: &Raft,
     transport: &network::PeerTransport,
     leader: u64,
     addr: &str,
@@ -478,24 +573,31 @@ async fn remote_read_index_retrying(
     let deadline = tokio::time::Instant::now() + LEADER_WAIT;
     let (mut leader, mut addr) = (leader, addr.to_string());
     loop {
-        match remote_read_index(transport, &addr).await {
+        // A read is safe to send again: a leader that stops answering is given up on as soon
+        // as another one is known.
+        let asked = tokio::select! {
+            r = remote_read_index(transport, &addr) => r,
+            _ = leader_other_than(raft, leader) => Err(RaftCallError::NoLeader),
+        };
+        match asked {
             Ok(i) => return Ok(i),
             Err(_) if tokio::time::Instant::now() < deadline => {
-                wait_for_other_leader(raft, leader, deadline).await;
+                wait_for_other_leader(raft, leader, retry_at(deadline)).await;
                 match leader_of(raft) {
                     // This node itself leads now: its own barrier answers.
                     Some((id, _)) if id == raft_id(raft) => {
                         return raft
-                            .ensure_linearizable()
+                            .ensure_linearizable(openraft::raft::ReadPolicy::ReadIndex)
                             .await
-                            .map(|l| l.map_or(0, |l| l.index))
+                            .map(|l| l.index())
                             .map_err(|_| RaftCallError::NoLeader)
                     }
                     Some((id, a)) => {
                         leader = id;
                         addr = a;
                     }
-                    None => return Err(RaftCallError::NoLeader),
+                    // An election is running: ask the last leader again meanwhile.
+                    None => {}
                 }
             }
             Err(e) => return Err(e),
@@ -523,11 +625,12 @@ async fn remote_read_index(
 
 /// Sends requests made on a follower to the leader, in arrival order, many per call.
 async fn run_forwarder(
-    raft: Raft<TypeConfig>,
+    raft: Raft,
     transport: Arc<network::PeerTransport>,
     proposals: mpsc::UnboundedSender<Proposal>,
     mut rx: mpsc::UnboundedReceiver<Proposal>,
 ) {
+    let me = raft_id(&raft);
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH_REQUESTS {
@@ -536,20 +639,36 @@ async fn run_forwarder(
                 Err(_) => break,
             }
         }
-        let (requests, waiters): (Vec<ExecRequest>, Vec<_>) =
-            batch.into_iter().map(|p| (p.request, p.reply_to)).unzip();
-        let deadline = tokio::time::Instant::now() + LEADER_WAIT;
+        let deadline = batch
+            .iter()
+            .map(|p| p.deadline)
+            .min()
+            .unwrap_or_else(tokio::time::Instant::now);
+        // Refused here as leader: they wait for another node to lead.
+        let mut avoid_self = batch.iter().any(|p| p.refused_here);
+        let requests: Vec<ExecRequest> = batch.iter().map(|p| p.request.clone()).collect();
         let outcome = loop {
+            if avoid_self {
+                // Refused by this node as leader: a new leader's lease starts with the first
+                // round a majority acknowledges, and a leader handing over takes no writes.
+                // Try again shortly, or with the next leader as soon as there is one.
+                let soon = deadline.min(tokio::time::Instant::now() + REFUSED_RETRY);
+                wait_for_other_leader(&raft, me, soon).await;
+                avoid_self = false;
+                if tokio::time::Instant::now() >= deadline {
+                    break Forwarded::Done(Err(RaftCallError::NoLeader));
+                }
+            }
             // Waiting out an election may make this node the leader: then propose here.
             let leader = await_leader(&raft).await;
-            if leader.as_ref().map(|(id, _)| *id) == Some(raft_id(&raft)) {
+            if leader.as_ref().map(|(id, _)| *id) == Some(me) {
                 break Forwarded::Local;
             }
             match forward_to_leader(&raft, &transport, &requests).await {
                 // The leader never got the requests (gone, or no longer leading): wait for
                 // the next one and send them again, within the bound.
                 Err(ForwardError::NotDelivered(old)) if tokio::time::Instant::now() < deadline => {
-                    wait_for_other_leader(&raft, old, deadline).await;
+                    wait_for_other_leader(&raft, old, retry_at(deadline)).await;
                 }
                 Err(ForwardError::NotDelivered(_)) => {
                     break Forwarded::Done(Err(RaftCallError::NoLeader))
@@ -560,10 +679,9 @@ async fn run_forwarder(
         };
         match outcome {
             Forwarded::Local => {
-                for (request, reply_to) in requests.into_iter().zip(waiters) {
-                    if let Err(mpsc::error::SendError(p)) =
-                        proposals.send(Proposal { request, reply_to })
-                    {
+                for mut p in batch {
+                    p.refused_here = false;
+                    if let Err(mpsc::error::SendError(p)) = proposals.send(p) {
                         let _ = p
                             .reply_to
                             .send(Err(RaftCallError::Other("shutting down".into())));
@@ -571,13 +689,13 @@ async fn run_forwarder(
                 }
             }
             Forwarded::Done(Ok(replies)) => {
-                for (w, r) in waiters.into_iter().zip(replies) {
-                    let _ = w.send(r.map_err(RaftCallError::Remote));
+                for (w, r) in batch.into_iter().zip(replies) {
+                    let _ = w.reply_to.send(r.map_err(RaftCallError::Remote));
                 }
             }
             Forwarded::Done(Err(e)) => {
-                for w in waiters {
-                    let _ = w.send(Err(e.clone()));
+                for w in batch {
+                    let _ = w.reply_to.send(Err(e.clone()));
                 }
             }
         }
@@ -600,15 +718,38 @@ enum ForwardError {
 }
 
 /// Waits until a leader other than `old` is known, or the deadline.
-async fn wait_for_other_leader(raft: &Raft<TypeConfig>, old: u64, deadline: tokio::time::Instant) {
+async fn wait_for_other_leader(raft: &Raft, old: u64, deadline: tokio::time::Instant) {
     let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
     let _ = raft
         .wait(Some(remaining))
         .metrics(
-            |m| m.current_leader.is_some() && m.current_leader != Some(old),
+            |m| known_leader(m).is_some_and(|l| l != old),
             "a new leader",
         )
         .await;
+}
+
+/// When to try a leader that did not answer again if no other one is known by then: soon,
+/// since it may be back already (restarted in the same term: still the leader).
+fn retry_at(deadline: tokio::time::Instant) -> tokio::time::Instant {
+    deadline.min(tokio::time::Instant::now() + SAME_LEADER_RETRY)
+}
+
+const SAME_LEADER_RETRY: Duration = Duration::from_millis(100);
+/// How soon a request this node refused as leader is proposed again.
+const REFUSED_RETRY: Duration = Duration::from_millis(20);
+
+/// Resolves once a leader other than `old` is known.
+async fn leader_other_than(raft: &Raft, old: u64) {
+    let mut rx = raft.metrics();
+    loop {
+        if known_leader(&rx.borrow_watched()).is_some_and(|l| l != old) {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+    }
 }
 
 /// Whether a failed call certainly never reached the peer's handler.
@@ -624,7 +765,7 @@ fn not_delivered(status: &tonic::Status) -> bool {
 
 /// One Forward call carrying `requests`; the leader proposes them in this order.
 async fn forward_to_leader(
-    raft: &Raft<TypeConfig>,
+    raft: &Raft,
     transport: &network::PeerTransport,
     requests: &[ExecRequest],
 ) -> Result<Vec<Result<Reply, String>>, ForwardError> {
@@ -638,7 +779,13 @@ async fn forward_to_leader(
         request: payload.into(),
     });
     req.set_timeout(FOLLOWER_WAIT);
-    let reply = match client.forward(req).await {
+    // A leader that stops answering (paused, cut off) is given up on as soon as another one
+    // is known, not at the deadline.
+    let call = tokio::select! {
+        r = client.forward(req) => r,
+        _ = leader_other_than(raft, leader) => return Err(ForwardError::Failed(RaftCallError::Unknown)),
+    };
+    let reply = match call {
         Ok(r) => r.into_inner(),
         Err(s) if not_delivered(&s) => return Err(ForwardError::NotDelivered(leader)),
         Err(s) => {
@@ -656,6 +803,17 @@ async fn forward_to_leader(
     Ok(replies)
 }
 
+impl Request {
+    /// Approximate size in bytes (for timeouts and limits).
+    pub fn size(&self) -> usize {
+        match self {
+            Request::Exec(r) => r.size(),
+            Request::Batch(rs) => rs.iter().map(ExecRequest::size).sum(),
+            Request::Expire { keys, .. } => 64 + keys.iter().map(|k| k.len() + 8).sum::<usize>(),
+        }
+    }
+}
+
 impl ExecRequest {
     /// Approximate size in bytes, for batching limits.
     pub fn size(&self) -> usize {
@@ -670,12 +828,12 @@ impl ExecRequest {
 
 /// A running Raft member with its storage.
 pub struct RaftNode {
-    pub raft: Raft<TypeConfig>,
+    pub raft: Raft,
     proposals: mpsc::UnboundedSender<Proposal>,
     read_barriers: mpsc::UnboundedSender<oneshot::Sender<Result<(), RaftCallError>>>,
     forwards: mpsc::UnboundedSender<Proposal>,
     pub transport: Arc<network::PeerTransport>,
-    metrics: tokio::sync::watch::Receiver<openraft::RaftMetrics<u64, Member>>,
+    metrics: MetricsRx,
     /// Term in which reads may skip the barrier (see `sole_voter_leader_term`); 0: none.
     fast_read_term: AtomicU64,
     pub shared: Arc<SharedState>,
@@ -685,6 +843,7 @@ pub struct RaftNode {
     pub log: LogStore,
     pub node_id: u64,
     pub db: sled::Db,
+    dir: std::path::PathBuf,
 }
 
 impl RaftNode {
@@ -725,6 +884,12 @@ impl RaftNode {
             snapshot_policy: SnapshotPolicy::LogsSinceLast(settings.snapshot_logs),
             max_in_snapshot_log_to_keep: 1000,
             max_payload_entries: 1000,
+            // A node cut off from the majority does not raise its term, and one that returns
+            // does not depose a healthy leader.
+            enable_pre_vote: Some(true),
+            // Replication to a peer that failed is retried soon, and never waits more than a
+            // second once the peer is back (after a partition heals, say).
+            backoff: "50ms 100ms 200ms ...1s".to_string(),
             ..Default::default()
         };
         let config = Arc::new(config.validate()?);
@@ -766,7 +931,13 @@ impl RaftNode {
         let disk = disk::DiskGuard::new(dir, settings.min_free_disk);
         tokio::spawn(disk.clone().watch());
         let (proposals, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run_proposer(raft.clone(), log.clone(), rx));
+        let (forwards, forwards_rx) = mpsc::unbounded_channel();
+        tokio::spawn(run_proposer(
+            raft.clone(),
+            log.clone(),
+            rx,
+            forwards.clone(),
+        ));
         let (read_barriers, rx) = mpsc::unbounded_channel();
         tokio::spawn(run_read_barriers(
             raft.clone(),
@@ -774,12 +945,11 @@ impl RaftNode {
             shared.applied_index.subscribe(),
             rx,
         ));
-        let (forwards, rx) = mpsc::unbounded_channel();
         tokio::spawn(run_forwarder(
             raft.clone(),
             transport.clone(),
             proposals.clone(),
-            rx,
+            forwards_rx,
         ));
         Ok(RaftNode {
             metrics: raft.metrics(),
@@ -795,6 +965,7 @@ impl RaftNode {
             log,
             node_id: settings.node_id,
             db,
+            dir: dir.to_path_buf(),
         })
     }
 
@@ -810,7 +981,7 @@ impl RaftNode {
         } else {
             &self.forwards
         };
-        if let Err(mpsc::error::SendError(p)) = queue.send(Proposal { request, reply_to }) {
+        if let Err(mpsc::error::SendError(p)) = queue.send(Proposal::new(request, reply_to)) {
             let _ = p.reply_to.send(Err(RaftCallError::Other(
                 "the raft node is shutting down".into(),
             )));
@@ -835,7 +1006,7 @@ impl RaftNode {
         if size > self.max_entry_size
             && self
                 .metrics
-                .borrow()
+                .borrow_watched()
                 .membership_config
                 .membership()
                 .nodes()
@@ -866,13 +1037,19 @@ impl RaftNode {
             let _ = reply_to.send(Err(e));
             return rx;
         }
-        if let Err(mpsc::error::SendError(p)) = self.proposals.send(Proposal { request, reply_to })
+        if let Err(mpsc::error::SendError(p)) =
+            self.proposals.send(Proposal::new(request, reply_to))
         {
             let _ = p.reply_to.send(Err(RaftCallError::Other(
                 "the raft node is shutting down".into(),
             )));
         }
         rx
+    }
+
+    /// Where snapshots are kept (and received).
+    pub fn snapshot_dir(&self) -> std::path::PathBuf {
+        self.dir.join("snapshots")
     }
 
     /// The ACL state as of the last applied entry.
@@ -883,7 +1060,7 @@ impl RaftNode {
     /// Whether this node is a voter of the current membership.
     pub fn is_voter(&self) -> bool {
         self.metrics
-            .borrow()
+            .borrow_watched()
             .membership_config
             .membership()
             .voter_ids()
@@ -892,7 +1069,7 @@ impl RaftNode {
 
     /// Whether this node currently believes it is the leader.
     pub fn is_leader(&self) -> bool {
-        self.metrics.borrow().current_leader == Some(self.node_id)
+        known_leader(&self.metrics.borrow_watched()) == Some(self.node_id)
     }
 
     /// Proposes a client request and waits for its reply.
@@ -906,9 +1083,7 @@ impl RaftNode {
     pub async fn write(&self, req: Request) -> Result<Response, RaftCallError> {
         match self.raft.client_write(req).await {
             Ok(resp) => Ok(resp.data),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => {
-                Err(RaftCallError::NoLeader)
-            }
+            Err(RaftError::APIError(e)) => Err(RaftCallError::from_write(e)),
             Err(e) => Err(RaftCallError::from_core(&e)),
         }
     }
@@ -943,7 +1118,7 @@ impl RaftNode {
     /// can commit or lead, and every acknowledged write was applied here before its reply, so
     /// after one barrier in the term a local read is linearizable without asking anyone.
     fn sole_voter_leader_term(&self) -> Option<u64> {
-        let m = self.metrics.borrow();
+        let m = self.metrics.borrow_watched();
         if m.state != openraft::ServerState::Leader {
             return None;
         }
@@ -958,7 +1133,7 @@ impl RaftNode {
     pub async fn wait_for_leader(&self, timeout: Duration) -> bool {
         self.raft
             .wait(Some(timeout))
-            .metrics(|m| m.current_leader.is_some(), "leader known")
+            .metrics(|m| known_leader(m).is_some(), "leader known")
             .await
             .is_ok()
     }

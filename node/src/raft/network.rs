@@ -11,20 +11,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::Member;
+use futures::StreamExt;
 use hyper_util::rt::TokioIo;
 use openraft::error::{
-    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+    NetworkError, RPCError, RaftError, ReplicationClosed, StreamingError, Unreachable,
 };
-use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::network::v2::RaftNetworkV2;
+use openraft::network::{RPCOption, RaftNetworkFactory};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
-    VoteRequest, VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, TransferLeaderRequest,
+    TransferLeaderResponse, VoteRequest, VoteResponse,
 };
+use openraft::OptionalSend;
 use redoubt_proto::peer::peer_client::PeerClient;
-use redoubt_proto::peer::RaftMessage;
+use redoubt_proto::peer::{RaftMessage, SnapshotChunk};
 use tonic::transport::{Channel, Endpoint, Uri};
 
-use super::TypeConfig;
+use super::state_machine::SnapshotFile;
+use super::{Snapshot, TypeConfig, Vote};
 use crate::config::Secret;
 
 type NodeId = u64;
@@ -234,7 +238,6 @@ impl PeerNetwork {
 }
 
 pub struct PeerConnection {
-    target: NodeId,
     addr: String,
     transport: Arc<PeerTransport>,
 }
@@ -242,92 +245,207 @@ pub struct PeerConnection {
 impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
     type Network = PeerConnection;
 
-    async fn new_client(&mut self, target: NodeId, node: &Member) -> PeerConnection {
+    async fn new_client(&mut self, _target: NodeId, node: &Member) -> PeerConnection {
         PeerConnection {
-            target,
             addr: node.addr.clone(),
             transport: self.transport.clone(),
         }
     }
 }
 
-fn network_error<E: std::error::Error>(e: impl std::fmt::Display) -> RPCError<NodeId, Member, E> {
-    RPCError::Network(NetworkError::new(&std::io::Error::other(e.to_string())))
+/// How long an AppendEntries may take: a floor that covers a slow round trip (a heartbeat is
+/// never timed by the heartbeat interval: a peer 150 ms away must still be heard), plus the
+/// time its bytes need at a modest rate, so a large payload is never cut off while it moves.
+pub fn append_timeout(bytes: usize) -> Duration {
+    RPC_FLOOR + Duration::from_millis((bytes / MIN_BYTES_PER_MS) as u64)
 }
 
-fn status_error<E: std::error::Error>(status: tonic::Status) -> RPCError<NodeId, Member, E> {
-    let err = std::io::Error::other(format!("{}: {}", status.code(), status.message()));
+/// The shortest timeout of any Raft call.
+const RPC_FLOOR: Duration = Duration::from_millis(1000);
+/// The slowest transfer rate a peer link is assumed to sustain (4 MB/s).
+const MIN_BYTES_PER_MS: usize = 4 * 1024;
+/// Bytes of a snapshot per streamed chunk.
+const SNAPSHOT_CHUNK: usize = 1024 * 1024;
+
+fn unreachable(e: impl std::fmt::Display) -> RPCError<TypeConfig> {
+    RPCError::Unreachable(Unreachable::from_string(e.to_string()))
+}
+
+fn status_error(status: tonic::Status) -> RPCError<TypeConfig> {
+    let text = format!("{}: {}", status.code(), status.message());
     match status.code() {
-        tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => {
-            RPCError::Unreachable(Unreachable::new(&err))
+        tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => {
+            RPCError::Network(NetworkError::from_string(text))
         }
-        _ => RPCError::Network(NetworkError::new(&err)),
+        _ => RPCError::Unreachable(Unreachable::from_string(text)),
     }
 }
 
 impl PeerConnection {
-    /// Sends one postcard-encoded Raft message with `call` and decodes the remote result.
-    async fn call<Req, Resp, E>(
+    /// Sends one postcard-encoded Raft message and decodes the remote result. The remote side
+    /// answers `Result<Resp, RaftError>`; its only error is a fatal one (its Raft core
+    /// stopped), which is an unreachable peer from here.
+    async fn call<Req, Resp>(
         &self,
         rpc: &Req,
-        option: &RPCOption,
+        timeout: Duration,
         kind: RaftCall,
-    ) -> Result<Resp, RPCError<NodeId, Member, E>>
+    ) -> Result<Resp, RPCError<TypeConfig>>
     where
         Req: serde::Serialize,
         Resp: serde::de::DeserializeOwned,
-        E: std::error::Error + serde::de::DeserializeOwned,
     {
-        let payload = postcard::to_allocvec(rpc).map_err(network_error)?;
-        let mut client = self.transport.client(&self.addr).map_err(network_error)?;
+        let payload = postcard::to_allocvec(rpc).map_err(unreachable)?;
+        let mut client = self.transport.client(&self.addr).map_err(unreachable)?;
         let mut req = self.transport.request(RaftMessage {
             payload: payload.into(),
         });
-        req.set_timeout(option.hard_ttl());
+        req.set_timeout(timeout);
         let reply = match kind {
             RaftCall::Append => client.append_entries(req).await,
             RaftCall::Vote => client.vote(req).await,
-            RaftCall::Snapshot => client.install_snapshot(req).await,
+            RaftCall::PreVote => client.pre_vote(req).await,
+            RaftCall::TransferLeader => client.transfer_leader(req).await,
         }
         .map_err(status_error)?
         .into_inner();
-        let result: Result<Resp, E> =
-            postcard::from_bytes(&reply.payload).map_err(network_error)?;
-        result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+        let result: Result<Resp, RaftError<TypeConfig>> =
+            postcard::from_bytes(&reply.payload).map_err(unreachable)?;
+        result.map_err(unreachable)
     }
 }
 
 enum RaftCall {
     Append,
     Vote,
-    Snapshot,
+    PreVote,
+    TransferLeader,
 }
 
-impl RaftNetwork<TypeConfig> for PeerConnection {
+impl RaftNetworkV2<TypeConfig> for PeerConnection {
+    type SnapshotData = SnapshotFile;
+
     async fn append_entries(
         &mut self,
         rpc: AppendEntriesRequest<TypeConfig>,
-        option: RPCOption,
-    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, Member, RaftError<NodeId>>> {
-        self.call(&rpc, &option, RaftCall::Append).await
-    }
-
-    async fn install_snapshot(
-        &mut self,
-        rpc: InstallSnapshotRequest<TypeConfig>,
-        option: RPCOption,
-    ) -> Result<
-        InstallSnapshotResponse<NodeId>,
-        RPCError<NodeId, Member, RaftError<NodeId, InstallSnapshotError>>,
-    > {
-        self.call(&rpc, &option, RaftCall::Snapshot).await
+        _option: RPCOption,
+    ) -> Result<AppendEntriesResponse<TypeConfig>, RPCError<TypeConfig>> {
+        let bytes = rpc
+            .entries
+            .iter()
+            .map(|e| match &e.payload {
+                openraft::EntryPayload::Normal(r) => r.size(),
+                _ => 64,
+            })
+            .sum();
+        self.call(&rpc, append_timeout(bytes), RaftCall::Append)
+            .await
     }
 
     async fn vote(
         &mut self,
-        rpc: VoteRequest<NodeId>,
-        option: RPCOption,
-    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, Member, RaftError<NodeId>>> {
-        self.call(&rpc, &option, RaftCall::Vote).await
+        rpc: VoteRequest<TypeConfig>,
+        _option: RPCOption,
+    ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.call(&rpc, RPC_FLOOR, RaftCall::Vote).await
     }
+
+    async fn pre_vote(
+        &mut self,
+        rpc: VoteRequest<TypeConfig>,
+        _option: RPCOption,
+    ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.call(&rpc, RPC_FLOOR, RaftCall::PreVote).await
+    }
+
+    async fn transfer_leader(
+        &mut self,
+        rpc: TransferLeaderRequest<TypeConfig>,
+        _option: RPCOption,
+    ) -> Result<TransferLeaderResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.call(&rpc, RPC_FLOOR, RaftCall::TransferLeader).await
+    }
+
+    /// Streams the snapshot file in chunks of [`SNAPSHOT_CHUNK`] bytes: neither side holds more
+    /// than a few chunks. The call's deadline grows with the snapshot's size.
+    async fn full_snapshot(
+        &mut self,
+        vote: Vote,
+        snapshot: Snapshot,
+        cancel: impl std::future::Future<Output = ReplicationClosed> + OptionalSend + 'static,
+        _option: RPCOption,
+    ) -> Result<SnapshotResponse<TypeConfig>, StreamingError<TypeConfig>> {
+        let Snapshot {
+            meta,
+            snapshot: file,
+        } = snapshot;
+        let len = file
+            .metadata()
+            .await
+            .map_err(|e| StreamingError::Unreachable(Unreachable::new(&e)))?
+            .len();
+        let header = postcard::to_allocvec(&(vote, meta, len))
+            .map_err(|e| StreamingError::Unreachable(Unreachable::from_string(e.to_string())))?;
+        let chunks = snapshot_chunks(header, file);
+        let mut client = self
+            .transport
+            .client(&self.addr)
+            .map_err(|e| StreamingError::Unreachable(Unreachable::from_string(e)))?;
+        let mut req = self.transport.request(chunks);
+        req.set_timeout(append_timeout(len as usize) * 2);
+        let call = client.install_snapshot(req);
+        let reply = tokio::select! {
+            r = call => r.map_err(|s| match status_error(s) {
+                RPCError::Network(e) => StreamingError::Network(e),
+                RPCError::Timeout(e) => StreamingError::Timeout(e),
+                RPCError::Unreachable(e) => StreamingError::Unreachable(e),
+                RPCError::RemoteError(e) => StreamingError::Unreachable(Unreachable::from_string(e.to_string())),
+            })?,
+            closed = cancel => return Err(StreamingError::Closed(closed)),
+        };
+        let result: Result<SnapshotResponse<TypeConfig>, RaftError<TypeConfig>> =
+            postcard::from_bytes(&reply.into_inner().payload).map_err(|e| {
+                StreamingError::Unreachable(Unreachable::from_string(e.to_string()))
+            })?;
+        result.map_err(|e| StreamingError::Unreachable(Unreachable::from_string(e.to_string())))
+    }
+
+    fn backoff(&self) -> Option<openraft::network::Backoff> {
+        None
+    }
+}
+
+/// The chunks of a snapshot stream: the header first, then the file's bytes as they are read.
+/// A read error ends the stream early; the receiver then sees a short snapshot and refuses it.
+fn snapshot_chunks(
+    header: Vec<u8>,
+    file: SnapshotFile,
+) -> impl futures::Stream<Item = SnapshotChunk> + Send + 'static {
+    use tokio::io::AsyncReadExt;
+    let first = SnapshotChunk {
+        header: header.into(),
+        data: Default::default(),
+    };
+    let rest = futures::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; SNAPSHOT_CHUNK];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((
+                    SnapshotChunk {
+                        header: Default::default(),
+                        data: buf.into(),
+                    },
+                    Some(file),
+                ))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the snapshot file to send it failed");
+                None
+            }
+        }
+    });
+    futures::stream::once(async move { first }).chain(rest)
 }

@@ -10,16 +10,14 @@
 //! against the ACL state as of that entry, so a permission revoked at index N binds every entry
 //! after N whichever node accepted it.
 
-use std::io::Cursor;
+use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
-use openraft::storage::{RaftStateMachine, Snapshot};
-use openraft::{
-    Entry, EntryPayload, LogId, RaftSnapshotBuilder, SnapshotMeta, StorageError, StorageIOError,
-    StoredMembership,
-};
+use futures::StreamExt;
+use openraft::storage::{EntryResponder, RaftStateMachine};
+use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
 use redoubt_proto::resp::Frame;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
@@ -27,14 +25,17 @@ use tokio::sync::watch;
 
 use arc_swap::ArcSwap;
 
-use super::{ExecRequest, Reply, Request, Response, TypeConfig};
+use super::{ExecRequest, LogId, Reply, Request, Response, Snapshot, SnapshotMeta, TypeConfig};
 use crate::acl::replicated::{self, SeedFingerprints};
 use crate::acl::{AclState, Denied};
 use crate::commands::{CmdError, CommandSpec, CommandTable, Ctx, Exec, Rng};
 use crate::store::{Keyspace, Txn, DATABASES};
 
-type NodeId = u64;
-type Membership = StoredMembership<NodeId, crate::raft::Member>;
+type Membership = super::StoredMembership;
+
+/// A snapshot as openraft hands it around: an open handle to its file. Opened once, it keeps
+/// reading the snapshot it was opened on even when a newer one replaces the file.
+pub type SnapshotFile = tokio::fs::File;
 
 const KEY_APPLIED: &[u8] = b"last_applied";
 const KEY_MEMBERSHIP: &[u8] = b"membership";
@@ -65,7 +66,7 @@ pub struct SharedState {
 }
 
 /// The ACL state stored in `keyspace` (a fresh one when none was ever written).
-fn read_acl(keyspace: &sled::Tree) -> Result<(AclState, SeedFingerprints), StorageError<NodeId>> {
+fn read_acl(keyspace: &sled::Tree) -> io::Result<(AclState, SeedFingerprints)> {
     let get = |name: &str| {
         keyspace
             .get(crate::store::encoding::system_key(name))
@@ -99,24 +100,32 @@ pub struct StateMachine {
     seeds: SeedFingerprints,
 }
 
-fn sm_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
-    StorageIOError::write_state_machine(&e).into()
+fn sm_err(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(format!("writing the state machine: {e}"))
 }
 
-fn read_sm_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
-    StorageIOError::read_state_machine(&e).into()
+fn read_sm_err(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(format!("reading the state machine: {e}"))
 }
 
-fn snap_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
-    StorageIOError::write_snapshot(None, &e).into()
+fn snap_err(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(format!("snapshot: {e}"))
 }
 
 /// Serialized snapshot: its metadata then every record of the keyspace tree.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SnapshotHeader {
-    last_applied: Option<LogId<NodeId>>,
+    last_applied: Option<LogId>,
     membership: Membership,
-    snapshot_id: String,
+}
+
+impl SnapshotHeader {
+    fn meta(self) -> SnapshotMeta {
+        SnapshotMeta {
+            last_log_id: self.last_applied,
+            last_membership: self.membership,
+        }
+    }
 }
 
 impl StateMachine {
@@ -128,7 +137,7 @@ impl StateMachine {
         let keyspace = db.open_tree("keyspace")?;
         let sm_meta = db.open_tree("sm_meta")?;
         let applied = match sm_meta.get(KEY_APPLIED)? {
-            Some(raw) => postcard::from_bytes::<Option<LogId<NodeId>>>(&raw)
+            Some(raw) => postcard::from_bytes::<Option<LogId>>(&raw)
                 .ok()
                 .flatten()
                 .map(|l| l.index)
@@ -136,12 +145,8 @@ impl StateMachine {
             None => 0,
         };
         let (applied_index, _) = watch::channel(applied);
-        let (acl, seeds) = read_acl(&keyspace).map_err(|e| {
-            sled::Error::Io(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                e.to_string(),
-            ))
-        })?;
+        let (acl, seeds) = read_acl(&keyspace)
+            .map_err(|e| sled::Error::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?;
         let (acl_changes, _) = watch::channel(0);
         let shared = Arc::new(SharedState {
             keyspace,
@@ -165,7 +170,7 @@ impl StateMachine {
         ))
     }
 
-    fn read_applied(&self) -> Result<(Option<LogId<NodeId>>, Membership), StorageError<NodeId>> {
+    fn read_applied(&self) -> io::Result<(Option<LogId>, Membership)> {
         let applied = match self.shared.sm_meta.get(KEY_APPLIED).map_err(read_sm_err)? {
             Some(raw) => postcard::from_bytes(&raw).map_err(read_sm_err)?,
             None => None,
@@ -187,10 +192,10 @@ impl StateMachine {
     fn commit(
         &self,
         batch: sled::Batch,
-        applied: Option<LogId<NodeId>>,
+        applied: Option<LogId>,
         membership: Option<&Membership>,
         acl: Option<(Arc<AclState>, SeedFingerprints)>,
-    ) -> Result<(), StorageError<NodeId>> {
+    ) -> io::Result<()> {
         let applied_raw = postcard::to_allocvec(&applied).map_err(sm_err)?;
         let membership_raw = match membership {
             Some(m) => Some(postcard::to_allocvec(m).map_err(sm_err)?),
@@ -212,7 +217,7 @@ impl StateMachine {
             })
             .map_err(|e: TransactionError<()>| match e {
                 TransactionError::Storage(e) => sm_err(e),
-                TransactionError::Abort(()) => sm_err(std::io::Error::other("transaction aborted")),
+                TransactionError::Abort(()) => sm_err("transaction aborted"),
             })?;
         // The ACL state moves before the applied index does: whoever waits for the index
         // (a read barrier before AUTH or ACL LIST) sees the change.
@@ -224,7 +229,7 @@ impl StateMachine {
                 .acl_generation
                 .fetch_add(1, std::sync::atomic::Ordering::Release);
         }
-        if let Some(applied) = applied {
+        if let Some(applied) = &applied {
             self.shared.applied_index.send_replace(applied.index);
         }
         if acl_changed {
@@ -233,26 +238,86 @@ impl StateMachine {
         Ok(())
     }
 
+    /// Applies a batch of committed entries in order and commits them (with the applied
+    /// pointers) in one transaction; one response per entry.
+    pub fn apply_entries(&mut self, entries: Vec<super::Entry>) -> io::Result<Vec<Response>> {
+        let mut ks = Keyspace::new(Txn::writable(self.shared.keyspace.clone()), 0, 0, 0);
+        let mut acl = AclView {
+            state: self.shared.acl.load_full(),
+            seeds: self.seeds.clone(),
+            changed: false,
+        };
+        let mut replies = Vec::new();
+        let mut last = None;
+        let mut membership = None;
+        for entry in entries {
+            ks.version = entry.log_id.index;
+            let reply = match &entry.payload {
+                EntryPayload::Blank => Response::One(Reply::ok()),
+                EntryPayload::Membership(m) => {
+                    membership = Some(Membership::new(Some(entry.log_id), m.clone()));
+                    Response::One(Reply::ok())
+                }
+                EntryPayload::Normal(Request::Exec(req)) => {
+                    Response::One(apply_exec(&self.table, &mut ks, &mut acl, req))
+                }
+                EntryPayload::Normal(Request::Batch(reqs)) => Response::Batch(
+                    reqs.iter()
+                        .map(|req| apply_exec(&self.table, &mut ks, &mut acl, req))
+                        .collect(),
+                ),
+                EntryPayload::Normal(Request::Expire { db, keys, now_ms }) => {
+                    ks.db = *db;
+                    ks.now_ms = *now_ms;
+                    for key in keys {
+                        // lookup through a writable view removes the key if it is expired.
+                        ks.lookup(key).map_err(sm_err)?;
+                    }
+                    Response::One(Reply::ok())
+                }
+            };
+            last = Some(entry.log_id);
+            replies.push(reply);
+        }
+        let published = if acl.changed {
+            let state = postcard::to_allocvec(&*acl.state).map_err(sm_err)?;
+            let seeds = postcard::to_allocvec(&acl.seeds).map_err(sm_err)?;
+            ks.txn
+                .put(crate::store::encoding::system_key(ACL_RECORD), state)
+                .map_err(sm_err)?;
+            ks.txn
+                .put(crate::store::encoding::system_key(ACL_SEEDS_RECORD), seeds)
+                .map_err(sm_err)?;
+            self.seeds = acl.seeds.clone();
+            Some((acl.state, acl.seeds))
+        } else {
+            None
+        };
+        let t = std::time::Instant::now();
+        self.commit(ks.txn.take_writes(), last, membership.as_ref(), published)?;
+        tracing::trace!(
+            entries = replies.len(),
+            commit_us = t.elapsed().as_micros() as u64,
+            "applied"
+        );
+        Ok(replies)
+    }
+
     fn snapshot_path(&self) -> PathBuf {
         self.snapshot_dir.join(SNAPSHOT_FILE)
     }
 
     /// Serializes the committed state (keyspace + applied pointers) as one snapshot.
-    fn build(&self) -> Result<(SnapshotHeader, Vec<u8>), StorageError<NodeId>> {
+    fn build(&self) -> io::Result<(SnapshotHeader, Vec<u8>)> {
         let _gate = self
             .shared
             .apply_gate
             .read()
             .unwrap_or_else(|p| p.into_inner());
         let (last_applied, membership) = self.read_applied()?;
-        let snapshot_id = match last_applied {
-            Some(l) => format!("{}-{}-{}", l.leader_id, l.index, now_ms()),
-            None => format!("empty-{}", now_ms()),
-        };
         let header = SnapshotHeader {
             last_applied,
             membership,
-            snapshot_id,
         };
         let mut data = postcard::to_allocvec(&header).map_err(snap_err)?;
         let mut out = Vec::with_capacity(data.len() + 8);
@@ -268,20 +333,13 @@ impl StateMachine {
         Ok((header, super::checksum::seal(out)))
     }
 
-    fn save_snapshot_file(&self, data: &[u8]) -> Result<(), StorageError<NodeId>> {
+    fn save_snapshot_file(&self, data: &[u8]) -> io::Result<()> {
         crate::files::create_private_dir(&self.snapshot_dir).map_err(snap_err)?;
         let tmp = self.snapshot_dir.join(format!("{SNAPSHOT_FILE}.tmp"));
         crate::files::write_private(&tmp, data).map_err(snap_err)?;
         std::fs::rename(&tmp, self.snapshot_path()).map_err(snap_err)?;
         Ok(())
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// Checks the snapshot file under `snapshot_dir` at start. A damaged file is removed (the
@@ -483,81 +541,32 @@ fn run_one(
 }
 
 impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotData = SnapshotFile;
     type SnapshotBuilder = SnapshotBuilder;
 
-    async fn applied_state(
-        &mut self,
-    ) -> Result<(Option<LogId<NodeId>>, Membership), StorageError<NodeId>> {
+    async fn applied_state(&mut self) -> io::Result<(Option<LogId>, Membership)> {
         self.read_applied()
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Response>, StorageError<NodeId>>
+    async fn apply<Strm>(&mut self, mut entries: Strm) -> io::Result<()>
     where
-        I: IntoIterator<Item = Entry<TypeConfig>> + openraft::OptionalSend,
-        I::IntoIter: openraft::OptionalSend,
+        Strm: futures::Stream<Item = io::Result<EntryResponder<TypeConfig>>> + Unpin + OptionalSend,
     {
-        let mut ks = Keyspace::new(Txn::writable(self.shared.keyspace.clone()), 0, 0, 0);
-        let mut acl = AclView {
-            state: self.shared.acl.load_full(),
-            seeds: self.seeds.clone(),
-            changed: false,
-        };
-        let mut replies = Vec::new();
-        let mut last = None;
-        let mut membership = None;
-        for entry in entries {
-            last = Some(entry.log_id);
-            ks.version = entry.log_id.index;
-            let reply = match &entry.payload {
-                EntryPayload::Blank => Response::One(Reply::ok()),
-                EntryPayload::Membership(m) => {
-                    membership = Some(StoredMembership::new(Some(entry.log_id), m.clone()));
-                    Response::One(Reply::ok())
-                }
-                EntryPayload::Normal(Request::Exec(req)) => {
-                    Response::One(apply_exec(&self.table, &mut ks, &mut acl, req))
-                }
-                EntryPayload::Normal(Request::Batch(reqs)) => Response::Batch(
-                    reqs.iter()
-                        .map(|req| apply_exec(&self.table, &mut ks, &mut acl, req))
-                        .collect(),
-                ),
-                EntryPayload::Normal(Request::Expire { db, keys, now_ms }) => {
-                    ks.db = *db;
-                    ks.now_ms = *now_ms;
-                    for key in keys {
-                        // lookup through a writable view removes the key if it is expired.
-                        if let Err(e) = ks.lookup(key) {
-                            return Err(sm_err(e));
-                        }
-                    }
-                    Response::One(Reply::ok())
-                }
-            };
-            replies.push(reply);
+        let mut batch = Vec::new();
+        let mut responders = Vec::new();
+        while let Some(item) = entries.next().await {
+            let (entry, responder) = item?;
+            batch.push(entry);
+            responders.push(responder);
         }
-        let published = if acl.changed {
-            let state = postcard::to_allocvec(&*acl.state).map_err(sm_err)?;
-            let seeds = postcard::to_allocvec(&acl.seeds).map_err(sm_err)?;
-            ks.txn
-                .put(crate::store::encoding::system_key(ACL_RECORD), state)
-                .map_err(sm_err)?;
-            ks.txn
-                .put(crate::store::encoding::system_key(ACL_SEEDS_RECORD), seeds)
-                .map_err(sm_err)?;
-            self.seeds = acl.seeds.clone();
-            Some((acl.state, acl.seeds))
-        } else {
-            None
-        };
-        let t = std::time::Instant::now();
-        self.commit(ks.txn.take_writes(), last, membership.as_ref(), published)?;
-        tracing::trace!(
-            entries = replies.len(),
-            commit_us = t.elapsed().as_micros() as u64,
-            "applied"
-        );
-        Ok(replies)
+        let replies = self.apply_entries(batch)?;
+        // Replies leave once the whole batch is committed (and readable).
+        for (responder, reply) in responders.into_iter().zip(replies) {
+            if let Some(responder) = responder {
+                responder.send(reply);
+            }
+        }
+        Ok(())
     }
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
@@ -572,18 +581,17 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         }
     }
 
-    async fn begin_receiving_snapshot(
-        &mut self,
-    ) -> Result<Box<Cursor<Vec<u8>>>, StorageError<NodeId>> {
-        Ok(Box::new(Cursor::new(Vec::new())))
-    }
-
+    /// Installs a snapshot received from the leader (the peer service streamed it into a file;
+    /// `snapshot` is that file). Its checksum is checked before anything is replaced.
     async fn install_snapshot(
         &mut self,
-        meta: &SnapshotMeta<NodeId, crate::raft::Member>,
-        snapshot: Box<Cursor<Vec<u8>>>,
-    ) -> Result<(), StorageError<NodeId>> {
-        let data = snapshot.into_inner();
+        meta: &SnapshotMeta,
+        snapshot: SnapshotFile,
+    ) -> io::Result<()> {
+        use tokio::io::AsyncReadExt;
+        let mut snapshot = snapshot;
+        let mut data = Vec::new();
+        snapshot.read_to_end(&mut data).await?;
         let (_, records) = parse_snapshot(&data).map_err(snap_err)?;
         let mut batch = sled::Batch::default();
         for item in self.shared.keyspace.iter() {
@@ -610,32 +618,45 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         )?;
         self.seeds = seeds;
         // Keep the installed snapshot as the current one: it is the leader's snapshot file,
-        // whose header carries this same meta (id, last log id, membership).
+        // whose header carries this same meta (last log id, membership).
         self.save_snapshot_file(&data)?;
         self.db.flush_async().await.map_err(sm_err)?;
         Ok(())
     }
 
-    async fn get_current_snapshot(
-        &mut self,
-    ) -> Result<Option<Snapshot<TypeConfig>>, StorageError<NodeId>> {
-        let data = match std::fs::read(self.snapshot_path()) {
-            Ok(d) => d,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StorageIOError::read_snapshot(None, &e).into()),
+    async fn get_current_snapshot(&mut self) -> io::Result<Option<Snapshot>> {
+        let file = match std::fs::File::open(self.snapshot_path()) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
         };
-        let (header, _) =
-            parse_snapshot(&data).map_err(|e| StorageIOError::read_snapshot(None, &e))?;
-        Ok(Some(Snapshot {
-            meta: SnapshotMeta {
-                last_log_id: header.last_applied,
-                last_membership: header.membership,
-                snapshot_id: header.snapshot_id,
-            },
-            snapshot: Box::new(Cursor::new(data)),
-        }))
+        open_snapshot(file).map(Some)
     }
 }
+
+/// The snapshot in `file`: its metadata, read from its header, and the handle (rewound). Only
+/// the header is read; the whole file's checksum is checked where it is installed.
+fn open_snapshot(mut file: std::fs::File) -> io::Result<Snapshot> {
+    use std::io::{Read, Seek};
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("snapshot {what}"));
+    let mut len8 = [0u8; 8];
+    file.read_exact(&mut len8)?;
+    let header_len = u64::from_be_bytes(len8);
+    if header_len > MAX_SNAPSHOT_HEADER {
+        return Err(bad("header too large"));
+    }
+    let mut raw = vec![0u8; header_len as usize];
+    file.read_exact(&mut raw)?;
+    let header: SnapshotHeader = postcard::from_bytes(&raw).map_err(|_| bad("header malformed"))?;
+    file.seek(io::SeekFrom::Start(0))?;
+    Ok(Snapshot {
+        meta: header.meta(),
+        snapshot: tokio::fs::File::from_std(file),
+    })
+}
+
+/// A snapshot header holds a log id and the membership: never near this.
+const MAX_SNAPSHOT_HEADER: u64 = 16 * 1024 * 1024;
 
 /// Builds snapshots from the committed state machine.
 pub struct SnapshotBuilder {
@@ -643,19 +664,14 @@ pub struct SnapshotBuilder {
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
-    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError<NodeId>> {
+    type SnapshotData = SnapshotFile;
+
+    async fn build_snapshot(&mut self) -> io::Result<Snapshot> {
         // The state machine must be durable before the log it replaces can be purged.
         self.sm.db.flush_async().await.map_err(sm_err)?;
-        let (header, data) = self.sm.build()?;
+        let (_, data) = self.sm.build()?;
         self.sm.save_snapshot_file(&data)?;
-        Ok(Snapshot {
-            meta: SnapshotMeta {
-                last_log_id: header.last_applied,
-                last_membership: header.membership,
-                snapshot_id: header.snapshot_id,
-            },
-            snapshot: Box::new(Cursor::new(data)),
-        })
+        open_snapshot(std::fs::File::open(self.sm.snapshot_path())?)
     }
 }
 
@@ -663,7 +679,7 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
 mod tests {
     use std::collections::HashMap;
 
-    use openraft::{CommittedLeaderId, LogId};
+    use crate::raft::Entry;
     use redoubt_proto::resp::Protocol;
 
     use super::*;
@@ -678,7 +694,7 @@ mod tests {
         (sm, shared, db)
     }
 
-    fn exec_entry(index: u64, commands: &[&[&str]]) -> Entry<TypeConfig> {
+    fn exec_entry(index: u64, commands: &[&[&str]]) -> Entry {
         user_entry(
             index,
             "default",
@@ -698,11 +714,10 @@ mod tests {
         let src_dir = tempfile::tempdir().expect("tmp");
         let (mut sm, shared, _db) = open(src_dir.path());
         let replies = sm
-            .apply(vec![
+            .apply_entries(vec![
                 exec_entry(1, &[&["set", "a", "1"], &["set", "b", "2", "px", "100000"]]),
                 exec_entry(2, &[&["select", "3"], &["set", "c", "3"]]),
             ])
-            .await
             .expect("apply");
         assert_eq!(replies.len(), 2);
         let mut builder = sm.get_snapshot_builder().await;
@@ -723,7 +738,7 @@ mod tests {
             .await
             .expect("current")
             .expect("some");
-        assert_eq!(current.meta.snapshot_id, snapshot.meta.snapshot_id);
+        assert_eq!(current.meta, snapshot.meta);
     }
 
     #[tokio::test]
@@ -738,20 +753,15 @@ mod tests {
         let b = tempfile::tempdir().expect("tmp");
         let (mut sm_a, shared_a, _da) = open(a.path());
         let (mut sm_b, shared_b, _db) = open(b.path());
-        sm_a.apply(entries()).await.expect("apply a");
-        sm_b.apply(entries()).await.expect("apply b");
+        sm_a.apply_entries(entries()).expect("apply a");
+        sm_b.apply_entries(entries()).expect("apply b");
         assert_eq!(dump(&shared_a.keyspace), dump(&shared_b.keyspace));
         assert!(!dump(&shared_a.keyspace).is_empty());
     }
 
-    fn user_entry(
-        index: u64,
-        user: &str,
-        multi: bool,
-        commands: Vec<Vec<Bytes>>,
-    ) -> Entry<TypeConfig> {
+    fn user_entry(index: u64, user: &str, multi: bool, commands: Vec<Vec<Bytes>>) -> Entry {
         Entry {
-            log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
+            log_id: LogId::new(openraft::vote::RaftLeaderId::new(1, 1), index),
             payload: EntryPayload::Normal(Request::Exec(ExecRequest {
                 db: 0,
                 user: user.into(),
@@ -793,7 +803,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let (mut sm, shared, _db) = open(dir.path());
         let replies = sm
-            .apply(vec![
+            .apply_entries(vec![
                 user_entry(
                     1,
                     "default",
@@ -812,7 +822,6 @@ mod tests {
                 ),
                 user_entry(6, "nobody", false, vec![line(&["get", "before"])]),
             ])
-            .await
             .expect("apply");
         let f = frames(replies);
         assert_eq!(f[0], Frame::ok());
@@ -854,13 +863,12 @@ mod tests {
     async fn no_plaintext_password_reaches_the_store_and_snapshots_carry_the_acl() {
         let dir = tempfile::tempdir().expect("tmp");
         let (mut sm, shared, _db) = open(dir.path());
-        sm.apply(vec![user_entry(
+        sm.apply_entries(vec![user_entry(
             1,
             "default",
             false,
             vec![setuser(&["alice", "on", ">s3cr3t-plain", "~k*", "+get"])],
         )])
-        .await
         .expect("apply");
         for (k, v) in dump(&shared.keyspace) {
             let hay = [k, v].concat();
@@ -900,7 +908,7 @@ mod tests {
             }
             entry
         };
-        sm.apply(vec![seed_entry(1)]).await.expect("apply");
+        sm.apply_entries(vec![seed_entry(1)]).expect("apply");
         assert!(shared
             .acl
             .load()
@@ -910,11 +918,10 @@ mod tests {
         // CONFIG SET requirepass two, then the same seed again (a restart): two stays.
         let mut set = line(&["config", "set", "requirepass"]);
         set.push(crate::acl::replicated::requirepass_command(b"two")[3].clone());
-        sm.apply(vec![
+        sm.apply_entries(vec![
             user_entry(2, "default", false, vec![set]),
             seed_entry(3),
         ])
-        .await
         .expect("apply");
         let acl = shared.acl.load();
         let default = acl.user("default").expect("default");
@@ -922,13 +929,12 @@ mod tests {
         assert!(!default.check_password(b"one"));
         // A client cannot send a seed.
         let forged = sm
-            .apply(vec![user_entry(
+            .apply_entries(vec![user_entry(
                 4,
                 "default",
                 false,
                 vec![seed_command(&seed).expect("encode")],
             )])
-            .await
             .expect("apply");
         assert!(frames(forged)[0].is_error());
     }

@@ -551,7 +551,7 @@ impl Server {
 
     /// Proposes deletion of expired keys in batches (only the leader does).
     async fn propose_expired(&self) {
-        if self.raft.raft.current_leader().await != Some(self.raft.node_id) {
+        if !self.raft.is_leader() {
             return;
         }
         let now = now_ms();
