@@ -17,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use redis::aio::MultiplexedConnection;
 
+use crate::proxy::{node_source_ip, Fault, FaultProxy};
 use crate::{connect, free_port, NodeOptions, NodeProcess};
 
 /// Directives of one node, by node id (certificate and key paths, per-node overrides).
@@ -43,6 +44,10 @@ pub struct ClusterOptions {
     pub peer_tls: bool,
     /// The replication password; a fresh random one per cluster when `None`.
     pub masterauth: Option<String>,
+    /// A [`FaultProxy`] in front of every node's peer port: the membership records the
+    /// proxies' addresses and each node dials its peers from its own loopback address
+    /// (`bind-source-addr`), so each directed link can be cut or delayed.
+    pub proxied: bool,
 }
 
 impl ClusterOptions {
@@ -72,6 +77,12 @@ impl ClusterOptions {
 
     pub fn masterauth(mut self, password: impl Into<String>) -> Self {
         self.masterauth = Some(password.into());
+        self
+    }
+
+    /// Puts a fault proxy in front of every node's peer port (see [`Cluster::isolate`]).
+    pub fn proxied(mut self) -> Self {
+        self.proxied = true;
         self
     }
 }
@@ -188,6 +199,11 @@ pub struct Cluster {
     nodes: BTreeMap<usize, NodeProcess>,
     /// Nodes the tests consider members (started, joined, not removed).
     members: BTreeSet<usize>,
+    /// Members that run but are stopped (SIGSTOP) or cut off: waits for a leader skip them.
+    paused: BTreeSet<usize>,
+    isolated: BTreeSet<usize>,
+    /// The fault proxy in front of each node's peer port ([`ClusterOptions::proxied`]).
+    proxies: BTreeMap<usize, FaultProxy>,
 }
 
 impl Cluster {
@@ -197,10 +213,27 @@ impl Cluster {
         assert!(n >= 1, "a cluster needs at least one node");
         let masterauth = opts.masterauth.clone().unwrap_or_else(random_secret);
         let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
-        let peers = ports
+        let mut proxies = BTreeMap::new();
+        if opts.proxied {
+            for (i, (_, raft)) in ports.iter().enumerate() {
+                let target = std::net::SocketAddr::from(([127, 0, 0, 1], *raft));
+                let proxy = FaultProxy::start(target).expect("start a fault proxy");
+                proxies.insert(i + 1, proxy);
+            }
+        }
+        // Where the others reach each node: its proxy, or its peer port.
+        let advertised: Vec<String> = ports
             .iter()
             .enumerate()
-            .map(|(i, (_, raft))| format!("{}=node{}@127.0.0.1:{raft}", i + 1, i + 1))
+            .map(|(i, (_, raft))| match proxies.get(&(i + 1)) {
+                Some(p) => p.addr().to_string(),
+                None => format!("127.0.0.1:{raft}"),
+            })
+            .collect();
+        let peers = advertised
+            .iter()
+            .enumerate()
+            .map(|(i, addr)| format!("{}=node{}@{addr}", i + 1, i + 1))
             .collect::<Vec<_>>()
             .join(",");
         let mut cluster = Cluster {
@@ -208,6 +241,9 @@ impl Cluster {
             masterauth,
             nodes: BTreeMap::new(),
             members: BTreeSet::new(),
+            paused: BTreeSet::new(),
+            isolated: BTreeSet::new(),
+            proxies,
         };
         for (i, (port, raft)) in ports.into_iter().enumerate() {
             let id = i + 1;
@@ -216,6 +252,11 @@ impl Cluster {
                 .port(port)
                 .raft_addr(format!("127.0.0.1:{raft}"))
                 .arg("peers", peers.clone());
+            if cluster.opts.proxied {
+                node_opts = node_opts
+                    .arg("raft-advertise-addr", advertised[i].clone())
+                    .arg("bind-source-addr", node_source_ip(id).to_string());
+            }
             if id == 1 {
                 node_opts = node_opts.arg("bootstrap", "yes");
             }
@@ -279,13 +320,61 @@ impl Cluster {
         self.members.iter().copied().collect()
     }
 
-    /// Members whose process runs (not killed or stopped through this helper).
+    /// Members whose process runs (not killed or stopped through this helper) and that are
+    /// not paused or cut off ([`Cluster::pause`], [`Cluster::isolate`]).
     pub fn live_members(&self) -> Vec<usize> {
         self.members
             .iter()
             .copied()
             .filter(|id| self.nodes.get(id).is_some_and(|n| n.pid().is_some()))
+            .filter(|id| !self.paused.contains(id) && !self.isolated.contains(id))
             .collect()
+    }
+
+    /// SIGSTOP node `id`; waits for a leader skip it until [`Cluster::resume`].
+    pub fn pause(&mut self, id: usize) {
+        self.node_mut(id).pause();
+        self.paused.insert(id);
+    }
+
+    pub fn resume(&mut self, id: usize) {
+        self.node_mut(id).resume();
+        self.paused.remove(&id);
+    }
+
+    /// The fault proxy in front of node `id`'s peer port (a proxied cluster only).
+    pub fn proxy(&self, id: usize) -> &FaultProxy {
+        self.proxies.get(&id).unwrap_or_else(|| {
+            panic!("node {id} has no fault proxy: start with ClusterOptions::proxied")
+        })
+    }
+
+    /// Cuts node `id` off from every other node, both ways (its connections to them and
+    /// theirs to it are silently dropped, as a pulled cable would); waits for a leader skip
+    /// it until [`Cluster::heal`].
+    pub fn isolate(&mut self, id: usize) {
+        self.proxy(id).set(None, Fault::Drop);
+        for (other, proxy) in &self.proxies {
+            if *other != id {
+                proxy.set(Some(node_source_ip(id)), Fault::Drop);
+            }
+        }
+        self.isolated.insert(id);
+    }
+
+    /// Every link passes again.
+    pub fn heal(&mut self) {
+        for proxy in self.proxies.values() {
+            proxy.clear();
+        }
+        self.isolated.clear();
+    }
+
+    /// Adds `rtt` to the round trip of every peer link (half each way).
+    pub fn delay_links(&self, rtt: Duration) {
+        for proxy in self.proxies.values() {
+            proxy.set(None, Fault::Delay(rtt / 2));
+        }
     }
 
     pub fn node(&self, id: usize) -> &NodeProcess {

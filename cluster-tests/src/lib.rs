@@ -19,6 +19,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub mod cluster;
+pub mod load;
 pub mod proxy;
 
 /// How long a node may take to answer its first PING.
@@ -419,6 +420,31 @@ impl NodeProcess {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// SIGSTOP: the process stops running (its sockets stay open and fill up), as a node that
+    /// hangs would. [`NodeProcess::resume`] continues it.
+    pub fn pause(&mut self) {
+        self.signal("STOP");
+    }
+
+    /// SIGCONT after [`NodeProcess::pause`].
+    pub fn resume(&mut self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&mut self, name: &str) {
+        let Some(pid) = self.pid() else {
+            panic!("kill -{name}: the node is not running");
+        };
+        let pid = pid.to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status();
+        assert!(
+            matches!(sent, Ok(s) if s.success()),
+            "kill -{name} {pid} failed: {sent:?}"
+        );
     }
 
     /// SIGTERM, then wait (at most [`STOP_TIMEOUT`]; panics, after a SIGKILL, if it is not

@@ -177,6 +177,9 @@ pub struct Config {
     pub node_id: u64,
     pub raft_addr: String,
     pub raft_advertise_addr: String,
+    /// `bind-source-addr` (Redis 7): the local address outgoing peer connections are made
+    /// from; None lets the kernel choose.
+    pub bind_source_addr: Option<std::net::IpAddr>,
     pub raft_snapshot_logs: u64,
     /// `raft-max-entry-size`: the largest write a cluster of several nodes accepts.
     pub raft_max_entry_size: u64,
@@ -253,6 +256,7 @@ pub const DIRECTIVES: &[&str] = &[
     "node-id",
     "raft-addr",
     "raft-advertise-addr",
+    "bind-source-addr",
     "raft-snapshot-logs",
     "raft-max-entry-size",
     "read-consistency",
@@ -563,6 +567,13 @@ impl Config {
             ));
         }
         let raft_advertise_addr = get("raft-advertise-addr").unwrap_or(&raft_addr).to_string();
+        let bind_source_addr = match get("bind-source-addr").filter(|s| !s.is_empty()) {
+            Some(s) => Some(
+                s.parse::<std::net::IpAddr>()
+                    .map_err(|_| invalid("bind-source-addr", s, "expected an IP address"))?,
+            ),
+            None => None,
+        };
         let maxclients = match get("maxclients") {
             Some(s) => {
                 let n = parse_u64("maxclients", s)?;
@@ -672,6 +683,7 @@ impl Config {
             node_id,
             raft_addr,
             raft_advertise_addr,
+            bind_source_addr,
             raft_max_entry_size: match get("raft-max-entry-size") {
                 Some(s) => match parse_u64("raft-max-entry-size", s)? {
                     n if n < 1024 * 1024 => {

@@ -54,6 +54,8 @@ pub struct PeerTransport {
     /// to an address whose certificate names another node is refused, so a node that takes
     /// over a member's address receives nothing.
     expected_names: arc_swap::ArcSwap<HashMap<String, String>>,
+    /// `bind-source-addr`: the local address peer connections are made from.
+    source: Option<std::net::IpAddr>,
 }
 
 impl PeerTransport {
@@ -67,7 +69,14 @@ impl PeerTransport {
             credentials: arc_swap::ArcSwap::from_pointee(credentials),
             channels: Mutex::new(HashMap::new()),
             expected_names: arc_swap::ArcSwap::from_pointee(HashMap::new()),
+            source: None,
         }
+    }
+
+    /// Dials peers from `source` (`bind-source-addr`); None lets the kernel choose.
+    pub fn bind_source(mut self, source: Option<std::net::IpAddr>) -> PeerTransport {
+        self.source = source;
+        self
     }
 
     /// Records which node name each member address must present (called on every membership
@@ -92,19 +101,21 @@ impl PeerTransport {
             .connect_timeout(Duration::from_secs(2))
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(10))
-            .keep_alive_timeout(Duration::from_secs(5));
+            .keep_alive_timeout(Duration::from_secs(5))
+            .local_address(self.source);
         let channel = match &self.tls {
             None => endpoint.connect_lazy(),
             Some(config) => {
                 let connector = tokio_rustls::TlsConnector::from(config.clone());
                 let target = addr.to_string();
                 let expected = self.expected_names.load().get(addr).cloned();
+                let source = self.source;
                 endpoint.connect_with_connector_lazy(tower::service_fn(move |_: Uri| {
                     let connector = connector.clone();
                     let target = target.clone();
                     let expected = expected.clone();
                     async move {
-                        let tls = dial_tls(&connector, &target).await?;
+                        let tls = dial_tls(&connector, &target, source).await?;
                         check_presented_name(&tls, &target, expected.as_deref())?;
                         Ok::<_, std::io::Error>(TokioIo::new(tls))
                     }
@@ -124,10 +135,13 @@ impl PeerTransport {
             return Ok(None);
         };
         let connector = tokio_rustls::TlsConnector::from(config.clone());
-        let tls = tokio::time::timeout(Duration::from_secs(5), dial_tls(&connector, addr))
-            .await
-            .map_err(|_| format!("{addr}: TLS handshake timed out"))?
-            .map_err(|e| format!("{addr}: {e}"))?;
+        let tls = tokio::time::timeout(
+            Duration::from_secs(5),
+            dial_tls(&connector, addr, self.source),
+        )
+        .await
+        .map_err(|_| format!("{addr}: TLS handshake timed out"))?
+        .map_err(|e| format!("{addr}: {e}"))?;
         let (_, session) = tls.get_ref();
         let identity = session
             .peer_certificates()
@@ -206,10 +220,30 @@ fn check_presented_name(
 async fn dial_tls(
     connector: &tokio_rustls::TlsConnector,
     target: &str,
+    source: Option<std::net::IpAddr>,
 ) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
     let name = rustls_pki_types::ServerName::try_from(host_of(target))
         .map_err(|e| std::io::Error::other(format!("bad peer name: {e}")))?;
-    let tcp = tokio::net::TcpStream::connect(target).await?;
+    let tcp = match source {
+        None => tokio::net::TcpStream::connect(target).await?,
+        Some(source) => {
+            let remote = tokio::net::lookup_host(target)
+                .await?
+                .find(|a| a.is_ipv4() == source.is_ipv4())
+                .ok_or_else(|| {
+                    std::io::Error::other(format!(
+                        "{target} has no address of bind-source-addr's family"
+                    ))
+                })?;
+            let socket = if source.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            socket.bind(std::net::SocketAddr::new(source, 0))?;
+            socket.connect(remote).await?
+        }
+    };
     tcp.set_nodelay(true)?;
     connector.connect(name, tcp).await
 }

@@ -1705,6 +1705,12 @@ pub fn config_values(server: &Server) -> Vec<(&'static str, String)> {
         ("node-id", c.node_id.to_string()),
         ("raft-addr", c.raft_addr.clone()),
         ("raft-advertise-addr", c.raft_advertise_addr.clone()),
+        (
+            "bind-source-addr",
+            c.bind_source_addr
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+        ),
         ("raft-snapshot-logs", c.raft_snapshot_logs.to_string()),
         ("raft-max-entry-size", c.raft_max_entry_size.to_string()),
         (

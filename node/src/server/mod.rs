@@ -239,13 +239,16 @@ impl Server {
         } else {
             StartMode::Single
         };
-        let transport = Arc::new(PeerTransport::new(
-            peer_tls.as_ref().map(|t| t.client.clone()),
-            PeerCredentials {
-                user: config.masteruser.clone(),
-                auth: config.masterauth.clone(),
-            },
-        ));
+        let transport = Arc::new(
+            PeerTransport::new(
+                peer_tls.as_ref().map(|t| t.client.clone()),
+                PeerCredentials {
+                    user: config.masteruser.clone(),
+                    auth: config.masterauth.clone(),
+                },
+            )
+            .bind_source(config.bind_source_addr),
+        );
         let raft = RaftNode::start(
             &config.dir,
             RaftSettings {
