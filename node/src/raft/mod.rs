@@ -12,6 +12,7 @@ pub mod log_store;
 pub mod network;
 pub mod state_machine;
 
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -326,6 +327,9 @@ struct Proposal {
     /// This node, as leader, refused it before appending it (it was handing leadership over,
     /// or its lease had lapsed): it goes to the next leader instead.
     refused_here: bool,
+    /// The client connection it came from, whose requests keep their order when forwarded
+    /// (None: a caller that waits for each reply).
+    origin: Option<u64>,
 }
 
 impl Proposal {
@@ -335,6 +339,7 @@ impl Proposal {
             reply_to,
             deadline: tokio::time::Instant::now() + LEADER_WAIT,
             refused_here: false,
+            origin: None,
         }
     }
 }
@@ -461,47 +466,66 @@ async fn deliver_replies(
 }
 
 /// Read barriers, coalesced: every reader waiting when a barrier starts shares it. A reader
-/// that arrives while one is running waits for the next, so each read still sees every write
-/// acknowledged before it arrived. On the leader a barrier is openraft's read index; on a
+/// that arrives while one is running gets a barrier started after it arrived (the next
+/// one, which may run beside the first), so each read still sees every write acknowledged
+/// before it arrived. On the leader a barrier is openraft's read index; on a
 /// follower it is the leader's read index (asked over gRPC) and a wait until this node has
 /// applied that far.
 async fn run_read_barriers(
     raft: Raft,
     transport: Arc<network::PeerTransport>,
-    mut applied: tokio::sync::watch::Receiver<u64>,
+    applied: tokio::sync::watch::Receiver<u64>,
     mut rx: mpsc::UnboundedReceiver<oneshot::Sender<Result<(), RaftCallError>>>,
 ) {
+    // Barriers run side by side (a slow one holds up only its own readers), a bounded number
+    // at once; readers arriving meanwhile share the next one.
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_BARRIERS_IN_FLIGHT));
     while let Some(first) = rx.recv().await {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
         let mut waiters = vec![first];
         while let Ok(more) = rx.try_recv() {
             waiters.push(more);
         }
-        let result = match await_leader(&raft).await {
-            None => Err(RaftCallError::NoLeader),
-            Some((id, _)) if id == raft_id(&raft) => match raft
-                .ensure_linearizable(openraft::raft::ReadPolicy::ReadIndex)
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(e) => Err(RaftCallError::from_read_index(e)),
-            },
-            Some((leader, addr)) => {
-                match remote_read_index_retrying(&raft, &transport, leader, &addr).await {
-                    Ok(index) => {
-                        let waited =
-                            tokio::time::timeout(FOLLOWER_WAIT, applied.wait_for(|a| *a >= index))
-                                .await;
-                        match waited {
-                            Ok(Ok(_)) => Ok(()),
-                            _ => Err(RaftCallError::NoLeader),
-                        }
-                    }
-                    Err(e) => Err(e),
-                }
+        let (raft, transport, applied) = (raft.clone(), transport.clone(), applied.clone());
+        tokio::spawn(async move {
+            let _slot = slot;
+            let result = read_barrier_round(&raft, &transport, applied).await;
+            for w in waiters {
+                let _ = w.send(result.clone());
             }
-        };
-        for w in waiters {
-            let _ = w.send(result.clone());
+        });
+    }
+}
+
+/// Read barriers in flight at once on one node.
+const MAX_BARRIERS_IN_FLIGHT: usize = 8;
+
+/// One barrier: this node's read index if it leads, else the leader's, then a wait until this
+/// node has applied that far.
+async fn read_barrier_round(
+    raft: &Raft,
+    transport: &network::PeerTransport,
+    mut applied: tokio::sync::watch::Receiver<u64>,
+) -> Result<(), RaftCallError> {
+    match await_leader(raft).await {
+        None => Err(RaftCallError::NoLeader),
+        Some((id, _)) if id == raft_id(raft) => match raft
+            .ensure_linearizable(openraft::raft::ReadPolicy::ReadIndex)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => Err(RaftCallError::from_read_index(e)),
+        },
+        Some((leader, addr)) => {
+            let index = remote_read_index_retrying(raft, transport, leader, &addr).await?;
+            let waited =
+                tokio::time::timeout(FOLLOWER_WAIT, applied.wait_for(|a| *a >= index)).await;
+            match waited {
+                Ok(Ok(_)) => Ok(()),
+                _ => Err(RaftCallError::NoLeader),
+            }
         }
     }
 }
@@ -623,7 +647,10 @@ async fn remote_read_index(
     }
 }
 
-/// Sends requests made on a follower to the leader, in arrival order, many per call.
+/// Sends requests made on a follower to the leader: many per call and several calls at once,
+/// but the requests of one client in the order it sent them (a client's next batch leaves
+/// only once its previous one is answered; batches of different clients do not wait for
+/// each other, so one slow call holds up only its own clients).
 async fn run_forwarder(
     raft: Raft,
     transport: Arc<network::PeerTransport>,
@@ -631,72 +658,147 @@ async fn run_forwarder(
     mut rx: mpsc::UnboundedReceiver<Proposal>,
 ) {
     let me = raft_id(&raft);
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH_REQUESTS {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
+    let mut pending: VecDeque<Proposal> = VecDeque::new();
+    // Clients with a batch in flight, and which clients each running call carries.
+    let mut busy: HashSet<u64> = HashSet::new();
+    let mut running = tokio::task::JoinSet::new();
+    let mut carried: HashMap<tokio::task::Id, Vec<u64>> = HashMap::new();
+    let mut closed = false;
+    loop {
+        while running.len() < MAX_FORWARDS_IN_FLIGHT {
+            let batch = take_batch(&mut pending, &busy);
+            if batch.is_empty() {
+                break;
             }
+            let origins: Vec<u64> = batch.iter().filter_map(|p| p.origin).collect();
+            busy.extend(origins.iter().copied());
+            let handle = running.spawn(forward_batch(
+                raft.clone(),
+                transport.clone(),
+                proposals.clone(),
+                me,
+                batch,
+            ));
+            carried.insert(handle.id(), origins);
         }
-        let deadline = batch
-            .iter()
-            .map(|p| p.deadline)
-            .min()
-            .unwrap_or_else(tokio::time::Instant::now);
-        // Refused here as leader: they wait for another node to lead.
-        let mut avoid_self = batch.iter().any(|p| p.refused_here);
-        let requests: Vec<ExecRequest> = batch.iter().map(|p| p.request.clone()).collect();
-        let outcome = loop {
-            if avoid_self {
-                // Refused by this node as leader: a new leader's lease starts with the first
-                // round a majority acknowledges, and a leader handing over takes no writes.
-                // Try again shortly, or with the next leader as soon as there is one.
-                let soon = deadline.min(tokio::time::Instant::now() + REFUSED_RETRY);
-                wait_for_other_leader(&raft, me, soon).await;
-                avoid_self = false;
-                if tokio::time::Instant::now() >= deadline {
-                    break Forwarded::Done(Err(RaftCallError::NoLeader));
-                }
-            }
-            // Waiting out an election may make this node the leader: then propose here.
-            let leader = await_leader(&raft).await;
-            if leader.as_ref().map(|(id, _)| *id) == Some(me) {
-                break Forwarded::Local;
-            }
-            match forward_to_leader(&raft, &transport, &requests).await {
-                // The leader never got the requests (gone, or no longer leading): wait for
-                // the next one and send them again, within the bound.
-                Err(ForwardError::NotDelivered(old)) if tokio::time::Instant::now() < deadline => {
-                    wait_for_other_leader(&raft, old, retry_at(deadline)).await;
-                }
-                Err(ForwardError::NotDelivered(_)) => {
-                    break Forwarded::Done(Err(RaftCallError::NoLeader))
-                }
-                Err(ForwardError::Failed(e)) => break Forwarded::Done(Err(e)),
-                Ok(replies) => break Forwarded::Done(Ok(replies)),
-            }
-        };
-        match outcome {
-            Forwarded::Local => {
-                for mut p in batch {
-                    p.refused_here = false;
-                    if let Err(mpsc::error::SendError(p)) = proposals.send(p) {
-                        let _ = p
-                            .reply_to
-                            .send(Err(RaftCallError::Other("shutting down".into())));
+        if closed && running.is_empty() {
+            return;
+        }
+        tokio::select! {
+            p = rx.recv(), if !closed => match p {
+                Some(p) => {
+                    pending.push_back(p);
+                    while let Ok(p) = rx.try_recv() {
+                        pending.push_back(p);
                     }
                 }
-            }
-            Forwarded::Done(Ok(replies)) => {
-                for (w, r) in batch.into_iter().zip(replies) {
-                    let _ = w.reply_to.send(r.map_err(RaftCallError::Remote));
+                None => closed = true,
+            },
+            Some(done) = running.join_next_with_id() => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(e) => e.id(),
+                };
+                for origin in carried.remove(&id).unwrap_or_default() {
+                    busy.remove(&origin);
                 }
             }
-            Forwarded::Done(Err(e)) => {
-                for w in batch {
-                    let _ = w.reply_to.send(Err(e.clone()));
+        }
+    }
+}
+
+/// Forward calls in flight at once from one node.
+const MAX_FORWARDS_IN_FLIGHT: usize = 32;
+
+/// The next batch to forward: pending requests in arrival order, skipping every request of a
+/// client that has a batch in flight or an earlier request skipped (its order holds).
+fn take_batch(pending: &mut VecDeque<Proposal>, busy: &HashSet<u64>) -> Vec<Proposal> {
+    let mut batch = Vec::new();
+    let mut held: HashSet<u64> = HashSet::new();
+    let mut rest = VecDeque::new();
+    while let Some(p) = pending.pop_front() {
+        let free = p
+            .origin
+            .is_none_or(|o| !busy.contains(&o) && !held.contains(&o));
+        if free && batch.len() < MAX_BATCH_REQUESTS {
+            batch.push(p);
+        } else {
+            if let Some(o) = p.origin {
+                held.insert(o);
+            }
+            rest.push_back(p);
+        }
+    }
+    *pending = rest;
+    batch
+}
+
+/// Sends one batch to the leader (waiting through an election, within the requests'
+/// deadline), or hands it to this node's proposer if this node leads by then.
+async fn forward_batch(
+    raft: Raft,
+    transport: Arc<network::PeerTransport>,
+    proposals: mpsc::UnboundedSender<Proposal>,
+    me: u64,
+    batch: Vec<Proposal>,
+) {
+    let deadline = batch
+        .iter()
+        .map(|p| p.deadline)
+        .min()
+        .unwrap_or_else(tokio::time::Instant::now);
+    // Refused here as leader: they wait for another node to lead.
+    let mut avoid_self = batch.iter().any(|p| p.refused_here);
+    let requests: Vec<ExecRequest> = batch.iter().map(|p| p.request.clone()).collect();
+    let outcome = loop {
+        if avoid_self {
+            // Refused by this node as leader: a new leader's lease starts with the first
+            // round a majority acknowledges, and a leader handing over takes no writes.
+            // Try again shortly, or with the next leader as soon as there is one.
+            let soon = deadline.min(tokio::time::Instant::now() + REFUSED_RETRY);
+            wait_for_other_leader(&raft, me, soon).await;
+            avoid_self = false;
+            if tokio::time::Instant::now() >= deadline {
+                break Forwarded::Done(Err(RaftCallError::NoLeader));
+            }
+        }
+        // Waiting out an election may make this node the leader: then propose here.
+        let leader = await_leader(&raft).await;
+        if leader.as_ref().map(|(id, _)| *id) == Some(me) {
+            break Forwarded::Local;
+        }
+        match forward_to_leader(&raft, &transport, &requests).await {
+            // The leader never got the requests (gone, or no longer leading): wait for
+            // the next one and send them again, within the bound.
+            Err(ForwardError::NotDelivered(old)) if tokio::time::Instant::now() < deadline => {
+                wait_for_other_leader(&raft, old, retry_at(deadline)).await;
+            }
+            Err(ForwardError::NotDelivered(_)) => {
+                break Forwarded::Done(Err(RaftCallError::NoLeader))
+            }
+            Err(ForwardError::Failed(e)) => break Forwarded::Done(Err(e)),
+            Ok(replies) => break Forwarded::Done(Ok(replies)),
+        }
+    };
+    match outcome {
+        Forwarded::Local => {
+            for mut p in batch {
+                p.refused_here = false;
+                if let Err(mpsc::error::SendError(p)) = proposals.send(p) {
+                    let _ = p
+                        .reply_to
+                        .send(Err(RaftCallError::Other("shutting down".into())));
                 }
+            }
+        }
+        Forwarded::Done(Ok(replies)) => {
+            for (w, r) in batch.into_iter().zip(replies) {
+                let _ = w.reply_to.send(r.map_err(RaftCallError::Remote));
+            }
+        }
+        Forwarded::Done(Err(e)) => {
+            for w in batch {
+                let _ = w.reply_to.send(Err(e.clone()));
             }
         }
     }
@@ -736,6 +838,8 @@ fn retry_at(deadline: tokio::time::Instant) -> tokio::time::Instant {
 }
 
 const SAME_LEADER_RETRY: Duration = Duration::from_millis(100);
+/// How long a forward call to a former leader may still run once another leader is known.
+const ABANDON_GRACE: Duration = Duration::from_millis(300);
 /// How soon a request this node refused as leader is proposed again.
 const REFUSED_RETRY: Duration = Duration::from_millis(20);
 
@@ -783,7 +887,11 @@ async fn forward_to_leader(
     // is known, not at the deadline.
     let call = tokio::select! {
         r = client.forward(req) => r,
-        _ = leader_other_than(raft, leader) => return Err(ForwardError::Failed(RaftCallError::Unknown)),
+        _ = async {
+            leader_other_than(raft, leader).await;
+            // A leader that handed over (RAFT.TRANSFER) still answers: give it a moment.
+            tokio::time::sleep(ABANDON_GRACE).await;
+        } => return Err(ForwardError::Failed(RaftCallError::Unknown)),
     };
     let reply = match call {
         Ok(r) => r.into_inner(),
@@ -971,6 +1079,16 @@ impl RaftNode {
 
     /// Queues a client request for the next entry; the receiver gets the state machine's reply.
     pub fn propose(&self, request: ExecRequest) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
+        self.propose_from(None, request)
+    }
+
+    /// [`RaftNode::propose`] for client connection `origin`, whose requests may be pipelined:
+    /// forwarded to a leader, they keep the order the client sent them in.
+    pub fn propose_from(
+        &self,
+        origin: Option<u64>,
+        request: ExecRequest,
+    ) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
         let (reply_to, rx) = oneshot::channel();
         if let Err(e) = self.admit(&request) {
             let _ = reply_to.send(Err(e));
@@ -981,7 +1099,9 @@ impl RaftNode {
         } else {
             &self.forwards
         };
-        if let Err(mpsc::error::SendError(p)) = queue.send(Proposal::new(request, reply_to)) {
+        let mut proposal = Proposal::new(request, reply_to);
+        proposal.origin = origin;
+        if let Err(mpsc::error::SendError(p)) = queue.send(proposal) {
             let _ = p.reply_to.send(Err(RaftCallError::Other(
                 "the raft node is shutting down".into(),
             )));

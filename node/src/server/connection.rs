@@ -583,7 +583,7 @@ impl Connection {
 
     fn submit_write(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>) {
         let req = self.exec_request(vec![argv], false, Vec::new());
-        let rx = self.server.raft.propose(req);
+        let rx = self.server.raft.propose_from(Some(self.handle.id), req);
         self.pending.push_back(PendingWrite {
             rx,
             name: spec.name,
