@@ -154,6 +154,10 @@ impl PeerEntry {
     }
 }
 
+/// The largest `raft-max-entry-size`: an entry, with a batch of small requests, must fit in a
+/// peer message (256 MB).
+pub const MAX_RAFT_ENTRY_SIZE: u64 = 192 * 1024 * 1024;
+
 /// The node's configuration, validated.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -181,7 +185,8 @@ pub struct Config {
     /// from; None lets the kernel choose.
     pub bind_source_addr: Option<std::net::IpAddr>,
     pub raft_snapshot_logs: u64,
-    /// `raft-max-entry-size`: the largest write a cluster of several nodes accepts.
+    /// `raft-max-entry-size`: the largest write a cluster of several nodes accepts (default
+    /// 128mb, at most [`MAX_RAFT_ENTRY_SIZE`]).
     pub raft_max_entry_size: u64,
     pub read_consistency: ReadConsistency,
     pub requirepass: Secret,
@@ -689,9 +694,13 @@ impl Config {
                     n if n < 1024 * 1024 => {
                         return Err(invalid("raft-max-entry-size", s, "expected at least 1mb"))
                     }
+                    // Entries travel in peer messages of at most 256 MB (MAX_PEER_MESSAGE).
+                    n if n > MAX_RAFT_ENTRY_SIZE => {
+                        return Err(invalid("raft-max-entry-size", s, "expected at most 192mb"))
+                    }
                     n => n,
                 },
-                None => 16 * 1024 * 1024,
+                None => 128 * 1024 * 1024,
             },
             raft_snapshot_logs: match get("raft-snapshot-logs") {
                 Some(s) => parse_u64("raft-snapshot-logs", s)?.max(1),

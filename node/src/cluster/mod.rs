@@ -298,7 +298,8 @@ enum Caller {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, Status> {
-    postcard::from_bytes(payload).map_err(|e| Status::invalid_argument(format!("bad payload: {e}")))
+    crate::raft::heavy(payload.len(), || postcard::from_bytes(payload))
+        .map_err(|e| Status::invalid_argument(format!("bad payload: {e}")))
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Result<Bytes, Status> {

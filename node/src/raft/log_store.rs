@@ -3,9 +3,13 @@
 //! Every entry is stored sealed with a checksum (`checksum::seal`) and checked when read: a
 //! damaged entry is an error, never a wrong entry.
 //!
-//! Appends are acknowledged to openraft only after an fsync; a single flusher task drains every
-//! append waiting at that moment into one `flush`, so concurrent clients share fsyncs (group
-//! commit). This module never touches the keyspace.
+//! Every change to the log (append, truncate, purge) goes, in order, to one writer thread:
+//! `append` returns as soon as its entries are queued, so the Raft core never waits for an
+//! entry to be encoded and written (a large entry would otherwise stop its heartbeats). The
+//! writer drains every change waiting at that moment, writes them, and makes them durable with
+//! one `flush` before it acknowledges the appends to openraft (group commit: concurrent
+//! clients share fsyncs). openraft reads an entry only once its append is acknowledged.
+//! This module never touches the keyspace.
 
 use std::fmt::Debug;
 use std::io;
@@ -33,13 +37,18 @@ struct LogInner {
     db: sled::Db,
     log: sled::Tree,
     meta: sled::Tree,
-    flush_requests: mpsc::UnboundedSender<(u64, IOFlushed<TypeConfig>)>,
-    /// Index of the last entry handed to `append`.
+    writes: mpsc::UnboundedSender<LogWrite>,
+    /// Entries handed to `append` that the writer has not written yet: readers see them
+    /// (openraft may apply an entry it appended before the entry is durable).
+    pending: Pending,
+    /// Index of the last entry the writer wrote (not yet durable until `flushed` says so).
     appended: watch::Sender<u64>,
     /// Index of the last entry known to be on disk.
     flushed: watch::Sender<u64>,
-    mark: Arc<DurableMark>,
 }
+
+/// Entries queued for the writer, by index.
+type Pending = Arc<std::sync::Mutex<std::collections::BTreeMap<u64, Entry>>>;
 
 /// A record, outside sled, of the highest log index sled has made durable. sled treats a
 /// damaged message in its files as the torn end of its log and silently drops everything after
@@ -103,7 +112,7 @@ fn write_err(e: impl std::fmt::Display) -> io::Error {
 }
 
 impl LogStore {
-    /// Opens the log trees of `db` and starts the flusher task (needs a tokio runtime);
+    /// Opens the log trees of `db` and starts the writer thread;
     /// `dir` holds the durable index mark.
     pub fn open(db: &sled::Db, dir: &std::path::Path) -> Result<LogStore, sled::Error> {
         let mark = Arc::new(DurableMark::open(dir).map_err(sled::Error::Io)?);
@@ -116,31 +125,29 @@ impl LogStore {
             .unwrap_or(0);
         let (appended, _) = watch::channel(last);
         let (flushed, _) = watch::channel(last);
-        let flusher_db = db.clone();
-        let flusher_flushed = flushed.clone();
-        let flusher_appended = appended.clone();
-        let flusher_mark = mark.clone();
+        let pending: Pending = Arc::default();
+        let writer = LogWriter {
+            pending: pending.clone(),
+            db: db.clone(),
+            log: log.clone(),
+            meta: meta.clone(),
+            flushed: flushed.clone(),
+            appended: appended.clone(),
+            mark: mark.clone(),
+        };
         std::thread::Builder::new()
-            .name("redoubt-log-flush".into())
-            .spawn(move || {
-                flush_appends(
-                    flusher_db,
-                    rx,
-                    flusher_flushed,
-                    flusher_appended,
-                    flusher_mark,
-                )
-            })
+            .name("redoubt-log-writer".into())
+            .spawn(move || writer.run(rx))
             .map_err(sled::Error::Io)?;
         Ok(LogStore {
             inner: Arc::new(LogInner {
                 db: db.clone(),
                 log,
                 meta,
-                flush_requests: tx,
+                writes: tx,
+                pending,
                 appended,
                 flushed,
-                mark,
             }),
         })
     }
@@ -159,6 +166,16 @@ impl LogStore {
     }
 
     fn last_log_id(&self) -> io::Result<Option<LogId>> {
+        let queued = self
+            .inner
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .last_key_value()
+            .map(|(_, e)| e.log_id);
+        if queued.is_some() {
+            return Ok(queued);
+        }
         match self.inner.log.last().map_err(read_err)? {
             Some((_, raw)) => Ok(Some(decode_entry(&raw)?.log_id)),
             None => Ok(None),
@@ -194,41 +211,123 @@ impl LogStore {
     }
 }
 
-/// Group commit: one fsync for every append queued while the previous one ran. Runs on a
-/// thread of its own: an fsync blocks, and a dedicated thread wakes faster than a pool's.
-fn flush_appends(
+/// A change to the log, in the order openraft made it.
+enum LogWrite {
+    Append(Vec<Entry>, IOFlushed<TypeConfig>),
+    /// Remove every entry after this index.
+    TruncateAfter(u64, tokio::sync::oneshot::Sender<io::Result<()>>),
+    /// Remove every entry up to this log id (recorded as purged).
+    Purge(LogId, tokio::sync::oneshot::Sender<io::Result<()>>),
+}
+
+/// The one writer of the log. Runs on a thread of its own: encoding a large entry and an fsync
+/// both block, and a dedicated thread wakes faster than a pool's.
+struct LogWriter {
+    pending: Pending,
     db: sled::Db,
-    mut rx: mpsc::UnboundedReceiver<(u64, IOFlushed<TypeConfig>)>,
+    log: sled::Tree,
+    meta: sled::Tree,
+    /// Index of the last entry known to be on disk.
     flushed: watch::Sender<u64>,
     appended: watch::Sender<u64>,
     mark: Arc<DurableMark>,
-) {
-    while let Some((first_index, first)) = rx.blocking_recv() {
-        let mut last_index = first_index;
-        let mut waiting = vec![first];
-        while let Ok((index, more)) = rx.try_recv() {
-            last_index = index;
-            waiting.push(more);
+}
+
+impl LogWriter {
+    fn run(self, mut rx: mpsc::UnboundedReceiver<LogWrite>) {
+        while let Some(first) = rx.blocking_recv() {
+            let mut changes = vec![first];
+            while let Ok(more) = rx.try_recv() {
+                changes.push(more);
+            }
+            let mut waiting = Vec::new();
+            for change in changes {
+                match change {
+                    LogWrite::Append(entries, callback) => {
+                        let written = self.insert(entries);
+                        waiting.push((callback, written));
+                    }
+                    LogWrite::TruncateAfter(keep, done) => {
+                        let _ = done.send(self.truncate_after(keep));
+                    }
+                    LogWrite::Purge(log_id, done) => {
+                        let _ = done.send(self.purge(&log_id));
+                    }
+                }
+            }
+            if waiting.is_empty() {
+                continue;
+            }
+            let started = std::time::Instant::now();
+            let flushed = self.db.flush();
+            tracing::trace!(
+                batch = waiting.len(),
+                micros = started.elapsed().as_micros() as u64,
+                "log flushed"
+            );
+            if flushed.is_ok() {
+                let last = *self.appended.borrow();
+                self.flushed.send_replace(last);
+                self.mark.write(last);
+            }
+            for (callback, written) in waiting {
+                let outcome = match (&written, &flushed) {
+                    (Err(e), _) => Err(io::Error::other(e.to_string())),
+                    (Ok(()), Err(e)) => Err(io::Error::other(e.to_string())),
+                    (Ok(()), Ok(_)) => Ok(()),
+                };
+                callback.io_completed(outcome);
+            }
         }
-        let started = std::time::Instant::now();
-        let result = db.flush();
-        tracing::trace!(
-            batch = waiting.len(),
-            micros = started.elapsed().as_micros() as u64,
-            "log flushed"
-        );
-        if result.is_ok() {
-            flushed.send_replace(last_index);
-            // Never above the log's end: a truncation may have happened meanwhile.
-            mark.write(last_index.min(*appended.borrow()));
+    }
+
+    fn insert(&self, entries: Vec<Entry>) -> io::Result<()> {
+        let mut batch = sled::Batch::default();
+        let mut last = None;
+        for entry in &entries {
+            let raw = checksum::seal(postcard::to_allocvec(entry).map_err(write_err)?);
+            batch.insert(&entry.log_id.index.to_be_bytes(), raw);
+            last = Some(entry.log_id.index);
         }
-        for callback in waiting {
-            let outcome = match &result {
-                Ok(_) => Ok(()),
-                Err(e) => Err(io::Error::other(e.to_string())),
-            };
-            callback.io_completed(outcome);
+        self.log.apply_batch(batch).map_err(write_err)?;
+        // Readers find them in the log now. Only these very entries leave the queue: one at
+        // the same index queued since (after a truncation) stays.
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            for entry in &entries {
+                if pending.get(&entry.log_id.index).map(|p| p.log_id) == Some(entry.log_id) {
+                    pending.remove(&entry.log_id.index);
+                }
+            }
         }
+        if let Some(last) = last {
+            self.appended.send_replace(last);
+            tracing::trace!(index = last, "appended");
+        }
+        Ok(())
+    }
+
+    fn truncate_after(&self, keep: u64) -> io::Result<()> {
+        let mut batch = sled::Batch::default();
+        for item in self.log.range(keep.saturating_add(1).to_be_bytes()..) {
+            let (k, _) = item.map_err(write_err)?;
+            batch.remove(k);
+        }
+        self.log.apply_batch(batch).map_err(write_err)?;
+        self.appended.send_replace(keep);
+        self.mark.write(keep);
+        Ok(())
+    }
+
+    fn purge(&self, log_id: &LogId) -> io::Result<()> {
+        let raw = postcard::to_allocvec(log_id).map_err(write_err)?;
+        self.meta.insert(KEY_PURGED, raw).map_err(write_err)?;
+        let mut batch = sled::Batch::default();
+        for item in self.log.range(..=log_id.index.to_be_bytes()) {
+            let (k, _) = item.map_err(write_err)?;
+            batch.remove(k);
+        }
+        self.log.apply_batch(batch).map_err(write_err)
     }
 }
 
@@ -280,6 +379,14 @@ pub fn verify(db: &sled::Db, dir: &std::path::Path) -> Result<u64, String> {
     Ok(n)
 }
 
+/// About what a queued entry will take in the log (its encoding is not made yet).
+fn queued_size(entry: &Entry) -> usize {
+    match &entry.payload {
+        openraft::EntryPayload::Normal(r) => r.size(),
+        _ => 64,
+    }
+}
+
 fn bound_to_start(b: Bound<&u64>) -> u64 {
     match b {
         Bound::Included(x) => *x,
@@ -293,18 +400,13 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> io::Result<Vec<Entry>> {
-        let start = bound_to_start(range.start_bound()).to_be_bytes();
-        let iter = match range.end_bound() {
-            Bound::Included(e) => self.inner.log.range(start..=e.to_be_bytes()),
-            Bound::Excluded(e) => self.inner.log.range(start..e.to_be_bytes()),
-            Bound::Unbounded => self.inner.log.range(start..),
+        let start = bound_to_start(range.start_bound());
+        let end = match range.end_bound() {
+            Bound::Included(e) => e.saturating_add(1),
+            Bound::Excluded(e) => *e,
+            Bound::Unbounded => u64::MAX,
         };
-        let mut out = Vec::new();
-        for item in iter {
-            let (_, raw) = item.map_err(read_err)?;
-            out.push(decode_entry(&raw)?);
-        }
-        Ok(out)
+        self.entries_within(start, end, usize::MAX)
     }
 
     async fn read_vote(&mut self) -> io::Result<Option<Vote>> {
@@ -326,16 +428,62 @@ pub const MAX_APPEND_BYTES: usize = 4 * 1024 * 1024;
 impl LogStore {
     /// Entries from `start` to `end` (exclusive), stopping once they add up to `max_bytes`;
     /// never empty when the range is not.
+    /// Entries still queued for the writer override the written ones at the same index.
     fn entries_within(&self, start: u64, end: u64, max_bytes: usize) -> io::Result<Vec<Entry>> {
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let mut queued: std::collections::BTreeMap<u64, Entry> = self
+            .inner
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .range(start..end)
+            .map(|(i, e)| (*i, e.clone()))
+            .collect();
         let mut out = Vec::new();
         let mut bytes = 0usize;
+        let mut next = start;
+        let mut take = |entry: Entry, size: usize, out: &mut Vec<Entry>| {
+            if !out.is_empty() && bytes.saturating_add(size) > max_bytes {
+                return false;
+            }
+            bytes = bytes.saturating_add(size);
+            out.push(entry);
+            true
+        };
         for item in self.inner.log.range(start.to_be_bytes()..end.to_be_bytes()) {
-            let (_, raw) = item.map_err(read_err)?;
-            if !out.is_empty() && bytes + raw.len() > max_bytes {
+            let (k, raw) = item.map_err(read_err)?;
+            let index = k
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .unwrap_or(next);
+            // Queued entries before this one come first.
+            while next < index {
+                let Some(entry) = queued.remove(&next) else {
+                    break;
+                };
+                let size = queued_size(&entry);
+                if !take(entry, size, &mut out) {
+                    return Ok(out);
+                }
+                next += 1;
+            }
+            let entry = match queued.remove(&index) {
+                Some(newer) => newer,
+                None => super::heavy(raw.len(), || decode_entry(&raw))?,
+            };
+            if !take(entry, raw.len(), &mut out) {
+                return Ok(out);
+            }
+            next = index + 1;
+        }
+        for (_, entry) in queued.into_iter().filter(|(i, _)| *i >= next) {
+            let size = queued_size(&entry);
+            if !take(entry, size, &mut out) {
                 break;
             }
-            bytes += raw.len();
-            out.push(decode_entry(&raw)?);
         }
         Ok(out)
     }
@@ -380,29 +528,20 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let mut batch = sled::Batch::default();
-        let mut last = None;
-        for entry in entries {
-            let raw = checksum::seal(postcard::to_allocvec(&entry).map_err(write_err)?);
-            batch.insert(&entry.log_id.index.to_be_bytes(), raw);
-            last = Some(entry.log_id.index);
-        }
-        self.inner.log.apply_batch(batch).map_err(write_err)?;
-        let last = last.unwrap_or_else(|| *self.inner.appended.borrow());
-        self.inner.appended.send_replace(last);
-        tracing::trace!(index = last, "appended");
-        if let Err(mpsc::error::SendError((_, callback))) =
-            self.inner.flush_requests.send((last, callback))
+        let entries: Vec<Entry> = entries.into_iter().collect();
         {
-            // The flusher is gone (shutting down): flush here.
-            let r = self
-                .inner
-                .db
-                .flush_async()
-                .await
-                .map(|_| ())
-                .map_err(io::Error::other);
-            callback.io_completed(r);
+            // Cheap copies: argument bytes are shared.
+            let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
+            for entry in &entries {
+                pending.insert(entry.log_id.index, entry.clone());
+            }
+        }
+        if let Err(mpsc::error::SendError(LogWrite::Append(entries, callback))) =
+            self.inner.writes.send(LogWrite::Append(entries, callback))
+        {
+            // The writer is gone (shutting down): nothing more is written.
+            let _ = entries;
+            callback.io_completed(Err(io::Error::other("the log writer stopped")));
         }
         Ok(())
     }
@@ -410,26 +549,33 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> io::Result<()> {
         // Entries after `last_log_id` go; it stays (None: the whole log goes).
         let keep = last_log_id.map_or(0, |l| l.index);
-        let mut batch = sled::Batch::default();
-        for item in self.inner.log.range(keep.saturating_add(1).to_be_bytes()..) {
-            let (k, _) = item.map_err(write_err)?;
-            batch.remove(k);
-        }
-        self.inner.log.apply_batch(batch).map_err(write_err)?;
-        self.inner.appended.send_replace(keep);
-        self.inner.mark.write(keep);
-        Ok(())
+        self.inner
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|i, _| *i <= keep);
+        self.ordered(|done| LogWrite::TruncateAfter(keep, done))
+            .await
     }
 
     async fn purge(&mut self, log_id: LogId) -> io::Result<()> {
-        self.put_meta(KEY_PURGED, &log_id)?;
-        let mut batch = sled::Batch::default();
-        for item in self.inner.log.range(..=log_id.index.to_be_bytes()) {
-            let (k, _) = item.map_err(write_err)?;
-            batch.remove(k);
-        }
-        self.inner.log.apply_batch(batch).map_err(write_err)?;
-        Ok(())
+        self.ordered(|done| LogWrite::Purge(log_id, done)).await
+    }
+}
+
+impl LogStore {
+    /// Queues a change behind the appends already queued and waits until it is done.
+    async fn ordered(
+        &self,
+        change: impl FnOnce(tokio::sync::oneshot::Sender<io::Result<()>>) -> LogWrite,
+    ) -> io::Result<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.inner
+            .writes
+            .send(change(tx))
+            .map_err(|_| io::Error::other("the log writer stopped"))?;
+        rx.await
+            .map_err(|_| io::Error::other("the log writer stopped"))?
     }
 }
 
@@ -492,5 +638,41 @@ mod tests {
         let small = store.entries_within(12, 17, cap).expect("read");
         assert_eq!(small.len(), 5);
         assert!(store.entries_within(17, 17, cap).expect("read").is_empty());
+    }
+
+    #[test]
+    fn entries_queued_for_the_writer_are_read_over_the_written_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = sled::Config::new()
+            .path(dir.path().join("db"))
+            .open()
+            .expect("sled");
+        let store = LogStore::open(&db, dir.path()).expect("log store");
+        // Written: 1..=4 with values of 10 bytes; queued: 3..=5 with values of 20 bytes
+        // (a newer leader's entries at 3 and 4, as after a truncation).
+        for i in 1..=4u64 {
+            let raw = checksum::seal(postcard::to_allocvec(&entry(i, 10)).expect("encode"));
+            store
+                .inner
+                .log
+                .insert(i.to_be_bytes(), raw)
+                .expect("insert");
+        }
+        {
+            let mut pending = store.inner.pending.lock().expect("lock");
+            for i in 3..=5u64 {
+                pending.insert(i, entry(i, 20));
+            }
+        }
+        let value_len = |e: &Entry| match &e.payload {
+            EntryPayload::Normal(Request::Exec(r)) => r.commands[0][2].len(),
+            _ => 0,
+        };
+        let all = store.entries_within(1, 100, usize::MAX).expect("read");
+        let seen: Vec<(u64, usize)> = all.iter().map(|e| (e.log_id.index, value_len(e))).collect();
+        assert_eq!(seen, vec![(1, 10), (2, 10), (3, 20), (4, 20), (5, 20)]);
+        let tail = store.entries_within(4, 6, usize::MAX).expect("read");
+        assert_eq!(tail.len(), 2);
+        assert_eq!(store.last_log_id().expect("last").map(|l| l.index), Some(5));
     }
 }

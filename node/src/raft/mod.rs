@@ -246,6 +246,23 @@ impl RaftCallError {
     }
 }
 
+/// Runs `f`, CPU work over `bytes` bytes (decoding, checksums, applying a large value), so
+/// that a large payload does not hold up the runtime's other tasks: from this size on, the
+/// worker thread hands its other tasks over first. Heartbeats and votes must keep flowing
+/// while a 64 MB entry is decoded, or the cluster loses its leader over one write.
+pub fn heavy<T>(bytes: usize, f: impl FnOnce() -> T) -> T {
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if bytes >= HEAVY_BYTES && multi_thread {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
+
+/// See [`heavy`].
+const HEAVY_BYTES: usize = 1024 * 1024;
+
 /// Keeps the transport's address -> node name map equal to the membership's, so that a dial
 /// to a member's address checks that member's identity.
 async fn track_member_names(mut metrics: MetricsRx, transport: Arc<network::PeerTransport>) {
@@ -716,11 +733,16 @@ fn take_batch(pending: &mut VecDeque<Proposal>, busy: &HashSet<u64>) -> Vec<Prop
     let mut batch = Vec::new();
     let mut held: HashSet<u64> = HashSet::new();
     let mut rest = VecDeque::new();
+    let mut bytes = 0;
     while let Some(p) = pending.pop_front() {
         let free = p
             .origin
             .is_none_or(|o| !busy.contains(&o) && !held.contains(&o));
-        if free && batch.len() < MAX_BATCH_REQUESTS {
+        // Bounded in requests and bytes (one large request still goes, alone).
+        let room = batch.is_empty()
+            || (batch.len() < MAX_BATCH_REQUESTS && bytes + p.request.size() <= MAX_BATCH_BYTES);
+        if free && room {
+            bytes += p.request.size();
             batch.push(p);
         } else {
             if let Some(o) = p.origin {
@@ -877,12 +899,17 @@ async fn forward_to_leader(
     let Some((leader, addr)) = leader_of(raft) else {
         return Err(ForwardError::Failed(RaftCallError::NoLeader));
     };
-    let payload = postcard::to_allocvec(requests).map_err(|e| failed(e.to_string()))?;
+    let bytes = requests.iter().map(ExecRequest::size).sum();
+    let payload =
+        heavy(bytes, || postcard::to_allocvec(requests)).map_err(|e| failed(e.to_string()))?;
+    // Large requests cross the network twice (here to the leader, the leader to a follower)
+    // before they commit: the deadline grows with them.
+    let timeout = FOLLOWER_WAIT + network::append_timeout(payload.len()) * 3;
     let mut client = transport.client(&addr).map_err(failed)?;
     let mut req = transport.request(redoubt_proto::peer::ForwardRequest {
         request: payload.into(),
     });
-    req.set_timeout(FOLLOWER_WAIT);
+    req.set_timeout(timeout);
     // A leader that stops answering (paused, cut off) is given up on as soon as another one
     // is known, not at the deadline.
     let call = tokio::select! {
@@ -1109,13 +1136,10 @@ impl RaftNode {
         rx
     }
 
-    /// Whether a client request may become an entry now: not larger than openraft 0.9 can
-    /// replicate in a cluster, and not while the disk is low (`-MISCONF`).
-    ///
-    /// openraft 0.9 gives every AppendEntries one heartbeat interval (100 ms) to complete,
-    /// whatever the payload: an entry too large to cross the network in that time is resent
-    /// forever and wedges replication. Until that changes, a cluster of several nodes refuses
-    /// such writes up front (a single node replicates nothing and takes anything).
+    /// Whether a client request may become an entry now: not larger than
+    /// `raft-max-entry-size` in a cluster (every member holds the entry in memory while it
+    /// travels, and it must fit in one peer message; a single node replicates nothing and
+    /// takes anything), and not while the disk is low (`-MISCONF`).
     fn admit(&self, request: &ExecRequest) -> Result<(), RaftCallError> {
         let size: u64 = request
             .commands

@@ -559,7 +559,14 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             batch.push(entry);
             responders.push(responder);
         }
-        let replies = self.apply_entries(batch)?;
+        let bytes = batch
+            .iter()
+            .map(|e| match &e.payload {
+                EntryPayload::Normal(r) => r.size(),
+                _ => 0,
+            })
+            .sum();
+        let replies = super::heavy(bytes, || self.apply_entries(batch))?;
         // Replies leave once the whole batch is committed (and readable).
         for (responder, reply) in responders.into_iter().zip(replies) {
             if let Some(responder) = responder {
@@ -592,7 +599,25 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let mut snapshot = snapshot;
         let mut data = Vec::new();
         snapshot.read_to_end(&mut data).await?;
-        let (_, records) = parse_snapshot(&data).map_err(snap_err)?;
+        super::heavy(data.len(), || self.install_records(meta, &data))?;
+        self.db.flush_async().await.map_err(sm_err)?;
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> io::Result<Option<Snapshot>> {
+        let file = match std::fs::File::open(self.snapshot_path()) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        open_snapshot(file).map(Some)
+    }
+}
+
+impl StateMachine {
+    /// Replaces the keyspace (and the ACL state) with a snapshot's records, checked first.
+    fn install_records(&mut self, meta: &SnapshotMeta, data: &[u8]) -> io::Result<()> {
+        let (_, records) = parse_snapshot(data).map_err(snap_err)?;
         let mut batch = sled::Batch::default();
         for item in self.shared.keyspace.iter() {
             let (k, _) = item.map_err(read_sm_err)?;
@@ -619,18 +644,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         self.seeds = seeds;
         // Keep the installed snapshot as the current one: it is the leader's snapshot file,
         // whose header carries this same meta (last log id, membership).
-        self.save_snapshot_file(&data)?;
-        self.db.flush_async().await.map_err(sm_err)?;
-        Ok(())
-    }
-
-    async fn get_current_snapshot(&mut self) -> io::Result<Option<Snapshot>> {
-        let file = match std::fs::File::open(self.snapshot_path()) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        open_snapshot(file).map(Some)
+        self.save_snapshot_file(data)
     }
 }
 
@@ -669,8 +683,8 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> io::Result<Snapshot> {
         // The state machine must be durable before the log it replaces can be purged.
         self.sm.db.flush_async().await.map_err(sm_err)?;
-        let (_, data) = self.sm.build()?;
-        self.sm.save_snapshot_file(&data)?;
+        let (_, data) = super::heavy(usize::MAX, || self.sm.build())?;
+        super::heavy(data.len(), || self.sm.save_snapshot_file(&data))?;
         open_snapshot(std::fs::File::open(self.sm.snapshot_path())?)
     }
 }
