@@ -216,3 +216,30 @@ async fn leadership_transfers_under_load_succeed_and_lose_nothing() {
     assert!(gap < RESUME_BOUND, "writes stopped for {gap:?}");
     report.verify(&cluster).await;
 }
+
+#[tokio::test]
+async fn followers_resume_at_once_when_the_leader_restarts_quickly() {
+    // The leader comes back before the others have elected anyone: their requests are tried
+    // again every 100 ms (it may be back) instead of waiting for a leader other than it.
+    let (mut cluster, leader) = proxied_cluster().await;
+    let followers: Vec<usize> = cluster.ids().into_iter().filter(|i| *i != leader).collect();
+    let load = WriteLoad::start(&cluster, &followers, 2);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    cluster.kill9(leader);
+    let killed = Instant::now();
+    cluster.restart(leader);
+    until_writes_resume(&load, killed, "a quick restart of the leader", &cluster).await;
+    let report = load.stop().await;
+    let gap = report.longest_gap(killed);
+    println!(
+        "leader {leader} killed and restarted at once: longest window without an acknowledged \
+         write {gap:?}; {} writes acknowledged; errors: {}",
+        report.acked.len(),
+        report.error_summary()
+    );
+    assert!(gap < RESUME_BOUND, "writes stopped for {gap:?}");
+    for id in cluster.ids() {
+        cluster.wait_caught_up(id, LEADER_TIMEOUT).await;
+    }
+    report.verify(&cluster).await;
+}
