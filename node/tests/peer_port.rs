@@ -30,7 +30,7 @@ use redoubt_node::raft::{ExecRequest, TypeConfig};
 use redoubt_proto::peer::peer_client::PeerClient;
 use redoubt_proto::peer::{
     ElectRequest, ForwardRequest, PublishRequest, RaftMessage, ReadIndexRequest, RemoveRequest,
-    StatusRequest,
+    SnapshotChunk, StatusRequest,
 };
 use redoubt_proto::resp::Protocol;
 use tonic::transport::{Channel, Endpoint, Uri};
@@ -424,6 +424,59 @@ async fn a_member_cannot_speak_for_another_member() {
         ))
         .await;
     assert_refused("vote as another member", r, Code::PermissionDenied);
+    let r = client
+        .pre_vote(with_credentials(
+            vote_from(leader as u64),
+            REPLICATOR,
+            &auth,
+        ))
+        .await;
+    assert_refused("pre_vote as another member", r, Code::PermissionDenied);
+    // Told to stand by a "leader" that is not the caller: refused, nobody stands.
+    let transfer = openraft::raft::TransferLeaderRequest::<TypeConfig>::new(
+        Vote::new_committed(1000, leader as u64),
+        target as u64,
+        None,
+    );
+    let r = client
+        .transfer_leader(with_credentials(
+            RaftMessage {
+                payload: postcard::to_allocvec(&transfer).expect("encode").into(),
+            },
+            REPLICATOR,
+            &auth,
+        ))
+        .await;
+    assert_refused(
+        "transfer_leader as another member",
+        r,
+        Code::PermissionDenied,
+    );
+    // A snapshot claiming to come from the leader: refused on its first chunk.
+    let meta = redoubt_node::raft::SnapshotMeta {
+        last_log_id: None,
+        last_membership: Default::default(),
+    };
+    let header = postcard::to_allocvec(&(Vote::new_committed(1000, leader as u64), meta, 4u64))
+        .expect("encode");
+    let chunks = futures::stream::iter(vec![
+        SnapshotChunk {
+            header: header.into(),
+            data: Bytes::new(),
+        },
+        SnapshotChunk {
+            header: Bytes::new(),
+            data: Bytes::from_static(b"junk"),
+        },
+    ]);
+    let r = client
+        .install_snapshot(with_credentials(chunks, REPLICATOR, &auth))
+        .await;
+    assert_refused(
+        "install_snapshot as another member",
+        r,
+        Code::PermissionDenied,
+    );
     eventually_logged(&cluster, target, &format!("claims to be node {leader}")).await;
     // The cluster did not notice: the same leader, writes through every node.
     assert_eq!(cluster.leader().await, leader);
