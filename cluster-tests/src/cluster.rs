@@ -217,7 +217,7 @@ impl Cluster {
         if opts.proxied {
             for (i, (_, raft)) in ports.iter().enumerate() {
                 let target = std::net::SocketAddr::from(([127, 0, 0, 1], *raft));
-                let proxy = FaultProxy::start(target).expect("start a fault proxy");
+                let proxy = FaultProxy::start_on(free_port(), target).expect("start a fault proxy");
                 proxies.insert(i + 1, proxy);
             }
         }

@@ -185,7 +185,14 @@ impl FaultProxy {
     /// Listens on `127.0.0.1:<free port>` and forwards every accepted connection to `target`,
     /// from its own thread and tokio runtime. Every source starts at [`Fault::Pass`].
     pub fn start(target: SocketAddr) -> io::Result<FaultProxy> {
-        let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        Self::start_on(0, target)
+    }
+
+    /// [`FaultProxy::start`] on a given port of 127.0.0.1 (0: any), e.g. one from
+    /// [`crate::free_port`], which never hands out a port twice (a port the kernel picks here
+    /// could be one just chosen for a node that has not bound it yet).
+    pub fn start_on(port: u16, target: SocketAddr) -> io::Result<FaultProxy> {
+        let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_current_thread()

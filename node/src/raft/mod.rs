@@ -861,7 +861,7 @@ fn retry_at(deadline: tokio::time::Instant) -> tokio::time::Instant {
 
 const SAME_LEADER_RETRY: Duration = Duration::from_millis(100);
 /// How long a forward call to a former leader may still run once another leader is known.
-const ABANDON_GRACE: Duration = Duration::from_millis(300);
+const ABANDON_GRACE: Duration = Duration::from_millis(100);
 /// How soon a request this node refused as leader is proposed again.
 const REFUSED_RETRY: Duration = Duration::from_millis(20);
 
@@ -916,7 +916,8 @@ async fn forward_to_leader(
         r = client.forward(req) => r,
         _ = async {
             leader_other_than(raft, leader).await;
-            // A leader that handed over (RAFT.TRANSFER) still answers: give it a moment.
+            // A leader that handed over (RAFT.TRANSFER) still answers: give it a moment
+            // (short: a paused or cut-off one never will, and its clients wait meanwhile).
             tokio::time::sleep(ABANDON_GRACE).await;
         } => return Err(ForwardError::Failed(RaftCallError::Unknown)),
     };
