@@ -53,7 +53,14 @@ pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
 
 /// Writes `data` to `path` (replaced if present) as a 0600 file.
 pub fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let mut file = OpenOptions::new()
+    let mut file = create_private(path)?;
+    file.write_all(data)?;
+    file.sync_all()
+}
+
+/// Creates (or empties) `path` as a 0600 file, for writing.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
@@ -61,8 +68,7 @@ pub fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
         .open(path)?;
     // A file left by an earlier run keeps its mode on open: set it.
     file.set_permissions(Permissions::from_mode(0o600))?;
-    file.write_all(data)?;
-    file.sync_all()
+    Ok(file)
 }
 
 /// Removes group and other access from `root` and everything under it (folders 0700, files

@@ -30,11 +30,37 @@ static TABLE: [u32; 256] = table();
 
 /// CRC-32 (IEEE 802.3) of `data`.
 pub fn crc32(data: &[u8]) -> u32 {
-    let mut c = 0xFFFF_FFFFu32;
-    for &b in data {
-        c = TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8);
+    let mut c = Crc32::new();
+    c.update(data);
+    c.finish()
+}
+
+/// A CRC-32 computed piece by piece (for data written or read as a stream): the same value
+/// [`crc32`] gives for all the pieces together.
+pub struct Crc32(u32);
+
+impl Crc32 {
+    pub fn new() -> Crc32 {
+        Crc32(0xFFFF_FFFF)
     }
-    c ^ 0xFFFF_FFFF
+
+    pub fn update(&mut self, data: &[u8]) {
+        let mut c = self.0;
+        for &b in data {
+            c = TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8);
+        }
+        self.0 = c;
+    }
+
+    pub fn finish(&self) -> u32 {
+        self.0 ^ 0xFFFF_FFFF
+    }
+}
+
+impl Default for Crc32 {
+    fn default() -> Self {
+        Crc32::new()
+    }
 }
 
 /// Appends the checksum of `data` to it.
@@ -84,5 +110,16 @@ mod tests {
             }
         }
         assert!(unseal(&sealed[..3]).is_err());
+    }
+
+    #[test]
+    fn a_crc_computed_in_pieces_equals_the_whole() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut c = Crc32::new();
+        for piece in data.chunks(333) {
+            c.update(piece);
+        }
+        assert_eq!(c.finish(), crc32(&data));
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
     }
 }

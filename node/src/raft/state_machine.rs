@@ -307,30 +307,58 @@ impl StateMachine {
         self.snapshot_dir.join(SNAPSHOT_FILE)
     }
 
-    /// Serializes the committed state (keyspace + applied pointers) as one snapshot.
-    fn build(&self) -> io::Result<(SnapshotHeader, Vec<u8>)> {
-        let _gate = self
-            .shared
-            .apply_gate
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
-        let (last_applied, membership) = self.read_applied()?;
-        let header = SnapshotHeader {
-            last_applied,
-            membership,
-        };
-        let mut data = postcard::to_allocvec(&header).map_err(snap_err)?;
-        let mut out = Vec::with_capacity(data.len() + 8);
-        out.extend_from_slice(&(data.len() as u64).to_be_bytes());
-        out.append(&mut data);
-        for item in self.shared.keyspace.iter() {
-            let (k, v) = item.map_err(read_sm_err)?;
-            out.extend_from_slice(&(k.len() as u32).to_be_bytes());
-            out.extend_from_slice(&k);
-            out.extend_from_slice(&(v.len() as u32).to_be_bytes());
-            out.extend_from_slice(&v);
+    /// Writes the committed state (keyspace + applied pointers) as the snapshot file, record
+    /// by record through a buffer (never the whole snapshot in memory), then moves it in place.
+    /// Same format as [`parse_snapshot`] reads: header length, header, records, CRC-32.
+    fn build_file(&self) -> io::Result<()> {
+        use std::io::Write;
+        struct Out {
+            file: std::io::BufWriter<std::fs::File>,
+            crc: super::checksum::Crc32,
         }
-        Ok((header, super::checksum::seal(out)))
+        impl Out {
+            fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+                self.crc.update(bytes);
+                self.file.write_all(bytes)
+            }
+        }
+        crate::files::create_private_dir(&self.snapshot_dir).map_err(snap_err)?;
+        let tmp = self.snapshot_dir.join(format!("{SNAPSHOT_FILE}.tmp"));
+        let mut out = Out {
+            file: std::io::BufWriter::with_capacity(
+                1024 * 1024,
+                crate::files::create_private(&tmp).map_err(snap_err)?,
+            ),
+            crc: super::checksum::Crc32::new(),
+        };
+        {
+            let _gate = self
+                .shared
+                .apply_gate
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            let (last_applied, membership) = self.read_applied()?;
+            let header = postcard::to_allocvec(&SnapshotHeader {
+                last_applied,
+                membership,
+            })
+            .map_err(snap_err)?;
+            out.put(&(header.len() as u64).to_be_bytes())?;
+            out.put(&header)?;
+            for item in self.shared.keyspace.iter() {
+                let (k, v) = item.map_err(read_sm_err)?;
+                out.put(&(k.len() as u32).to_be_bytes())?;
+                out.put(&k)?;
+                out.put(&(v.len() as u32).to_be_bytes())?;
+                out.put(&v)?;
+            }
+        }
+        let sum = out.crc.finish().to_le_bytes();
+        out.file.write_all(&sum)?;
+        let file = out.file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, self.snapshot_path()).map_err(snap_err)?;
+        Ok(())
     }
 
     fn save_snapshot_file(&self, data: &[u8]) -> io::Result<()> {
@@ -683,8 +711,7 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> io::Result<Snapshot> {
         // The state machine must be durable before the log it replaces can be purged.
         self.sm.db.flush_async().await.map_err(sm_err)?;
-        let (_, data) = super::heavy(usize::MAX, || self.sm.build())?;
-        super::heavy(data.len(), || self.sm.save_snapshot_file(&data))?;
+        super::heavy(usize::MAX, || self.sm.build_file())?;
         open_snapshot(std::fs::File::open(self.sm.snapshot_path())?)
     }
 }
