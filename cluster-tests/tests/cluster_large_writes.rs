@@ -135,9 +135,14 @@ async fn a_follower_behind_a_large_backlog_catches_up_by_snapshot() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(96);
-    let mut cluster = Cluster::start(3, ClusterOptions::new().arg("raft-snapshot-logs", "20"));
+    let mut cluster = Cluster::start(3, ClusterOptions::new().arg("raft-snapshot-logs", "200"));
     let leader = cluster.wait_for_leader(LEADER_TIMEOUT).await;
     let behind = cluster.followers().await[0];
+    let behind_index = cluster
+        .raft_view(behind)
+        .await
+        .expect("RAFT view")
+        .applied_index;
     cluster.stop(behind);
     let mut c = cluster.client(leader).await;
     let chunk = vec![b'b'; 1024 * 1024];
@@ -149,11 +154,43 @@ async fn a_follower_behind_a_large_backlog_catches_up_by_snapshot() {
             .await
             .unwrap_or_else(|e| panic!("backlog write {i}: {e}"));
     }
+    // Small writes until the leader's log is purged past what the stopped node has: it can
+    // only catch up from a snapshot then (openraft keeps 1000 entries behind a snapshot).
+    let mut small = 0;
+    loop {
+        let info = cluster.raft_info(leader).await.expect("RAFT.INFO");
+        let purged: u64 = redoubt_cluster_tests::cluster::parse_info(&info)
+            .get("purged_index")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if purged > behind_index + 1 {
+            break;
+        }
+        assert!(
+            small < 20_000,
+            "the log is not purged (at {purged})\n{info}"
+        );
+        for _ in 0..100 {
+            set(&mut c, leader, &format!("small{small}"), "s").await;
+            small += 1;
+        }
+    }
     cluster.restart(behind);
     let caught = cluster
         .wait_caught_up(behind, Duration::from_secs(120))
         .await;
-    println!("node {behind} caught up to {caught} after {backlog_mb} MB of writes");
+    let rss = |id: usize| {
+        cluster
+            .node(id)
+            .pid()
+            .map_or(0, |pid| redoubt_cluster_tests::peak_rss_kib(pid) / 1024)
+    };
+    println!(
+        "node {behind} caught up to {caught} after {backlog_mb} MB of writes; peak RSS: leader \
+         {} MiB, node {behind} {} MiB",
+        rss(leader),
+        rss(behind)
+    );
     let log = cluster.node(behind).log();
     let mut b = cluster.client(behind).await;
     let size: i64 = redis::cmd("DBSIZE")

@@ -317,12 +317,7 @@ fn errorstats_section(s: &Server, out: &mut String) {
 }
 
 fn keyspace_section(s: &Server, out: &mut String) {
-    let _gate = s
-        .raft
-        .shared
-        .apply_gate
-        .read()
-        .unwrap_or_else(|p| p.into_inner());
+    let _gate = s.raft.shared.read_gate();
     let ks = Keyspace::new(Txn::read_only(s.raft.shared.keyspace.clone()), 0, 0, 0);
     for db in 0..DATABASES {
         if let Ok((keys, expires)) = ks.counters(db) {

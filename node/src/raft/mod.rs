@@ -263,6 +263,13 @@ pub fn heavy<T>(bytes: usize, f: impl FnOnce() -> T) -> T {
 /// See [`heavy`].
 const HEAVY_BYTES: usize = 1024 * 1024;
 
+/// Runs `f`, which may block (waiting for a lock held for long, e.g. while a snapshot is
+/// written), without holding up the runtime's other tasks: the worker thread hands them over
+/// first.
+pub fn may_block<T>(f: impl FnOnce() -> T) -> T {
+    heavy(usize::MAX, f)
+}
+
 /// Keeps the transport's address -> node name map equal to the membership's, so that a dial
 /// to a member's address checks that member's identity.
 async fn track_member_names(mut metrics: MetricsRx, transport: Arc<network::PeerTransport>) {

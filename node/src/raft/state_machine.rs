@@ -65,6 +65,31 @@ pub struct SharedState {
     pub acl_generation: std::sync::atomic::AtomicU64,
 }
 
+impl SharedState {
+    /// The apply gate, shared (readers). Waiting for it (a batch or a snapshot build holds it
+    /// exclusively) never blocks a runtime worker that other tasks (heartbeats) need.
+    pub fn read_gate(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        match self.apply_gate.try_read() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                super::may_block(|| self.apply_gate.read().unwrap_or_else(|p| p.into_inner()))
+            }
+        }
+    }
+
+    /// The apply gate, exclusive (the state machine, committing a batch).
+    fn write_gate(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        match self.apply_gate.try_write() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                super::may_block(|| self.apply_gate.write().unwrap_or_else(|p| p.into_inner()))
+            }
+        }
+    }
+}
+
 /// The ACL state stored in `keyspace` (a fresh one when none was ever written).
 fn read_acl(keyspace: &sled::Tree) -> io::Result<(AclState, SeedFingerprints)> {
     let get = |name: &str| {
@@ -201,11 +226,7 @@ impl StateMachine {
             Some(m) => Some(postcard::to_allocvec(m).map_err(sm_err)?),
             None => None,
         };
-        let _gate = self
-            .shared
-            .apply_gate
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
+        let _gate = self.shared.write_gate();
         (&self.shared.keyspace, &self.shared.sm_meta)
             .transaction(|(keyspace, meta)| {
                 keyspace.apply_batch(&batch)?;
@@ -332,11 +353,7 @@ impl StateMachine {
             crc: super::checksum::Crc32::new(),
         };
         {
-            let _gate = self
-                .shared
-                .apply_gate
-                .read()
-                .unwrap_or_else(|p| p.into_inner());
+            let _gate = self.shared.read_gate();
             let (last_applied, membership) = self.read_applied()?;
             let header = postcard::to_allocvec(&SnapshotHeader {
                 last_applied,

@@ -623,13 +623,7 @@ impl Connection {
                 return frame;
             }
         }
-        let _gate = self
-            .server
-            .raft
-            .shared
-            .apply_gate
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let _gate = self.server.raft.shared.read_gate();
         let mut ks = self.server.raft.read_view(self.db, now_ms());
         let mut rng = Rng::new(rand::random());
         let mut ctx = Ctx {
@@ -897,13 +891,7 @@ impl Connection {
         if let Err(frame) = self.read_barrier().await {
             return frame;
         }
-        let _gate = self
-            .server
-            .raft
-            .shared
-            .apply_gate
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let _gate = self.server.raft.shared.read_gate();
         let mut ks = self.server.raft.read_view(self.db, now_ms());
         for key in keys {
             if self

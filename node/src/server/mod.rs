@@ -560,12 +560,7 @@ impl Server {
         let now = now_ms();
         for db in 0..DATABASES {
             let keys = {
-                let _gate = self
-                    .raft
-                    .shared
-                    .apply_gate
-                    .read()
-                    .unwrap_or_else(|p| p.into_inner());
+                let _gate = self.raft.shared.read_gate();
                 let view = self.raft.read_view(db, now);
                 match view.expired_keys(db, now, 500) {
                     Ok(k) => k,
