@@ -94,7 +94,7 @@ kill "$REDOUBT_PID" 2>/dev/null || true
 if [ "$CLUSTER" = 1 ]; then
   "$BIN" certs init --out "$WORK/certs" --nodes node1,node2,node3 >/dev/null
   BASE=$((REDIS_PORT + 10))
-  PEERS="1=127.0.0.1:$((BASE + 11)),2=127.0.0.1:$((BASE + 12)),3=127.0.0.1:$((BASE + 13))"
+  PEERS="1=node1@127.0.0.1:$((BASE + 11)),2=node2@127.0.0.1:$((BASE + 12)),3=node3@127.0.0.1:$((BASE + 13))"
   for n in 1 2 3; do
     mkdir -p "$WORK/c$n"
     extra=()
