@@ -330,7 +330,7 @@ impl StateMachine {
 
     /// Writes the committed state (keyspace + applied pointers) as the snapshot file, record
     /// by record through a buffer (never the whole snapshot in memory), then moves it in place.
-    /// Same format as [`parse_snapshot`] reads: header length, header, records, CRC-32.
+    /// Same format as [`for_each_record`] reads: header length, header, records, CRC-32.
     fn build_file(&self) -> io::Result<()> {
         use std::io::Write;
         struct Out {
@@ -377,26 +377,20 @@ impl StateMachine {
         std::fs::rename(&tmp, self.snapshot_path()).map_err(snap_err)?;
         Ok(())
     }
-
-    fn save_snapshot_file(&self, data: &[u8]) -> io::Result<()> {
-        crate::files::create_private_dir(&self.snapshot_dir).map_err(snap_err)?;
-        let tmp = self.snapshot_dir.join(format!("{SNAPSHOT_FILE}.tmp"));
-        crate::files::write_private(&tmp, data).map_err(snap_err)?;
-        std::fs::rename(&tmp, self.snapshot_path()).map_err(snap_err)?;
-        Ok(())
-    }
 }
 
 /// Checks the snapshot file under `snapshot_dir` at start. A damaged file is removed (the
 /// data it was built from is intact, and a new snapshot is built from it): Ok(true) then.
 pub fn check_snapshot_file(snapshot_dir: &std::path::Path) -> Result<bool, std::io::Error> {
     let path = snapshot_dir.join(SNAPSHOT_FILE);
-    let data = match std::fs::read(&path) {
-        Ok(d) => d,
+    let mut file = match std::fs::File::open(&path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e),
     };
-    match parse_snapshot(&data) {
+    let checked = verify_snapshot_stream(&mut file)
+        .and_then(|body| for_each_record(&mut file, body, |_, _| Ok(())));
+    match checked {
         Ok(_) => Ok(false),
         Err(e) => {
             tracing::warn!(file = %path.display(), reason = %e, "the snapshot file is damaged: removing it; a new snapshot is built from the intact data");
@@ -406,41 +400,82 @@ pub fn check_snapshot_file(snapshot_dir: &std::path::Path) -> Result<bool, std::
     }
 }
 
-/// A snapshot's keyspace records, borrowed from its bytes.
-type SnapshotRecords<'a> = Vec<(&'a [u8], &'a [u8])>;
-
-/// Splits a snapshot into its header and keyspace records.
-fn parse_snapshot(data: &[u8]) -> Result<(SnapshotHeader, SnapshotRecords<'_>), std::io::Error> {
-    // The whole snapshot is checked before any of it is believed (a damaged file, or a
-    // transfer that went wrong).
-    let data = super::checksum::unseal(data).map_err(|_| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
+/// Checks the CRC-32 at the end of the snapshot in `file`, reading it in pieces; returns the
+/// length of what it covers, and leaves the file rewound.
+fn verify_snapshot_stream(file: &mut std::fs::File) -> io::Result<u64> {
+    use std::io::{Read, Seek};
+    let damaged = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
             "damaged snapshot (checksum mismatch)",
         )
-    })?;
-    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed snapshot");
-    let take = |pos: &mut usize, n: usize| -> Result<&[u8], std::io::Error> {
-        let s = data.get(*pos..*pos + n).ok_or_else(bad)?;
-        *pos += n;
-        Ok(s)
     };
-    let mut pos = 0;
-    let mut len8 = [0u8; 8];
-    len8.copy_from_slice(take(&mut pos, 8)?);
-    let header_len = usize::try_from(u64::from_be_bytes(len8)).map_err(|_| bad())?;
-    let header: SnapshotHeader =
-        postcard::from_bytes(take(&mut pos, header_len)?).map_err(|_| bad())?;
-    let mut records = Vec::new();
-    while pos < data.len() {
-        let mut len4 = [0u8; 4];
-        len4.copy_from_slice(take(&mut pos, 4)?);
-        let k = take(&mut pos, u32::from_be_bytes(len4) as usize)?;
-        len4.copy_from_slice(take(&mut pos, 4)?);
-        let v = take(&mut pos, u32::from_be_bytes(len4) as usize)?;
-        records.push((k, v));
+    let len = file.metadata()?.len();
+    let body = len
+        .checked_sub(super::checksum::LEN as u64)
+        .ok_or_else(damaged)?;
+    file.seek(io::SeekFrom::Start(0))?;
+    let mut crc = super::checksum::Crc32::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    let mut left = body;
+    while left > 0 {
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = file.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(damaged());
+        }
+        crc.update(&buf[..n]);
+        left -= n as u64;
     }
-    Ok((header, records))
+    let mut sum = [0u8; super::checksum::LEN];
+    file.read_exact(&mut sum)?;
+    file.seek(io::SeekFrom::Start(0))?;
+    if crc.finish() == u32::from_le_bytes(sum) {
+        Ok(body)
+    } else {
+        Err(damaged())
+    }
+}
+
+/// Reads the snapshot in `file` (the first `body` bytes: header, then records) in pieces,
+/// handing each keyspace record to `f`; returns the header.
+fn for_each_record(
+    file: &mut std::fs::File,
+    body: u64,
+    mut f: impl FnMut(&[u8], &[u8]) -> io::Result<()>,
+) -> io::Result<SnapshotHeader> {
+    use std::io::Read;
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "malformed snapshot");
+    let mut r = std::io::BufReader::with_capacity(1024 * 1024, (&mut *file).take(body));
+    let mut len8 = [0u8; 8];
+    r.read_exact(&mut len8).map_err(|_| bad())?;
+    let header_len = u64::from_be_bytes(len8);
+    if header_len > MAX_SNAPSHOT_HEADER || header_len > body {
+        return Err(bad());
+    }
+    let mut raw = vec![0u8; header_len as usize];
+    r.read_exact(&mut raw).map_err(|_| bad())?;
+    let header: SnapshotHeader = postcard::from_bytes(&raw).map_err(|_| bad())?;
+    let mut pos = 8 + header_len;
+    let (mut k, mut v) = (Vec::new(), Vec::new());
+    let read_field = |r: &mut std::io::BufReader<_>, out: &mut Vec<u8>, pos: &mut u64| {
+        let mut len4 = [0u8; 4];
+        r.read_exact(&mut len4).map_err(|_| bad())?;
+        let n = u64::from(u32::from_be_bytes(len4));
+        if *pos + 4 + n > body {
+            return Err(bad());
+        }
+        out.resize(n as usize, 0);
+        r.read_exact(out).map_err(|_| bad())?;
+        *pos += 4 + n;
+        Ok::<(), io::Error>(())
+    };
+    while pos < body {
+        read_field(&mut r, &mut k, &mut pos)?;
+        read_field(&mut r, &mut v, &mut pos)?;
+        f(&k, &v)?;
+    }
+    Ok(header)
 }
 
 /// Applies one client request to the keyspace; the reply goes back to the proposer.
@@ -640,11 +675,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         meta: &SnapshotMeta,
         snapshot: SnapshotFile,
     ) -> io::Result<()> {
-        use tokio::io::AsyncReadExt;
-        let mut snapshot = snapshot;
-        let mut data = Vec::new();
-        snapshot.read_to_end(&mut data).await?;
-        super::heavy(data.len(), || self.install_records(meta, &data))?;
+        let mut file = snapshot.into_std().await;
+        super::may_block(|| self.install_file(meta, &mut file))?;
         self.db.flush_async().await.map_err(sm_err)?;
         Ok(())
     }
@@ -661,8 +693,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 
 impl StateMachine {
     /// Replaces the keyspace (and the ACL state) with a snapshot's records, checked first.
-    fn install_records(&mut self, meta: &SnapshotMeta, data: &[u8]) -> io::Result<()> {
-        let (_, records) = parse_snapshot(data).map_err(snap_err)?;
+    /// Replaces the keyspace (and the ACL state) with the records of the snapshot in `file`,
+    /// read in pieces: its checksum is checked in a first pass, before anything is replaced.
+    /// Then the file becomes the current snapshot (copied in pieces).
+    fn install_file(&mut self, meta: &SnapshotMeta, file: &mut std::fs::File) -> io::Result<()> {
+        let body = verify_snapshot_stream(file)?;
         let mut batch = sled::Batch::default();
         for item in self.shared.keyspace.iter() {
             let (k, _) = item.map_err(read_sm_err)?;
@@ -672,14 +707,15 @@ impl StateMachine {
         let seeds_key = crate::store::encoding::system_key(ACL_SEEDS_RECORD);
         let mut acl = AclState::new();
         let mut seeds = SeedFingerprints::new();
-        for (k, v) in records {
+        for_each_record(file, body, |k, v| {
             if k == acl_key.as_slice() {
                 acl = postcard::from_bytes(v).map_err(snap_err)?;
             } else if k == seeds_key.as_slice() {
                 seeds = postcard::from_bytes(v).map_err(snap_err)?;
             }
             batch.insert(k, v);
-        }
+            Ok(())
+        })?;
         self.commit(
             batch,
             meta.last_log_id,
@@ -689,7 +725,14 @@ impl StateMachine {
         self.seeds = seeds;
         // Keep the installed snapshot as the current one: it is the leader's snapshot file,
         // whose header carries this same meta (last log id, membership).
-        self.save_snapshot_file(data)
+        use std::io::Seek;
+        file.seek(io::SeekFrom::Start(0))?;
+        crate::files::create_private_dir(&self.snapshot_dir).map_err(snap_err)?;
+        let tmp = self.snapshot_dir.join(format!("{SNAPSHOT_FILE}.tmp"));
+        let mut out = crate::files::create_private(&tmp).map_err(snap_err)?;
+        std::io::copy(file, &mut out)?;
+        out.sync_all()?;
+        std::fs::rename(&tmp, self.snapshot_path()).map_err(snap_err)
     }
 }
 
@@ -765,6 +808,38 @@ mod tests {
         tree.iter()
             .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).expect("iter"))
             .collect()
+    }
+
+    #[tokio::test]
+    async fn a_damaged_snapshot_is_refused_before_anything_is_replaced() {
+        let src_dir = tempfile::tempdir().expect("tmp");
+        let (mut sm, _shared, _db) = open(src_dir.path());
+        sm.apply_entries(vec![exec_entry(1, &[&["set", "a", "1"]])])
+            .expect("apply");
+        let mut builder = sm.get_snapshot_builder().await;
+        let snapshot = builder.build_snapshot().await.expect("build");
+        let mut bytes = std::fs::read(src_dir.path().join("snapshots").join(SNAPSHOT_FILE))
+            .expect("snapshot file");
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x40;
+        let damaged_path = src_dir.path().join("damaged.bin");
+        std::fs::write(&damaged_path, &bytes).expect("write");
+        let damaged = tokio::fs::File::open(&damaged_path).await.expect("open");
+
+        let dst_dir = tempfile::tempdir().expect("tmp");
+        let (mut other, other_shared, _db2) = open(dst_dir.path());
+        other
+            .apply_entries(vec![exec_entry(1, &[&["set", "mine", "1"]])])
+            .expect("apply");
+        let before = dump(&other_shared.keyspace);
+        let err = other
+            .install_snapshot(&snapshot.meta, damaged)
+            .await
+            .expect_err("a damaged snapshot");
+        assert!(err.to_string().contains("checksum"), "{err}");
+        assert_eq!(dump(&other_shared.keyspace), before);
+        let (applied, _) = other.applied_state().await.expect("applied");
+        assert_eq!(applied.map(|l| l.index), Some(1));
     }
 
     #[tokio::test]
