@@ -608,26 +608,36 @@ mod tests {
         }
     }
 
-    #[test]
-    fn replication_reads_are_capped_in_bytes_but_never_empty() {
+    /// A log store in a fresh directory (kept alive by the returned guard and db).
+    fn temp_store() -> (tempfile::TempDir, sled::Db, LogStore) {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = sled::Config::new()
             .path(dir.path().join("db"))
             .open()
             .expect("sled");
         let store = LogStore::open(&db, dir.path()).expect("log store");
+        (dir, db, store)
+    }
+
+    /// Writes `entry(index, value_len)` straight into the log tree, as the writer would.
+    fn write_raw(store: &LogStore, index: u64, value_len: usize) {
+        let raw = checksum::seal(postcard::to_allocvec(&entry(index, value_len)).expect("encode"));
+        store
+            .inner
+            .log
+            .insert(index.to_be_bytes(), raw)
+            .expect("insert");
+    }
+
+    #[test]
+    fn replication_reads_are_capped_in_bytes_but_never_empty() {
+        let (_dir, _db, store) = temp_store();
         // Ten entries of 1 MB, then one of 10 MB, then small ones.
         let mut sizes = vec![1024 * 1024; 10];
         sizes.push(10 * 1024 * 1024);
         sizes.extend([10; 5]);
         for (i, size) in sizes.iter().enumerate() {
-            let raw =
-                checksum::seal(postcard::to_allocvec(&entry(i as u64 + 1, *size)).expect("encode"));
-            store
-                .inner
-                .log
-                .insert((i as u64 + 1).to_be_bytes(), raw)
-                .expect("insert");
+            write_raw(&store, i as u64 + 1, *size);
         }
         let cap = 4 * 1024 * 1024;
         let first = store.entries_within(1, 17, cap).expect("read");
@@ -642,21 +652,11 @@ mod tests {
 
     #[test]
     fn entries_queued_for_the_writer_are_read_over_the_written_ones() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = sled::Config::new()
-            .path(dir.path().join("db"))
-            .open()
-            .expect("sled");
-        let store = LogStore::open(&db, dir.path()).expect("log store");
+        let (_dir, _db, store) = temp_store();
         // Written: 1..=4 with values of 10 bytes; queued: 3..=5 with values of 20 bytes
         // (a newer leader's entries at 3 and 4, as after a truncation).
         for i in 1..=4u64 {
-            let raw = checksum::seal(postcard::to_allocvec(&entry(i, 10)).expect("encode"));
-            store
-                .inner
-                .log
-                .insert(i.to_be_bytes(), raw)
-                .expect("insert");
+            write_raw(&store, i, 10);
         }
         {
             let mut pending = store.inner.pending.lock().expect("lock");
