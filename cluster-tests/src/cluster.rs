@@ -342,6 +342,25 @@ impl Cluster {
         self.paused.remove(&id);
     }
 
+    /// Writes `<tag>-<id>` through every live member, then reads every one back on every live
+    /// member: the cluster takes writes anywhere and replicates them.
+    pub async fn small_writes_work_everywhere(&self, tag: &str) {
+        for id in self.live_members() {
+            let mut c = self.client(id).await;
+            set(&mut c, id, &format!("{tag}-{id}"), "v").await;
+        }
+        for id in self.live_members() {
+            let mut c = self.client(id).await;
+            for from in self.live_members() {
+                assert_eq!(
+                    get(&mut c, id, &format!("{tag}-{from}")).await.as_deref(),
+                    Some("v"),
+                    "node {id} does not have the write made through node {from}"
+                );
+            }
+        }
+    }
+
     /// The fault proxy in front of node `id`'s peer port (a proxied cluster only).
     pub fn proxy(&self, id: usize) -> &FaultProxy {
         self.proxies.get(&id).unwrap_or_else(|| {
