@@ -201,9 +201,11 @@ impl LoadReport {
     }
 
     /// Checks that every acknowledged write is on node `id` (read there, linearizably).
-    /// Returns the keys missing.
-    pub async fn missing_on(&self, cluster: &Cluster, id: usize) -> Vec<String> {
-        let mut conn = cluster.client(id).await;
+    /// Returns the keys missing, or why node `id` could not be asked.
+    pub async fn missing_on(&self, cluster: &Cluster, id: usize) -> Result<Vec<String>, String> {
+        let mut conn = crate::connect(&cluster.node(id).url())
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
         let mut missing = Vec::new();
         for chunk in self.acked.chunks(500) {
             let keys: Vec<&str> = chunk.iter().map(|(k, _)| k.as_str()).collect();
@@ -211,14 +213,15 @@ impl LoadReport {
                 .arg(&keys)
                 .query_async(&mut conn)
                 .await
-                .unwrap_or_else(|e| panic!("MGET on node {id}: {e}"));
-            for (k, v) in keys.iter().zip(values) {
-                if v.is_none() {
-                    missing.push(k.to_string());
-                }
-            }
+                .map_err(|e| format!("MGET: {e}"))?;
+            missing.extend(
+                keys.iter()
+                    .zip(values)
+                    .filter(|(_, v)| v.is_none())
+                    .map(|(k, _)| k.to_string()),
+            );
         }
-        missing
+        Ok(missing)
     }
 
     /// Panics unless every acknowledged write is on every live member.
@@ -229,7 +232,10 @@ impl LoadReport {
             self.error_summary()
         );
         for id in cluster.live_members() {
-            let missing = self.missing_on(cluster, id).await;
+            let missing = self
+                .missing_on(cluster, id)
+                .await
+                .unwrap_or_else(|e| panic!("node {id}: {e}\n{}", cluster.diagnostics()));
             assert!(
                 missing.is_empty(),
                 "{} of {} acknowledged writes are missing on node {id}, e.g. {:?}\n{}",

@@ -584,35 +584,9 @@ async fn missing_everywhere(
 ) -> Vec<(usize, Result<Vec<String>, String>)> {
     let mut out = Vec::new();
     for id in cluster.live_members() {
-        out.push((id, missing_on(report, cluster, id).await));
+        out.push((id, report.missing_on(cluster, id).await));
     }
     out
-}
-
-async fn missing_on(
-    report: &LoadReport,
-    cluster: &Cluster,
-    id: usize,
-) -> Result<Vec<String>, String> {
-    let mut conn = redoubt_cluster_tests::connect(&cluster.node(id).url())
-        .await
-        .map_err(|e| format!("connect: {e}"))?;
-    let mut missing = Vec::new();
-    for chunk in report.acked.chunks(500) {
-        let keys: Vec<&str> = chunk.iter().map(|(k, _)| k.as_str()).collect();
-        let values: Vec<Option<String>> = redis::cmd("MGET")
-            .arg(&keys)
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| format!("MGET: {e}"))?;
-        missing.extend(
-            keys.iter()
-                .zip(values)
-                .filter(|(_, v)| v.is_none())
-                .map(|(k, _)| k.to_string()),
-        );
-    }
-    Ok(missing)
 }
 
 fn describe_missing(found: &[(usize, Result<Vec<String>, String>)], acked: usize) -> String {
