@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use redoubt_cluster_tests::cluster::{Cluster, ClusterOptions, LEADER_TIMEOUT};
-use redoubt_cluster_tests::load::WriteLoad;
+use redoubt_cluster_tests::load::{LoadReport, WriteLoad};
 
 /// Writes must be acknowledged again within this after the fault.
 const RESUME_BOUND: Duration = Duration::from_secs(5);
@@ -33,6 +33,21 @@ async fn until_writes_resume(load: &WriteLoad, since: Instant, what: &str, clust
     tokio::time::sleep(Duration::from_millis(500)).await;
 }
 
+/// Stops the load, reports the longest window without an acknowledged write since `since`,
+/// and checks that writes resumed within [`RESUME_BOUND`].
+async fn stop_and_check_gap(load: WriteLoad, since: Instant, what: &str) -> LoadReport {
+    let report = load.stop().await;
+    let gap = report.longest_gap(since);
+    println!(
+        "{what}: longest window without an acknowledged write {gap:?}; {} writes acknowledged; \
+         errors: {}",
+        report.acked.len(),
+        report.error_summary()
+    );
+    assert!(gap < RESUME_BOUND, "{what}: writes stopped for {gap:?}");
+    report
+}
+
 async fn term(cluster: &Cluster, id: usize) -> u64 {
     cluster
         .raft_view(id)
@@ -54,15 +69,8 @@ async fn a_paused_leader_is_replaced_and_no_acknowledged_write_is_lost() {
     assert_ne!(new, leader, "the paused node cannot lead");
     cluster.resume(leader);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let report = load.stop().await;
-    let gap = report.longest_gap(paused);
-    println!(
-        "SIGSTOP of leader {leader}: new leader {new}, longest window without an acknowledged \
-         write {gap:?}; {} writes acknowledged, errors: {}",
-        report.acked.len(),
-        report.error_summary()
-    );
-    assert!(gap < RESUME_BOUND, "writes stopped for {gap:?}");
+    let what = format!("SIGSTOP of leader {leader} (new leader {new})");
+    let report = stop_and_check_gap(load, paused, &what).await;
     for id in cluster.ids() {
         cluster.wait_caught_up(id, LEADER_TIMEOUT).await;
     }
@@ -101,15 +109,12 @@ async fn an_isolated_leader_is_replaced_and_rejoins_without_deposing_the_new_one
         term_new,
         "the term changed when the node came back"
     );
-    let report = load.stop().await;
-    let gap = report.longest_gap(cut);
+    let what = format!("isolation of leader {leader} (new leader {new})");
+    let report = stop_and_check_gap(load, cut, &what).await;
     println!(
-        "isolation of leader {leader}: new leader {new}, longest window without an \
-         acknowledged write {gap:?}; {} acknowledged after the heal; errors: {}",
-        report.acked_after(healed),
-        report.error_summary()
+        "{} writes acknowledged after the heal",
+        report.acked_after(healed)
     );
-    assert!(gap < RESUME_BOUND, "writes stopped for {gap:?}");
     report.verify(&cluster).await;
 }
 
@@ -158,15 +163,7 @@ async fn kill9_of_the_leader_under_load_loses_no_acknowledged_write() {
     until_writes_resume(&load, killed, "kill -9 of the leader", &cluster).await;
     cluster.restart(leader);
     cluster.wait_caught_up(leader, LEADER_TIMEOUT).await;
-    let report = load.stop().await;
-    let gap = report.longest_gap(killed);
-    println!(
-        "kill -9 of leader {leader}: longest window without an acknowledged write {gap:?}; \
-         {} writes acknowledged; errors: {}",
-        report.acked.len(),
-        report.error_summary()
-    );
-    assert!(gap < RESUME_BOUND, "writes stopped for {gap:?}");
+    let report = stop_and_check_gap(load, killed, &format!("kill -9 of leader {leader}")).await;
     report.verify(&cluster).await;
 }
 
@@ -205,15 +202,7 @@ async fn leadership_transfers_under_load_succeed_and_lose_nothing() {
         assert_eq!(leader, target);
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let report = load.stop().await;
-    let gap = report.longest_gap(started);
-    println!(
-        "3 transfers under load: longest window without an acknowledged write {gap:?}; {} \
-         writes acknowledged; errors: {}",
-        report.acked.len(),
-        report.error_summary()
-    );
-    assert!(gap < RESUME_BOUND, "writes stopped for {gap:?}");
+    let report = stop_and_check_gap(load, started, "3 transfers under load").await;
     report.verify(&cluster).await;
 }
 
@@ -229,15 +218,8 @@ async fn followers_resume_at_once_when_the_leader_restarts_quickly() {
     let killed = Instant::now();
     cluster.restart(leader);
     until_writes_resume(&load, killed, "a quick restart of the leader", &cluster).await;
-    let report = load.stop().await;
-    let gap = report.longest_gap(killed);
-    println!(
-        "leader {leader} killed and restarted at once: longest window without an acknowledged \
-         write {gap:?}; {} writes acknowledged; errors: {}",
-        report.acked.len(),
-        report.error_summary()
-    );
-    assert!(gap < RESUME_BOUND, "writes stopped for {gap:?}");
+    let what = format!("leader {leader} killed and restarted at once");
+    let report = stop_and_check_gap(load, killed, &what).await;
     for id in cluster.ids() {
         cluster.wait_caught_up(id, LEADER_TIMEOUT).await;
     }
