@@ -379,14 +379,6 @@ pub fn verify(db: &sled::Db, dir: &std::path::Path) -> Result<u64, String> {
     Ok(n)
 }
 
-/// About what a queued entry will take in the log (its encoding is not made yet).
-fn queued_size(entry: &Entry) -> usize {
-    match &entry.payload {
-        openraft::EntryPayload::Normal(r) => r.size(),
-        _ => 64,
-    }
-}
-
 fn bound_to_start(b: Bound<&u64>) -> u64 {
     match b {
         Bound::Included(x) => *x,
@@ -464,7 +456,7 @@ impl LogStore {
                 let Some(entry) = queued.remove(&next) else {
                     break;
                 };
-                let size = queued_size(&entry);
+                let size = super::entry_size(&entry);
                 if !take(entry, size, &mut out) {
                     return Ok(out);
                 }
@@ -480,7 +472,7 @@ impl LogStore {
             next = index + 1;
         }
         for (_, entry) in queued.into_iter().filter(|(i, _)| *i >= next) {
-            let size = queued_size(&entry);
+            let size = super::entry_size(&entry);
             if !take(entry, size, &mut out) {
                 break;
             }

@@ -957,6 +957,15 @@ impl Request {
     }
 }
 
+/// Approximate size of an entry in bytes (a blank or membership entry counts as 64): for
+/// timeouts, byte caps and deciding what is heavy.
+pub fn entry_size(entry: &Entry) -> usize {
+    match &entry.payload {
+        openraft::EntryPayload::Normal(r) => r.size(),
+        _ => 64,
+    }
+}
+
 impl ExecRequest {
     /// Approximate size in bytes, for batching limits.
     pub fn size(&self) -> usize {

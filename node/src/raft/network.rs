@@ -364,14 +364,7 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
         rpc: AppendEntriesRequest<TypeConfig>,
         _option: RPCOption,
     ) -> Result<AppendEntriesResponse<TypeConfig>, RPCError<TypeConfig>> {
-        let bytes = rpc
-            .entries
-            .iter()
-            .map(|e| match &e.payload {
-                openraft::EntryPayload::Normal(r) => r.size(),
-                _ => 64,
-            })
-            .sum();
+        let bytes = rpc.entries.iter().map(super::entry_size).sum();
         self.call(&rpc, append_timeout(bytes), RaftCall::Append)
             .await
     }

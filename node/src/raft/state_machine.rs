@@ -639,13 +639,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             batch.push(entry);
             responders.push(responder);
         }
-        let bytes = batch
-            .iter()
-            .map(|e| match &e.payload {
-                EntryPayload::Normal(r) => r.size(),
-                _ => 0,
-            })
-            .sum();
+        let bytes = batch.iter().map(super::entry_size).sum();
         let replies = super::heavy(bytes, || self.apply_entries(batch))?;
         // Replies leave once the whole batch is committed (and readable).
         for (responder, reply) in responders.into_iter().zip(replies) {
