@@ -175,7 +175,7 @@ pub struct Config {
     /// `min-free-disk`: below this many free bytes under `dir`, writes are refused (MISCONF).
     pub min_free_disk: u64,
     /// `client-output-buffer-limit`: per class, when a client's pending output closes it.
-    pub client_output_buffer_limit: crate::server::output::OutputLimits,
+    pub client_output_buffer_limit: crate::state::output::OutputLimits,
     pub rename_command: HashMap<String, String>,
     pub enable_debug_command: DebugMode,
     pub node_id: u64,
@@ -672,7 +672,7 @@ impl Config {
                 None => 64 * 1024 * 1024,
             },
             client_output_buffer_limit: match get("client-output-buffer-limit") {
-                Some(s) => crate::server::output::OutputLimits::default()
+                Some(s) => crate::state::output::OutputLimits::default()
                     .updated(s)
                     .map_err(|_| {
                         invalid(
@@ -681,7 +681,7 @@ impl Config {
                             "expected '<class> <hard> <soft> <seconds>' groups, class normal, replica or pubsub",
                         )
                     })?,
-                None => crate::server::output::OutputLimits::default(),
+                None => crate::state::output::OutputLimits::default(),
             },
             rename_command,
             enable_debug_command,

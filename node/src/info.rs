@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use crate::server::Server;
+use crate::state::NodeState;
 use crate::store::{Keyspace, Txn, DATABASES};
 
 /// The Redis version Redoubt is compatible with (clients gate features on it).
@@ -38,7 +38,7 @@ const ALL_SECTIONS: &[&str] = &[
 ];
 
 /// Renders the requested sections (none: default; "all"/"everything": all).
-pub fn render(server: &Server, args: &[Bytes]) -> String {
+pub fn render(server: &NodeState, args: &[Bytes]) -> String {
     let mut wanted: Vec<&str> = Vec::new();
     if args.is_empty() {
         wanted.extend(DEFAULT_SECTIONS);
@@ -92,7 +92,7 @@ fn line(out: &mut String, k: &str, v: impl std::fmt::Display) {
     let _ = write!(out, "{k}:{v}\r\n");
 }
 
-fn server_section(s: &Server, out: &mut String) {
+fn server_section(s: &NodeState, out: &mut String) {
     let uptime = s.started.elapsed().as_secs();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -127,7 +127,7 @@ fn server_section(s: &Server, out: &mut String) {
     );
 }
 
-fn clients_section(s: &Server, out: &mut String) {
+fn clients_section(s: &NodeState, out: &mut String) {
     let clients = s.clients.list();
     let pubsub = clients
         .iter()
@@ -151,7 +151,7 @@ fn clients_section(s: &Server, out: &mut String) {
     line(out, "pubsub_clients", pubsub);
 }
 
-fn memory_section(s: &Server, out: &mut String) {
+fn memory_section(s: &NodeState, out: &mut String) {
     let rss = std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|t| {
@@ -170,13 +170,13 @@ fn memory_section(s: &Server, out: &mut String) {
     line(out, "maxmemory", 0);
 }
 
-fn persistence_section(s: &Server, out: &mut String) {
+fn persistence_section(s: &NodeState, out: &mut String) {
     line(out, "loading", 0);
     line(out, "aof_enabled", 1);
     line(out, "raft_log_entries", s.raft.log.len());
 }
 
-fn stats_section(s: &Server, out: &mut String) {
+fn stats_section(s: &NodeState, out: &mut String) {
     let st = &s.stats;
     line(
         out,
@@ -237,7 +237,7 @@ fn stats_section(s: &Server, out: &mut String) {
     }
 }
 
-fn replication_section(s: &Server, out: &mut String) {
+fn replication_section(s: &NodeState, out: &mut String) {
     let m = s.raft.raft.metrics().borrow_watched().clone();
     let is_leader = crate::raft::known_leader(&m) == Some(s.raft.node_id);
     line(out, "role", if is_leader { "master" } else { "slave" });
@@ -279,7 +279,7 @@ fn cpu_section(out: &mut String) {
     line(out, "used_cpu_user", format!("{:.6}", user / 100.0));
 }
 
-fn commandstats_section(s: &Server, out: &mut String) {
+fn commandstats_section(s: &NodeState, out: &mut String) {
     let stats = s
         .stats
         .commands
@@ -302,7 +302,7 @@ fn commandstats_section(s: &Server, out: &mut String) {
     }
 }
 
-fn errorstats_section(s: &Server, out: &mut String) {
+fn errorstats_section(s: &NodeState, out: &mut String) {
     let errors = s
         .stats
         .errors
@@ -316,7 +316,7 @@ fn errorstats_section(s: &Server, out: &mut String) {
     }
 }
 
-fn keyspace_section(s: &Server, out: &mut String) {
+fn keyspace_section(s: &NodeState, out: &mut String) {
     let _gate = s.raft.shared.read_gate();
     let ks = Keyspace::new(Txn::read_only(s.raft.shared.keyspace.clone()), 0, 0, 0);
     for db in 0..DATABASES {

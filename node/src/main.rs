@@ -4,8 +4,7 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use redoubt_node::config::{env_overrides, parse_args, Config};
-use redoubt_node::server::{PeerTlsConfigs, Server, ServerTls};
-use redoubt_node::tls::{AuthClientsUser, TlsConfig};
+use redoubt_node::tls::TlsConfig;
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::{reload, EnvFilter};
 
@@ -72,7 +71,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(config, tls_config, set_filter)) {
+    match runtime.block_on(redoubt_node::app::run(config, tls_config, set_filter)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -82,10 +81,10 @@ fn main() -> ExitCode {
     }
 }
 
-type SetFilter = Box<dyn Fn(&str) + Send + Sync>;
+use redoubt_node::app::SetLogFilter;
 
 /// tracing to stderr or `logfile`, at `loglevel`; the returned closure changes the level.
-fn init_logging(config: &Config) -> Result<SetFilter, String> {
+fn init_logging(config: &Config) -> Result<SetLogFilter, String> {
     let filter = EnvFilter::try_new(config.loglevel.filter()).map_err(|e| e.to_string())?;
     let (filter, handle) = reload::Layer::new(filter);
     let registry = tracing_subscriber::registry().with(filter);
@@ -124,82 +123,4 @@ fn init_logging(config: &Config) -> Result<SetFilter, String> {
             let _ = handle.reload(f);
         }
     }))
-}
-
-async fn run(config: Config, tls: TlsConfig, set_filter: SetFilter) -> anyhow::Result<()> {
-    tracing::info!(
-        version = env!("CARGO_PKG_VERSION"),
-        port = config.port,
-        dir = %config.dir.display(),
-        node_id = config.node_id,
-        "starting redoubt"
-    );
-    redoubt_node::tls::install_default_crypto_provider();
-    // Certificates reload by themselves (file watcher, periodic re-check, SIGHUP); the
-    // watchers live as long as the node.
-    let mut reloadable = Vec::new();
-    let mut watchers = Vec::new();
-    let peer_tls = match tls.load_peer_tls()? {
-        Some(peer) => {
-            watchers.push(peer.watch()?);
-            reloadable.push(peer.certs().clone());
-            Some(PeerTlsConfigs {
-                client: peer.client_config(),
-                server: peer.server_config(),
-                node_name: peer.node_identity().unwrap_or_default(),
-            })
-        }
-        None => None,
-    };
-    let client_tls = match tls.load_client_tls()? {
-        Some(client) => {
-            watchers.push(client.watch()?);
-            reloadable.push(client.certs().clone());
-            Some(client.server_config())
-        }
-        None => None,
-    };
-    if !reloadable.is_empty() {
-        redoubt_node::tls::spawn_reload_on_sighup(reloadable)?;
-    }
-    let tls_port = (tls.tls_port != 0).then_some(tls.tls_port);
-    let cn_names_user = tls.tls_auth_clients_user == AuthClientsUser::CommonName;
-    let server = Server::start(
-        config,
-        ServerTls {
-            peer: peer_tls,
-            client: client_tls,
-            port: tls_port,
-            cn_names_user,
-        },
-        set_filter,
-    )
-    .await?;
-    let serving = tokio::spawn(server.clone().serve());
-    let waiting = server.clone();
-    tokio::spawn(async move {
-        if !waiting
-            .raft
-            .wait_for_leader(std::time::Duration::from_secs(10))
-            .await
-        {
-            tracing::warn!("no raft leader after 10s; writes answer TRYAGAIN until there is one");
-        }
-    });
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        r = serving => { r??; }
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, shutting down"),
-        _ = term.recv() => tracing::info!("SIGTERM received, shutting down"),
-    }
-    // A Raft core stuck on a failing disk must not keep the process alive: shutdown is bounded.
-    if tokio::time::timeout(std::time::Duration::from_secs(5), server.raft.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("raft did not stop within 5s; exiting anyway");
-    }
-    drop(watchers);
-    tracing::info!("bye");
-    Ok(())
 }

@@ -133,3 +133,14 @@ pub fn validate_rules(rules: &[Bytes]) -> Result<(), String> {
         .collect();
     rules::apply_rules(&mut scratch, &relaxed)
 }
+
+/// Compares secrets in time independent of where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = (a.len() ^ b.len()) as u64;
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= u64::from(x ^ y);
+    }
+    diff == 0
+}

@@ -11,10 +11,10 @@ use redoubt_proto::resp::Frame;
 
 use crate::commands::args::{is_kw, parse_i64_opt};
 use crate::raft::leader_of;
-use crate::server::Server;
+use crate::state::NodeState;
 
 /// Runs one RAFT.* command line.
-pub async fn run(server: &Arc<Server>, name: &str, argv: &[Bytes]) -> Frame {
+pub async fn run(server: &Arc<NodeState>, name: &str, argv: &[Bytes]) -> Frame {
     match name {
         "raft.info" => Frame::Verbatim(Bytes::from(raft_info(server))),
         "raft.leader" => match leader_of(&server.raft.raft) {
@@ -36,7 +36,7 @@ fn node_id_arg(arg: &[u8]) -> Result<u64, Frame> {
     }
 }
 
-async fn raft_node(server: &Arc<Server>, argv: &[Bytes]) -> Frame {
+async fn raft_node(server: &Arc<NodeState>, argv: &[Bytes]) -> Frame {
     if is_kw(&argv[1], "ADD") && argv.len() == 4 {
         let id = match node_id_arg(&argv[2]) {
             Ok(id) => id,
@@ -74,7 +74,7 @@ async fn raft_node(server: &Arc<Server>, argv: &[Bytes]) -> Frame {
     }
 }
 
-async fn transfer(server: &Arc<Server>, target: &[u8]) -> Frame {
+async fn transfer(server: &Arc<NodeState>, target: &[u8]) -> Frame {
     let id = match node_id_arg(target) {
         Ok(id) => id,
         Err(f) => return f,
@@ -87,7 +87,7 @@ async fn transfer(server: &Arc<Server>, target: &[u8]) -> Frame {
 
 /// Moves leadership to `target`: once the target holds the whole log, the leader hands over
 /// (openraft's leadership transfer). On a follower the request goes to the leader.
-pub async fn transfer_leadership(server: &Arc<Server>, target: u64) -> Result<(), String> {
+pub async fn transfer_leadership(server: &Arc<NodeState>, target: u64) -> Result<(), String> {
     let raft = &server.raft.raft;
     let membership = crate::raft::membership_of(raft);
     if !membership.voter_ids().any(|v| v == target) {
@@ -155,7 +155,7 @@ pub async fn transfer_leadership(server: &Arc<Server>, target: u64) -> Result<()
 }
 
 /// INFO-style text of the node's Raft view.
-pub fn raft_info(server: &Server) -> String {
+pub fn raft_info(server: &NodeState) -> String {
     let m = server.raft.raft.metrics().borrow_watched().clone();
     let (leader_id, leader_addr) = leader_of(&server.raft.raft).unwrap_or((0, String::new()));
     let role = match m.state {

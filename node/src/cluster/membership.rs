@@ -11,7 +11,7 @@ use redoubt_proto::peer::{JoinRequest, RemoveRequest};
 use tonic::Status;
 
 use crate::raft::Member;
-use crate::server::Server;
+use crate::state::NodeState;
 
 /// The id of the member whose identity is `name`.
 pub(super) fn member_named(
@@ -26,7 +26,7 @@ pub(super) fn member_named(
 
 /// Adds a node (learner until caught up, then voter); on a follower, asks the leader to.
 pub async fn add_member(
-    server: &Arc<Server>,
+    server: &Arc<NodeState>,
     node_id: u64,
     member: Member,
 ) -> Result<(u64, String), Status> {
@@ -75,7 +75,7 @@ fn check_identity(
 }
 
 async fn add_member_once(
-    server: &Arc<Server>,
+    server: &Arc<NodeState>,
     node_id: u64,
     member: Member,
 ) -> Result<(u64, String), Status> {
@@ -112,7 +112,7 @@ async fn add_member_once(
 }
 
 /// Removes a member (voter or learner); on a follower, asks the leader to.
-pub async fn remove_member(server: &Arc<Server>, node_id: u64) -> Result<(), String> {
+pub async fn remove_member(server: &Arc<NodeState>, node_id: u64) -> Result<(), String> {
     let raft = &server.raft.raft;
     let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
         return Err("no leader yet".into());
@@ -148,7 +148,7 @@ pub async fn remove_member(server: &Arc<Server>, node_id: u64) -> Result<(), Str
 
 /// A node started with `join`: asks the member at `target` to add it, retrying until it is a
 /// member (the cluster may be electing, or the target down for a moment).
-pub async fn join_cluster(server: Arc<Server>, target: String) {
+pub async fn join_cluster(server: Arc<NodeState>, target: String) {
     let me = server.raft.node_id;
     loop {
         let is_member = server

@@ -41,10 +41,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 
+use crate::acl::constant_time_eq;
 use crate::raft::network::{META_AUTH, META_USER};
 use crate::raft::{leader_of, ExecRequest, Member, Membership, Reply, TypeConfig};
-use crate::server::connection::constant_time_eq;
-use crate::server::Server;
+use crate::state::NodeState;
 
 /// Who is on the other end of a peer connection.
 #[derive(Clone, Debug)]
@@ -127,8 +127,9 @@ impl AsyncWrite for PeerStream {
     }
 }
 
-/// Listens on `raft-addr` and serves the peer service until the process ends.
-pub async fn serve_peers(server: Arc<Server>) -> anyhow::Result<()> {
+/// Listens on `raft-addr` and serves the peer service until the node stops it (an error if it
+/// stops by itself).
+pub async fn serve_peers(server: Arc<NodeState>) -> anyhow::Result<()> {
     let addr: SocketAddr = server.config.raft_addr.parse()?;
     let listener = TcpListener::bind(addr)
         .await
@@ -139,80 +140,6 @@ pub async fn serve_peers(server: Arc<Server>) -> anyhow::Result<()> {
         .as_ref()
         .map(|t| tokio_rustls::TlsAcceptor::from(t.server.clone()));
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<PeerStream, std::io::Error>>(64);
-    // Handshakes in flight are bounded: a flood of connections that never finish one holds at
-    // most this many tasks and buffers (each for the 5 s handshake timeout at most).
-    let handshakes = Arc::new(tokio::sync::Semaphore::new(MAX_PEER_HANDSHAKES));
-    tokio::spawn(async move {
-        loop {
-            let (tcp, peer) = match listener.accept().await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "peer accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = tcp.set_nodelay(true);
-            let Ok(permit) = handshakes.clone().try_acquire_owned() else {
-                crate::log_limited!(
-                    crate::logsafe::PEER_REFUSALS,
-                    peer.ip().to_string(),
-                    peer = %peer, "refused a peer connection: too many handshakes in progress"
-                );
-                continue;
-            };
-            let tx = tx.clone();
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let _permit = permit;
-                let stream = match acceptor {
-                    None => PeerStream::Plain(
-                        tcp,
-                        PeerInfo {
-                            addr: peer,
-                            node: None,
-                        },
-                    ),
-                    Some(acceptor) => {
-                        match tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp))
-                            .await
-                        {
-                            Ok(Ok(tls)) => {
-                                // The verifier admitted only node certificates.
-                                let Some(node) = crate::tls::identity::peer_node_identity(&tls)
-                                else {
-                                    tracing::warn!(peer = %peer, "refused a peer: no node identity");
-                                    return;
-                                };
-                                let info = PeerInfo {
-                                    addr: peer,
-                                    node: Some(node),
-                                };
-                                PeerStream::Tls(Box::new(tls), info)
-                            }
-                            Ok(Err(e)) => {
-                                crate::log_limited!(
-                                    crate::logsafe::PEER_REFUSALS,
-                                    peer.ip().to_string(),
-                                    peer = %peer, reason = %crate::logsafe::Escaped(e.to_string()), "refused a peer at the TLS handshake"
-                                );
-                                return;
-                            }
-                            Err(_) => {
-                                crate::log_limited!(
-                                    crate::logsafe::PEER_REFUSALS,
-                                    peer.ip().to_string(),
-                                    peer = %peer, "refused a peer: TLS handshake timed out"
-                                );
-                                return;
-                            }
-                        }
-                    }
-                };
-                let _ = tx.send(Ok(stream)).await;
-            });
-        }
-    });
     let incoming = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     })
@@ -226,13 +153,95 @@ pub async fn serve_peers(server: Arc<Server>) -> anyhow::Result<()> {
     // The gate runs on the request head: a call without credentials is refused before its body
     // is read, and tonic checks a message's length prefix against the limit before buffering.
     let service = tonic::service::interceptor::InterceptedService::new(service, gate);
-    tonic::transport::Server::builder()
+    let serve = tonic::transport::Server::builder()
         .max_concurrent_streams(Some(MAX_STREAMS_PER_PEER))
         .http2_max_header_list_size(Some(MAX_PEER_HEADERS))
         .add_service(service)
-        .serve_with_incoming(incoming)
-        .await?;
-    Ok(())
+        .serve_with_incoming(incoming);
+    // Both run until the node stops them (by dropping this future).
+    tokio::select! {
+        () = accept_peers(listener, acceptor, tx) => {}
+        served = serve => served?,
+    }
+    anyhow::bail!("the peer service stopped")
+}
+
+/// Accepts peer connections and hands each, after its TLS handshake (bounded in number and
+/// time), to the gRPC server through `tx`.
+async fn accept_peers(
+    listener: TcpListener,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    tx: tokio::sync::mpsc::Sender<Result<PeerStream, std::io::Error>>,
+) {
+    // Handshakes in flight are bounded: a flood of connections that never finish one holds at
+    // most this many tasks and buffers (each for the 5 s handshake timeout at most).
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(MAX_PEER_HANDSHAKES));
+    loop {
+        let (tcp, peer) = crate::net::accept_with_backoff(&listener, "peers").await;
+        let Ok(permit) = handshakes.clone().try_acquire_owned() else {
+            crate::log_limited!(
+                crate::logsafe::PEER_REFUSALS,
+                peer.ip().to_string(),
+                peer = %peer, "refused a peer connection: too many handshakes in progress"
+            );
+            continue;
+        };
+        let tx = tx.clone();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Some(stream) = peer_handshake(tcp, peer, acceptor).await {
+                let _ = tx.send(Ok(stream)).await;
+            }
+        });
+    }
+}
+
+/// The TLS handshake of one peer connection (none with `peer-tls no`); None when refused.
+async fn peer_handshake(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+) -> Option<PeerStream> {
+    let Some(acceptor) = acceptor else {
+        return Some(PeerStream::Plain(
+            tcp,
+            PeerInfo {
+                addr: peer,
+                node: None,
+            },
+        ));
+    };
+    match tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await {
+        Ok(Ok(tls)) => {
+            // The verifier admitted only node certificates.
+            let Some(node) = crate::tls::identity::peer_node_identity(&tls) else {
+                tracing::warn!(peer = %peer, "refused a peer: no node identity");
+                return None;
+            };
+            let info = PeerInfo {
+                addr: peer,
+                node: Some(node),
+            };
+            Some(PeerStream::Tls(Box::new(tls), info))
+        }
+        Ok(Err(e)) => {
+            crate::log_limited!(
+                crate::logsafe::PEER_REFUSALS,
+                peer.ip().to_string(),
+                peer = %peer, reason = %crate::logsafe::Escaped(e.to_string()), "refused a peer at the TLS handshake"
+            );
+            None
+        }
+        Err(_) => {
+            crate::log_limited!(
+                crate::logsafe::PEER_REFUSALS,
+                peer.ip().to_string(),
+                peer = %peer, "refused a peer: TLS handshake timed out"
+            );
+            None
+        }
+    }
 }
 
 /// Largest gRPC message a peer may send or receive (an AppendEntries with a large value).
@@ -248,7 +257,7 @@ const MAX_PEER_HEADERS: u32 = 16 * 1024;
 /// must have a node identity (TLS) and the replication credentials.
 #[derive(Clone)]
 pub struct PeerGate {
-    server: Arc<Server>,
+    server: Arc<NodeState>,
 }
 
 impl tonic::service::Interceptor for PeerGate {
@@ -286,7 +295,7 @@ impl tonic::service::Interceptor for PeerGate {
 
 /// The peer service of one node.
 pub struct PeerService {
-    server: Arc<Server>,
+    server: Arc<NodeState>,
 }
 
 /// Who called, as far as membership is concerned.
@@ -629,7 +638,7 @@ impl Peer for PeerService {
 /// (`masteruser`), on, with a password (nopass is not enough), `auth` is one of its passwords
 /// (or the one this node presents itself) and it may run PSYNC (the replication permission,
 /// `+psync`).
-pub fn replication_credentials_valid(server: &Server, user: &str, auth: &[u8]) -> bool {
+pub fn replication_credentials_valid(server: &NodeState, user: &str, auth: &[u8]) -> bool {
     // Only the configured replication user authenticates peers: another user allowed to PSYNC
     // (`default` with +@all among them) is a client, not a node.
     if !constant_time_eq(user.as_bytes(), server.config.masteruser.as_bytes()) {
@@ -648,7 +657,7 @@ pub fn replication_credentials_valid(server: &Server, user: &str, auth: &[u8]) -
         .shared
         .acl_seeds
         .load()
-        .contains_key(crate::server::auth::MASTERUSER_SEED)
+        .contains_key(crate::state::auth::MASTERUSER_SEED)
     {
         return own;
     }

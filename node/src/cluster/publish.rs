@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use redoubt_proto::peer::PublishRequest;
 
-use crate::server::Server;
+use crate::state::NodeState;
 
 /// One peer's queue of PUBLISH messages to send, bounded in bytes.
 pub struct PublishQueue {
@@ -22,7 +22,7 @@ pub struct PublishQueue {
 /// `client-output-buffer-limit` in message bytes (a peer that is down or slow): beyond, the
 /// message is dropped for that peer, counted (INFO `pubsub_fanout_dropped`) and logged, as a
 /// Redis Cluster bus message to an unreachable node is lost; failures are logged too.
-pub fn fan_out_publish(server: &Arc<Server>, channel: Bytes, message: Bytes) {
+pub fn fan_out_publish(server: &Arc<NodeState>, channel: Bytes, message: Bytes) {
     use std::sync::atomic::Ordering;
     let m = server.raft.raft.metrics().borrow_watched().clone();
     let me = server.raft.node_id;
@@ -70,7 +70,7 @@ pub fn fan_out_publish(server: &Arc<Server>, channel: Bytes, message: Bytes) {
 
 /// Sends one peer its PUBLISH messages, in order.
 async fn send_publishes(
-    server: Arc<Server>,
+    server: Arc<NodeState>,
     addr: String,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<(Bytes, Bytes)>,
     bytes: Arc<std::sync::atomic::AtomicU64>,

@@ -18,16 +18,17 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::codec::Decoder;
 
-use super::clients::ClientHandle;
-use super::{now_ms, Server};
+use crate::clock::now_ms;
 use crate::commands::args::{glob_match, is_kw, lower, parse_i64_opt};
 use crate::commands::table::{command_docs, command_info, command_keys};
 use crate::commands::{flag, CmdError, CommandSpec, CommandTable, Ctx, Exec, Rng};
 use crate::config::{DebugMode, LogLevel, ReadConsistency};
 use crate::logsafe::Escaped;
 use crate::raft::{ExecRequest, RaftCallError, Watch};
-use crate::server::output::{frame_cost, Admission, Class};
-use crate::server::pubsub::Subscriber;
+use crate::state::clients::ClientHandle;
+use crate::state::output::{frame_cost, Admission, Class};
+use crate::state::pubsub::Subscriber;
+use crate::state::NodeState;
 use crate::store::DATABASES;
 
 mod acl;
@@ -52,7 +53,7 @@ const PUSH_BATCH: usize = 64 * 1024;
 const OUT_FLUSH: usize = 1024 * 1024;
 
 struct Connection {
-    server: Arc<Server>,
+    server: Arc<NodeState>,
     handle: Arc<ClientHandle>,
     db: u8,
     protocol: Protocol,
@@ -76,7 +77,7 @@ struct Connection {
 
 /// Serves one client until it quits, is killed, times out or breaks the protocol.
 pub async fn serve<R, W>(
-    server: Arc<Server>,
+    server: Arc<NodeState>,
     (reader, writer): (R, W),
     addr: SocketAddr,
     laddr: SocketAddr,
@@ -665,7 +666,7 @@ impl Connection {
         }
     }
 
-    /// Server commands that need no waiting (also run for a MULTI's queued commands).
+    /// NodeState commands that need no waiting (also run for a MULTI's queued commands).
     fn run_local(&mut self, spec: &'static CommandSpec, argv: &[Bytes]) -> Frame {
         match spec.name {
             "ping" => {
@@ -937,7 +938,7 @@ impl Connection {
         if let Err(frame) = self.server.wait_seeded().await {
             return frame;
         }
-        // Server commands are re-checked here, not at apply: against the rules as of a read
+        // NodeState commands are re-checked here, not at apply: against the rules as of a read
         // barrier, so that a revocation acknowledged anywhere before EXEC refuses them.
         if positions.len() < queue.len() {
             if let Err(frame) = self.acl_read_barrier().await {
@@ -1614,7 +1615,7 @@ impl Connection {
 }
 
 /// CONFIG GET's view: every directive with its effective value (secrets redacted).
-pub fn config_values(server: &Server) -> Vec<(&'static str, String)> {
+pub fn config_values(server: &NodeState) -> Vec<(&'static str, String)> {
     let c = &server.config;
     let rt = &server.runtime;
     vec![
@@ -1781,15 +1782,4 @@ fn help(lines: &[&str]) -> Frame {
             .map(|l| Frame::Simple((*l).to_string()))
             .collect(),
     )
-}
-
-/// Compares secrets in time independent of where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = (a.len() ^ b.len()) as u64;
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= u64::from(x ^ y);
-    }
-    diff == 0
 }

@@ -96,12 +96,13 @@ pub fn install_default_crypto_provider() {
 }
 
 /// Re-reads every given certificate set on SIGHUP (as `kill -HUP` makes Redis re-read its
-/// TLS files), logging the outcome of each. Needs a tokio runtime.
-pub fn spawn_reload_on_sighup(
+/// TLS files), logging the outcome of each: the task to run (the signal handler is installed
+/// at once). Needs a tokio runtime.
+pub fn reload_on_sighup(
     targets: Vec<Arc<ReloadableCerts>>,
-) -> std::io::Result<tokio::task::JoinHandle<()>> {
+) -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    Ok(tokio::spawn(async move {
+    Ok(async move {
         while hangup.recv().await.is_some() {
             tracing::info!("SIGHUP received, re-reading certificates");
             for certs in &targets {
@@ -109,5 +110,5 @@ pub fn spawn_reload_on_sighup(
                 let _ = certs.reload();
             }
         }
-    }))
+    })
 }

@@ -242,7 +242,7 @@ impl Connection {
                     Err(e) => return Frame::Error(format!("ERR {e}")),
                 };
                 // The cluster must keep its replication user whatever the file says.
-                if let Some((user, rules)) = crate::server::auth::replication_user_definition(&self.server) {
+                if let Some((user, rules)) = crate::state::auth::replication_user_definition(&self.server) {
                     if !defs.iter().any(|(n, _)| *n == user) {
                         defs.push((user, rules));
                     }
@@ -360,13 +360,13 @@ impl Connection {
                         Some(n) if n >= 0 => log
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
-                            .reply(Some(n as usize), crate::server::now_ms()),
+                            .reply(Some(n as usize), crate::clock::now_ms()),
                         _ => Frame::error("ERR value is out of range, must be positive"),
                     },
                     None => log
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .reply(None, crate::server::now_ms()),
+                        .reply(None, crate::clock::now_ms()),
                 }
             }
             "acl|dryrun" => self.acl_dryrun(argv).await,

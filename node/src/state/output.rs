@@ -207,7 +207,7 @@ impl OutputMeter {
             self.soft_since_ms.store(0, Ordering::Relaxed);
             return false;
         }
-        let now = super::now_ms().max(1);
+        let now = crate::clock::now_ms().max(1);
         let since =
             match self
                 .soft_since_ms

@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{now_ms, Server};
+use super::NodeState;
 use crate::acl::log::{AclLog, Reason, Refusal};
 use crate::acl::replicated::{self, Seed};
 use crate::acl::{hash_password, hash_rules};
+use crate::clock::now_ms;
 use crate::raft::ExecRequest;
 
 /// Failed AUTHs of one client address.
@@ -102,7 +103,7 @@ impl Auth {
     }
 }
 
-impl Server {
+impl NodeState {
     /// Checks `user`/`pass` against the cluster's ACL state as of now (after a read barrier, so
     /// a user created or changed on any node a moment ago counts), after the brute-force delay
     /// of the client's address. True: the connection may act as `user`.
@@ -168,7 +169,7 @@ impl Server {
 /// longer exists or is disabled, and (as Redis does) subscribers whose user may no longer
 /// subscribe to one of their channels or patterns. Runs on every node, so a DELUSER anywhere
 /// closes them all.
-pub async fn close_revoked_connections(server: Arc<Server>) {
+pub async fn close_revoked_connections(server: Arc<NodeState>) {
     let mut changes = server.raft.shared.acl_changes.subscribe();
     while changes.changed().await.is_ok() {
         let acl = server.raft.acl();
@@ -198,7 +199,12 @@ pub async fn close_revoked_connections(server: Arc<Server>) {
 }
 
 /// Whether `user` may (p)subscribe to all of `names`.
-fn may_subscribe(server: &Server, user: &crate::acl::User, command: &str, names: &[Bytes]) -> bool {
+fn may_subscribe(
+    server: &NodeState,
+    user: &crate::acl::User,
+    command: &str,
+    names: &[Bytes],
+) -> bool {
     if names.is_empty() {
         return true;
     }
@@ -215,7 +221,7 @@ fn may_subscribe(server: &Server, user: &crate::acl::User, command: &str, names:
 pub const MASTERUSER_SEED: &str = "masteruser";
 
 /// The seeds this node's config asks for (aclfile, requirepass, the replication user).
-pub fn config_seeds(server: &Server) -> anyhow::Result<Vec<Seed>> {
+pub fn config_seeds(server: &NodeState) -> anyhow::Result<Vec<Seed>> {
     let config = &server.config;
     let mut seeds = Vec::new();
     let replication_user = replication_user_definition(server);
@@ -263,7 +269,7 @@ pub fn config_seeds(server: &Server) -> anyhow::Result<Vec<Seed>> {
 
 /// The replication user as this node's config defines it: `masteruser` with the `masterauth`
 /// password (plaintext rule, hashed before proposing) and the replication permission.
-pub fn replication_user_definition(server: &Server) -> Option<(String, Vec<Bytes>)> {
+pub fn replication_user_definition(server: &NodeState) -> Option<(String, Vec<Bytes>)> {
     let auth = server.config.masterauth.expose();
     if auth.is_empty() {
         return None;
@@ -279,7 +285,7 @@ pub fn replication_user_definition(server: &Server) -> Option<(String, Vec<Bytes
 }
 
 /// Whether the replicated state already holds `seed` (this config was applied before).
-pub fn seed_applied(server: &Server, seed: &Seed) -> bool {
+pub fn seed_applied(server: &NodeState, seed: &Seed) -> bool {
     replicated::seen(&server.raft.shared.acl_seeds.load(), seed)
 }
 
@@ -339,7 +345,10 @@ impl Provisional {
 /// not even for a moment). A node that has never received the cluster's state and did not
 /// create it (it joins, or waits to be initialised by the bootstrap node) also keeps `default`
 /// off until then: the cluster's default user may have a password its config does not know.
-pub fn start_seeding(server: Arc<Server>, seeds: Vec<Seed>) {
+pub fn start_seeding(
+    server: Arc<NodeState>,
+    seeds: Vec<Seed>,
+) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
     let pending: Vec<Seed> = seeds
         .into_iter()
         .filter(|s| !seed_applied(&server, s))
@@ -349,7 +358,7 @@ pub fn start_seeding(server: Arc<Server>, seeds: Vec<Seed>) {
         server.config.bootstrap || (server.config.peers.is_empty() && server.config.join.is_none());
     let lock_default = pristine && !creates_state;
     if pending.is_empty() && !lock_default {
-        return;
+        return None;
     }
     let provisional = Provisional::build(
         server.raft.acl(),
@@ -359,17 +368,17 @@ pub fn start_seeding(server: Arc<Server>, seeds: Vec<Seed>) {
     );
     server.acl_override.store(Some(Arc::new(provisional)));
     server.seeded.send_replace(false);
-    tokio::spawn(async move {
+    Some(async move {
         propose_config_seeds(server.clone(), pending).await;
         server.acl_override.store(None);
         server.seeded.send_replace(true);
         tracing::info!("serving clients with the cluster's ACL state");
-    });
+    })
 }
 
 /// Proposes this node's seeds once it is a voter and a leader is known, retrying until each
 /// was applied (seeds already in the state are skipped).
-pub async fn propose_config_seeds(server: Arc<Server>, seeds: Vec<Seed>) {
+pub async fn propose_config_seeds(server: Arc<NodeState>, seeds: Vec<Seed>) {
     for seed in seeds {
         if seed_applied(&server, &seed) {
             continue;
