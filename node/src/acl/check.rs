@@ -384,18 +384,10 @@ mod tests {
     }
 
     const fn fake(name: &'static str, flags: u32, keys: KeySpec) -> CommandSpec {
-        CommandSpec {
-            name,
-            group: "test",
-            summary: "test",
-            since: "0",
-            arity: -1,
-            flags,
-            acl: &[],
-            keys,
-            exec: Exec::Server,
-            subcommands: &[],
-        }
+        CommandSpec::new(name, -1, Exec::Server(crate::commands::ServerCmd::Ping))
+            .flags(flags)
+            .keys(keys)
+            .docs("test", "test", "0")
     }
 
     #[test]

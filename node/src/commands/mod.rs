@@ -24,6 +24,7 @@ use redoubt_proto::resp::{Frame, Protocol};
 
 use crate::store::{Keyspace, StoreError};
 
+pub use server::ServerCmd;
 pub use table::CommandTable;
 
 /// Command flags, as Redis names them in COMMAND INFO.
@@ -132,9 +133,11 @@ pub enum Exec {
     Read(Handler),
     /// Changes the keyspace: proposed as a Raft entry and run by the state machine.
     Write(Handler),
-    /// Connection, pub/sub, transaction and server commands: run by the connection loop.
-    Server,
-    /// A command with subcommands (CLIENT, CONFIG, ...): see `subcommands`.
+    /// Connection, pub/sub, transaction and server commands: run on the serving node by the
+    /// connection or by `admin/`, dispatched on the [`ServerCmd`].
+    Server(ServerCmd),
+    /// A command that is only a container of subcommands (CLIENT, CONFIG, ...): see
+    /// `subcommands`. (COMMAND is both: it runs alone and has subcommands.)
     Container,
 }
 
@@ -157,7 +160,62 @@ pub struct CommandSpec {
     pub subcommands: &'static [CommandSpec],
 }
 
+/// The table's one builder: `CommandSpec::new(name, arity, exec)` then the optional parts.
 impl CommandSpec {
+    pub const fn new(name: &'static str, arity: i32, exec: Exec) -> CommandSpec {
+        CommandSpec {
+            name,
+            group: "",
+            summary: "",
+            since: "",
+            arity,
+            flags: 0,
+            acl: &[],
+            keys: KeySpec::NONE,
+            exec,
+            subcommands: &[],
+        }
+    }
+
+    pub const fn flags(mut self, flags: u32) -> CommandSpec {
+        self.flags = flags;
+        self
+    }
+
+    /// Explicit ACL categories (those implied by the flags are added by the table).
+    pub const fn acl(mut self, acl: &'static [&'static str]) -> CommandSpec {
+        self.acl = acl;
+        self
+    }
+
+    pub const fn keys(mut self, keys: KeySpec) -> CommandSpec {
+        self.keys = keys;
+        self
+    }
+
+    pub const fn subcommands(mut self, subcommands: &'static [CommandSpec]) -> CommandSpec {
+        self.subcommands = subcommands;
+        self
+    }
+
+    /// COMMAND DOCS: group, one-line summary, the Redis version that introduced it.
+    pub const fn docs(
+        mut self,
+        group: &'static str,
+        summary: &'static str,
+        since: &'static str,
+    ) -> CommandSpec {
+        self.group = group;
+        self.summary = summary;
+        self.since = since;
+        self
+    }
+
+    /// Whether argv[1] names a subcommand (a container, or COMMAND).
+    pub fn has_subcommands(&self) -> bool {
+        !self.subcommands.is_empty()
+    }
+
     pub fn is_write(&self) -> bool {
         matches!(self.exec, Exec::Write(_))
     }

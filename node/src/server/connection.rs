@@ -539,7 +539,7 @@ impl Connection {
                 );
                 self.reply(frame, out);
             }
-            Exec::Server | Exec::Container => {
+            Exec::Server(_) | Exec::Container => {
                 self.resolve_pending(out).await;
                 let started = Instant::now();
                 let frame = self.run_server(spec, argv, out).await;
