@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use openraft::async_runtime::WatchReceiver as _;
 use openraft::ChangeMembers;
-use redoubt_proto::peer::{JoinRequest, RemoveRequest};
+use redoubt_proto::peer::{ElectRequest, JoinRequest, RemoveRequest};
 use tonic::Status;
 
 use crate::raft::Member;
@@ -188,5 +188,74 @@ pub async fn join_cluster(server: Arc<NodeState>, target: String) {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
+    }
+}
+
+/// Moves leadership to `target`: once the target holds the whole log, the leader hands over
+/// (openraft's leadership transfer). On a follower the request goes to the leader.
+pub async fn transfer_leadership(server: &Arc<NodeState>, target: u64) -> Result<(), String> {
+    let raft = &server.raft.raft;
+    let membership = crate::raft::membership_of(raft);
+    if !membership.voter_ids().any(|v| v == target) {
+        return Err(format!("node {target} is not a voter"));
+    }
+    let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
+        return Err("no leader".into());
+    };
+    if leader == target {
+        return Ok(());
+    }
+    if leader != server.raft.node_id {
+        let mut client = server.transport.client(&leader_addr)?;
+        let mut req = server.transport.request(ElectRequest {
+            transfer_to: target,
+        });
+        req.set_timeout(Duration::from_secs(15));
+        return client
+            .elect(req)
+            .await
+            .map(|_| ())
+            .map_err(|s| s.message().to_string());
+    }
+    // The target must hold every entry before it is told to stand, or it ignores the request.
+    let caught_up = raft
+        .wait(Some(Duration::from_secs(5)))
+        .metrics(
+            |m| {
+                let last = m.last_log_index;
+                m.replication
+                    .as_ref()
+                    .and_then(|r| r.get(&target))
+                    .is_some_and(|matched| matched.map(|l| l.index) == last)
+            },
+            "target caught up",
+        )
+        .await;
+    if caught_up.is_err() {
+        return Err(format!(
+            "node {target} did not catch up with the log within 5s"
+        ));
+    }
+    // openraft's transfer: this node stops taking writes (they wait for the next leader), sends
+    // the target its last log id, and the target stands as soon as it holds that entry; the
+    // voters accept it without waiting for this node's lease to run out.
+    raft.trigger()
+        .transfer_leader(target)
+        .await
+        .map_err(|e| format!("the raft core stopped: {e}"))?;
+    let won = raft
+        .wait(Some(Duration::from_secs(5)))
+        .metrics(
+            |m| m.current_leader.is_some() && m.current_leader != Some(server.raft.node_id),
+            "another node leads",
+        )
+        .await;
+    match won {
+        Ok(m) if m.current_leader == Some(target) => Ok(()),
+        Ok(m) => Err(format!(
+            "node {} won the election instead",
+            m.current_leader.unwrap_or_default()
+        )),
+        Err(_) => Err(format!("node {target} did not become leader within 5s")),
     }
 }

@@ -13,15 +13,14 @@
 //!    password. Raft RPCs are then handed to openraft as they are; `Forward` runs a member's
 //!    client requests through this node's proposer, in order, as the user the member names.
 
-pub mod commands;
 mod membership;
 mod publish;
 mod snapshot;
 
 use membership::member_named;
-pub use membership::{add_member, join_cluster, remove_member};
+pub use membership::{add_member, join_cluster, remove_member, transfer_leadership};
 use openraft::async_runtime::WatchReceiver as _;
-pub use publish::{fan_out_publish, PublishQueue};
+pub use publish::fan_out_publish;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -605,7 +604,7 @@ impl Peer for PeerService {
                 .await
                 .map_err(|e| Status::internal(e.to_string()))?;
         } else {
-            commands::transfer_leadership(&self.server, target)
+            transfer_leadership(&self.server, target)
                 .await
                 .map_err(Status::failed_precondition)?;
         }

@@ -8,13 +8,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use redoubt_proto::peer::PublishRequest;
 
+use crate::state::pubsub::PublishQueue;
 use crate::state::NodeState;
-
-/// One peer's queue of PUBLISH messages to send, bounded in bytes.
-pub struct PublishQueue {
-    tx: tokio::sync::mpsc::UnboundedSender<(Bytes, Bytes)>,
-    bytes: Arc<std::sync::atomic::AtomicU64>,
-}
 
 /// Delivers a PUBLISH to every other member (pub/sub is not in the log). Each peer has one
 /// queue and one sender task, so the messages of a node reach every other node in the order

@@ -289,9 +289,82 @@ fn glob_inner(
     p.is_empty() && s.is_empty()
 }
 
+/// A cursor over a command's arguments, for commands with options (`CLIENT KILL ID 5 SKIPME
+/// no`, `HELLO 3 AUTH u p SETNAME n`): options are read in order instead of by index.
+pub struct ArgCursor<'a> {
+    args: &'a [Bytes],
+    at: usize,
+}
+
+impl<'a> ArgCursor<'a> {
+    /// Starts at `args[from]`.
+    pub fn new(args: &'a [Bytes], from: usize) -> ArgCursor<'a> {
+        ArgCursor { args, at: from }
+    }
+
+    /// The next argument, if any.
+    pub fn next_arg(&mut self) -> Option<&'a Bytes> {
+        let arg = self.args.get(self.at)?;
+        self.at += 1;
+        Some(arg)
+    }
+
+    /// The next argument without moving past it.
+    pub fn peek(&self) -> Option<&'a Bytes> {
+        self.args.get(self.at)
+    }
+
+    /// Moves past the next argument when it is `keyword` (case-insensitive).
+    pub fn eat_kw(&mut self, keyword: &str) -> bool {
+        if self.peek().is_some_and(|a| is_kw(a, keyword)) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The arguments not read yet.
+    pub fn remaining(&self) -> &'a [Bytes] {
+        self.args.get(self.at..).unwrap_or(&[])
+    }
+
+    /// How many arguments are left.
+    pub fn left(&self) -> usize {
+        self.remaining().len()
+    }
+
+    /// The value after an option keyword: a syntax error when it is missing.
+    pub fn value(&mut self) -> Result<&'a Bytes, CmdError> {
+        self.next_arg().ok_or(CmdError::Syntax)
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.at >= self.args.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cursor_reads_options_in_order() {
+        let args: Vec<Bytes> = ["HELLO", "3", "auth", "u", "p"]
+            .iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect();
+        let mut c = ArgCursor::new(&args, 1);
+        assert_eq!(c.next_arg().map(|a| &a[..]), Some(&b"3"[..]));
+        assert!(!c.eat_kw("SETNAME"));
+        assert!(c.eat_kw("AUTH"));
+        assert_eq!(c.left(), 2);
+        assert_eq!(c.value().map(|a| &a[..]).ok(), Some(&b"u"[..]));
+        assert_eq!(c.value().map(|a| &a[..]).ok(), Some(&b"p"[..]));
+        assert!(c.is_done());
+        assert!(matches!(c.value(), Err(CmdError::Syntax)));
+        assert!(c.remaining().is_empty());
+    }
 
     #[test]
     fn integers_parse_strictly() {

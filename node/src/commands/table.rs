@@ -73,6 +73,33 @@ impl CommandTable {
         })
     }
 
+    /// The spec a command line runs: for a command with subcommands, the one argv[1] names
+    /// (a container called alone is a wrong-arity error; COMMAND alone runs itself).
+    pub fn resolve(
+        spec: &'static CommandSpec,
+        argv: &[Bytes],
+    ) -> Result<&'static CommandSpec, super::CmdError> {
+        if !spec.has_subcommands() {
+            return Ok(spec);
+        }
+        let Some(sub) = argv.get(1) else {
+            return match spec.exec {
+                Exec::Container => Err(super::CmdError::WrongArity(spec.name.to_string())),
+                _ => Ok(spec),
+            };
+        };
+        CommandTable::subcommand(spec, sub).ok_or_else(|| {
+            super::CmdError::Other(format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                String::from_utf8_lossy(sub)
+                    .chars()
+                    .take(128)
+                    .collect::<String>(),
+                spec.name.to_ascii_uppercase()
+            ))
+        })
+    }
+
     /// Visible commands (renamed-away ones excluded), sorted by name.
     pub fn visible(&self) -> Vec<&'static CommandSpec> {
         let mut v: Vec<_> = self.by_name.values().copied().collect();

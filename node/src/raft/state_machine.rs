@@ -523,11 +523,7 @@ pub fn apply_exec(
 /// The spec an entry's command line refers to (subcommand specs for containers).
 fn entry_spec(table: &CommandTable, argv: &[Bytes]) -> Option<&'static CommandSpec> {
     let name = std::str::from_utf8(argv.first()?).ok()?;
-    let spec = table.canonical(name)?;
-    match spec.exec {
-        Exec::Container => CommandTable::subcommand(spec, argv.get(1)?),
-        _ => Some(spec),
-    }
+    CommandTable::resolve(table.canonical(name)?, argv).ok()
 }
 
 /// Whether the request's user may run `argv` under the ACL state of this entry; the refusal as

@@ -69,7 +69,7 @@ pub struct NodeState {
     pub client_tls: Option<Arc<rustls::ServerConfig>>,
     pub tls_port: Option<u16>,
     /// One ordered PUBLISH queue per peer address (see `cluster::fan_out_publish`).
-    pub publish_queues: Mutex<HashMap<String, crate::cluster::PublishQueue>>,
+    pub publish_queues: Mutex<HashMap<String, pubsub::PublishQueue>>,
     /// `tls-auth-clients-user CN`: a TLS client's certificate CN names its user.
     pub tls_cn_names_user: bool,
     pub config: Config,

@@ -183,3 +183,9 @@ impl PubSub {
         self.lock().channels.len()
     }
 }
+
+/// One peer's queue of PUBLISH messages to send, bounded in bytes.
+pub struct PublishQueue {
+    pub tx: tokio::sync::mpsc::UnboundedSender<(Bytes, Bytes)>,
+    pub bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}

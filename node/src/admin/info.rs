@@ -10,8 +10,7 @@ use bytes::Bytes;
 use crate::state::NodeState;
 use crate::store::{Keyspace, Txn, DATABASES};
 
-/// The Redis version Redoubt is compatible with (clients gate features on it).
-pub const REDIS_VERSION: &str = "7.2.4";
+use crate::REDIS_VERSION;
 
 const DEFAULT_SECTIONS: &[&str] = &[
     "server",
@@ -94,9 +93,7 @@ fn line(out: &mut String, k: &str, v: impl std::fmt::Display) {
 
 fn server_section(s: &NodeState, out: &mut String) {
     let uptime = s.started.elapsed().as_secs();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = crate::clock::since_epoch();
     line(out, "redis_version", REDIS_VERSION);
     line(out, "redoubt_version", env!("CARGO_PKG_VERSION"));
     line(out, "redis_mode", "standalone");

@@ -1,29 +1,28 @@
-//! RAFT.INFO, RAFT.LEADER, RAFT.NODE ADD|REMOVE and RAFT.TRANSFER.
+//! RAFT.INFO, RAFT.LEADER, RAFT.NODE ADD|REMOVE and RAFT.TRANSFER: the Raft group as an
+//! operator sees and changes it (membership changes and transfers are `cluster`'s).
 
 use openraft::async_runtime::WatchReceiver as _;
 use std::fmt::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use redoubt_proto::peer::ElectRequest;
 use redoubt_proto::resp::Frame;
 
 use crate::commands::args::{is_kw, parse_i64_opt};
+use crate::commands::server::RaftCmd;
 use crate::raft::leader_of;
 use crate::state::NodeState;
 
 /// Runs one RAFT.* command line.
-pub async fn run(server: &Arc<NodeState>, name: &str, argv: &[Bytes]) -> Frame {
-    match name {
-        "raft.info" => Frame::Verbatim(Bytes::from(raft_info(server))),
-        "raft.leader" => match leader_of(&server.raft.raft) {
+pub async fn run(server: &Arc<NodeState>, cmd: RaftCmd, argv: &[Bytes]) -> Frame {
+    match cmd {
+        RaftCmd::Info => Frame::Verbatim(Bytes::from(raft_info(server))),
+        RaftCmd::Leader => match leader_of(&server.raft.raft) {
             Some((id, addr)) => Frame::Array(vec![Frame::Integer(id as i64), Frame::bulk(addr)]),
             None => Frame::NullArray,
         },
-        "raft.node" => raft_node(server, argv).await,
-        "raft.transfer" => transfer(server, &argv[1]).await,
-        _ => Frame::Error(format!("ERR unknown command '{name}'")),
+        RaftCmd::Node => raft_node(server, argv).await,
+        RaftCmd::Transfer => transfer(server, &argv[1]).await,
     }
 }
 
@@ -56,7 +55,7 @@ async fn raft_node(server: &Arc<NodeState>, argv: &[Bytes]) -> Frame {
             }
         };
         let member = crate::raft::Member::new(addr, name);
-        match super::add_member(server, id, member).await {
+        match crate::cluster::add_member(server, id, member).await {
             Ok(_) => Frame::ok(),
             Err(s) => Frame::Error(format!("ERR cannot add node {id}: {}", s.message())),
         }
@@ -65,7 +64,7 @@ async fn raft_node(server: &Arc<NodeState>, argv: &[Bytes]) -> Frame {
             Ok(id) => id,
             Err(f) => return f,
         };
-        match super::remove_member(server, id).await {
+        match crate::cluster::remove_member(server, id).await {
             Ok(()) => Frame::ok(),
             Err(e) => Frame::Error(format!("ERR cannot remove node {id}: {e}")),
         }
@@ -79,78 +78,9 @@ async fn transfer(server: &Arc<NodeState>, target: &[u8]) -> Frame {
         Ok(id) => id,
         Err(f) => return f,
     };
-    match transfer_leadership(server, id).await {
+    match crate::cluster::transfer_leadership(server, id).await {
         Ok(()) => Frame::ok(),
         Err(e) => Frame::Error(format!("ERR transfer to node {id} failed: {e}")),
-    }
-}
-
-/// Moves leadership to `target`: once the target holds the whole log, the leader hands over
-/// (openraft's leadership transfer). On a follower the request goes to the leader.
-pub async fn transfer_leadership(server: &Arc<NodeState>, target: u64) -> Result<(), String> {
-    let raft = &server.raft.raft;
-    let membership = crate::raft::membership_of(raft);
-    if !membership.voter_ids().any(|v| v == target) {
-        return Err(format!("node {target} is not a voter"));
-    }
-    let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
-        return Err("no leader".into());
-    };
-    if leader == target {
-        return Ok(());
-    }
-    if leader != server.raft.node_id {
-        let mut client = server.transport.client(&leader_addr)?;
-        let mut req = server.transport.request(ElectRequest {
-            transfer_to: target,
-        });
-        req.set_timeout(Duration::from_secs(15));
-        return client
-            .elect(req)
-            .await
-            .map(|_| ())
-            .map_err(|s| s.message().to_string());
-    }
-    // The target must hold every entry before it is told to stand, or it ignores the request.
-    let caught_up = raft
-        .wait(Some(Duration::from_secs(5)))
-        .metrics(
-            |m| {
-                let last = m.last_log_index;
-                m.replication
-                    .as_ref()
-                    .and_then(|r| r.get(&target))
-                    .is_some_and(|matched| matched.map(|l| l.index) == last)
-            },
-            "target caught up",
-        )
-        .await;
-    if caught_up.is_err() {
-        return Err(format!(
-            "node {target} did not catch up with the log within 5s"
-        ));
-    }
-    // openraft's transfer: this node stops taking writes (they wait for the next leader), sends
-    // the target its last log id, and the target stands as soon as it holds that entry; the
-    // voters accept it without waiting for this node's lease to run out.
-    raft.trigger()
-        .transfer_leader(target)
-        .await
-        .map_err(|e| format!("the raft core stopped: {e}"))?;
-    let won = raft
-        .wait(Some(Duration::from_secs(5)))
-        .metrics(
-            |m| m.current_leader.is_some() && m.current_leader != Some(server.raft.node_id),
-            "another node leads",
-        )
-        .await;
-    match won {
-        Ok(m) if m.current_leader == Some(target) => Ok(()),
-        Ok(m) => Err(format!(
-            "node {} won the election instead",
-            m.current_leader.unwrap_or_default()
-        )),
-        Err(_) => Err(format!("node {target} did not become leader within 5s")),
     }
 }
 

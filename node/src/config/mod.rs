@@ -4,6 +4,8 @@
 //! Every value is checked here, once, at start: a bad one is reported in one line naming the
 //! directive and the value. Secrets are wrapped in [`Secret`], whose Debug/Display print nothing.
 
+pub mod output_limits;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -175,7 +177,7 @@ pub struct Config {
     /// `min-free-disk`: below this many free bytes under `dir`, writes are refused (MISCONF).
     pub min_free_disk: u64,
     /// `client-output-buffer-limit`: per class, when a client's pending output closes it.
-    pub client_output_buffer_limit: crate::state::output::OutputLimits,
+    pub client_output_buffer_limit: output_limits::OutputLimits,
     pub rename_command: HashMap<String, String>,
     pub enable_debug_command: DebugMode,
     pub node_id: u64,
@@ -672,7 +674,7 @@ impl Config {
                 None => 64 * 1024 * 1024,
             },
             client_output_buffer_limit: match get("client-output-buffer-limit") {
-                Some(s) => crate::state::output::OutputLimits::default()
+                Some(s) => output_limits::OutputLimits::default()
                     .updated(s)
                     .map_err(|_| {
                         invalid(
@@ -681,7 +683,7 @@ impl Config {
                             "expected '<class> <hard> <soft> <seconds>' groups, class normal, replica or pubsub",
                         )
                     })?,
-                None => crate::state::output::OutputLimits::default(),
+                None => output_limits::OutputLimits::default(),
             },
             rename_command,
             enable_debug_command,
