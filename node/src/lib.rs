@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod expire;
 pub mod files;
+pub mod hex;
 pub mod logsafe;
 pub mod net;
 pub mod raft;

@@ -22,3 +22,14 @@ pub async fn accept_with_backoff(listener: &TcpListener, what: &str) -> (TcpStre
         }
     }
 }
+
+/// The host part of `host:port` (IPv6 in brackets allowed).
+pub fn host_of(addr: &str) -> String {
+    let host = match addr.rsplit_once(':') {
+        Some((h, _)) => h,
+        None => addr,
+    };
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string()
+}

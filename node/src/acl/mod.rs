@@ -37,11 +37,7 @@ pub fn hash_password(plain: &[u8]) -> PasswordHash {
 
 /// Lower-case hex of a hash (`#<hex>` in ACL LIST, GETUSER and the aclfile).
 pub fn hash_hex(hash: &PasswordHash) -> String {
-    let mut s = String::with_capacity(64);
-    for b in hash {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    crate::hex::encode(hash)
 }
 
 /// Every user, by name (sorted, as ACL LIST and ACL USERS print them). The `default` user always

@@ -7,8 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::cli::{InitArgs, IssueArgs, NewCaArgs, ProbeArgs, ShowArgs};
 use super::files::{check_name, create_dir, pair_state, refuse_existing, write_cert, write_key};
-use super::inspect::{self, describe_certificate, host_of};
-use super::issue::tls_hex;
+use super::inspect::{self, describe_certificate};
+use crate::net::host_of;
 use super::{CertificateAuthority, CertsError, LeafSpec, DEFAULT_CA_DAYS};
 use crate::tls;
 
@@ -44,7 +44,7 @@ fn ca_common_name() -> String {
         .unwrap_or(0);
     let date = tls::format_unix_time(i64::try_from(secs).unwrap_or(0));
     let suffix: [u8; 4] = rand::random();
-    format!("Redoubt CA {} {}", &date[..10], tls_hex(&suffix))
+    format!("Redoubt CA {} {}", &date[..10], crate::hex::encode(&suffix))
 }
 
 /// `init`: the node names, checked (file names, not `client`).

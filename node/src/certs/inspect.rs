@@ -11,7 +11,6 @@ use rustls_pki_types::CertificateDer;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
 
-use super::issue::tls_hex;
 use super::CertsError;
 use crate::tls;
 
@@ -29,7 +28,7 @@ pub fn describe_certificate(der: &CertificateDer<'_>) -> Vec<String> {
     vec![
         format!("subject: {}", cert.subject()),
         format!("issuer: {}", cert.issuer()),
-        format!("serial: {}", tls_hex(cert.raw_serial())),
+        format!("serial: {}", crate::hex::encode(cert.raw_serial())),
         format!(
             "not-before: {}",
             tls::format_unix_time(cert.validity().not_before.timestamp())
@@ -45,7 +44,7 @@ pub fn describe_certificate(der: &CertificateDer<'_>) -> Vec<String> {
             tls::identity::node_identity(der)
                 .unwrap_or_else(|| "no (not a node certificate)".into())
         ),
-        format!("sha256: {}", tls_hex(fingerprint.as_ref())),
+        format!("sha256: {}", crate::hex::encode(fingerprint.as_ref())),
     ]
 }
 
@@ -78,17 +77,6 @@ fn subject_alt_names(cert: &X509Certificate<'_>) -> Vec<String> {
         .collect()
 }
 
-/// The host part of `host:port` (IPv6 in brackets allowed).
-// The same function is in raft/network.rs.
-pub(super) fn host_of(addr: &str) -> String {
-    let host = match addr.rsplit_once(':') {
-        Some((h, _)) => h,
-        None => addr,
-    };
-    host.trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string()
-}
 
 /// Handshakes with `addr` (blocking, 5 s timeouts) and returns the leaf it served and the
 /// negotiated protocol version.
@@ -257,8 +245,8 @@ mod tests {
 
     #[test]
     fn host_of_strips_the_port_and_brackets() {
-        assert_eq!(host_of("node1:16379"), "node1");
-        assert_eq!(host_of("[::1]:6379"), "::1");
-        assert_eq!(host_of("127.0.0.1"), "127.0.0.1");
+        assert_eq!(crate::net::host_of("node1:16379"), "node1");
+        assert_eq!(crate::net::host_of("[::1]:6379"), "::1");
+        assert_eq!(crate::net::host_of("127.0.0.1"), "127.0.0.1");
     }
 }

@@ -247,7 +247,7 @@ impl CertificateAuthority {
         params.not_before = rcgen::date_time_ymd(1970, 1, 1) + since_epoch(spec.not_before);
         params.not_after = rcgen::date_time_ymd(1970, 1, 1) + since_epoch(spec.not_after);
         let serial = random_serial();
-        let serial_hex = tls_hex(serial.as_ref());
+        let serial_hex = crate::hex::encode(serial.as_ref());
         params.serial_number = Some(serial);
         let key = KeyPair::generate().map_err(|e| failed(e.to_string()))?;
         let issuer = Issuer::from_params(&self.params, &self.key);
@@ -323,9 +323,6 @@ fn random_serial() -> SerialNumber {
     SerialNumber::from_slice(&bytes)
 }
 
-pub(super) fn tls_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn first_pem_block(text: &str) -> Option<String> {
     let start = text.find("-----BEGIN CERTIFICATE-----")?;

@@ -222,7 +222,7 @@ async fn dial_tls(
     target: &str,
     source: Option<std::net::IpAddr>,
 ) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-    let name = rustls_pki_types::ServerName::try_from(host_of(target))
+    let name = rustls_pki_types::ServerName::try_from(crate::net::host_of(target))
         .map_err(|e| std::io::Error::other(format!("bad peer name: {e}")))?;
     let tcp = match source {
         None => tokio::net::TcpStream::connect(target).await?,
@@ -246,17 +246,6 @@ async fn dial_tls(
     };
     tcp.set_nodelay(true)?;
     connector.connect(name, tcp).await
-}
-
-/// The host part of `host:port` (IPv6 in brackets allowed).
-fn host_of(addr: &str) -> String {
-    let host = match addr.rsplit_once(':') {
-        Some((h, _)) => h,
-        None => addr,
-    };
-    host.trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string()
 }
 
 /// openraft's view of the network.

@@ -505,7 +505,7 @@ fn summarize(key: &CertifiedKey, trust: Option<&Trust>) -> CertSummary {
         .unwrap_or_else(|| "unparseable".into());
     let (serial, not_after) = match x509_parser::parse_x509_certificate(leaf.as_ref()) {
         Ok((_, cert)) => (
-            hex(cert.raw_serial()),
+            crate::hex::encode(cert.raw_serial()),
             format_unix_time(cert.validity().not_after.timestamp()),
         ),
         Err(_) => (String::new(), String::new()),
@@ -531,6 +531,3 @@ fn warn_if_not_current(label: &str, state: &CertState) {
     }
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
