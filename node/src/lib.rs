@@ -18,6 +18,7 @@ pub mod server;
 pub mod session;
 pub mod state;
 pub mod store;
+pub mod sync;
 pub mod tls;
 
 /// The Redis version Redoubt answers as (INFO, HELLO): the one whose commands it follows.

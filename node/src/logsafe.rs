@@ -9,6 +9,7 @@
 //!   summarised once per window ("N more ... from KEY in the last 10 s"). The limiter holds a
 //!   bounded number of keys, so a flood from many addresses cannot grow it either.
 
+use crate::sync::Locked as _;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
@@ -115,10 +116,7 @@ impl LogLimiter {
     pub fn admit_deferred(&self, key: &str) -> bool {
         let (log, summary) = self.admit(key);
         if let Some(summary) = summary {
-            self.pending
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(summary);
+            self.pending.locked().push(summary);
         }
         log
     }
@@ -130,7 +128,7 @@ impl LogLimiter {
     }
 
     fn admit_at(&self, key: &str, now: Instant) -> (bool, Option<Suppressed>) {
-        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        let mut keys = self.keys.locked();
         let key = if keys.len() >= MAX_KEYS && !keys.contains_key(key) {
             OVERFLOW_KEY
         } else {
@@ -168,8 +166,8 @@ impl LogLimiter {
     }
 
     fn drain_ended_at(&self, now: Instant) -> Vec<Suppressed> {
-        let mut out = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
-        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = std::mem::take(&mut *self.pending.locked());
+        let mut keys = self.keys.locked();
         keys.retain(|key, w| {
             if now.duration_since(w.started) < self.window {
                 return true;

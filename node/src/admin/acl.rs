@@ -12,6 +12,7 @@ use crate::commands::args::{is_kw, parse_i64_opt};
 use crate::commands::server::AclCmd;
 use crate::commands::CommandTable;
 use crate::session::Session;
+use crate::sync::Locked as _;
 
 const NO_ACLFILE: &str = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
 
@@ -191,19 +192,17 @@ pub async fn run(s: &mut Session, cmd: AclCmd, argv: &[Bytes]) -> Frame {
             let log = &s.node.auth.log;
             match argv.get(2) {
                 Some(a) if is_kw(a, "RESET") => {
-                    log.lock().unwrap_or_else(|p| p.into_inner()).reset();
+                    log.locked().reset();
                     Frame::ok()
                 }
                 Some(a) => match parse_i64_opt(a) {
                     Some(n) if n >= 0 => log
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
+                        .locked()
                         .reply(Some(n as usize), crate::clock::now_ms()),
                     _ => Frame::error("ERR value is out of range, must be positive"),
                 },
                 None => log
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
+                    .locked()
                     .reply(None, crate::clock::now_ms()),
             }
         }

@@ -12,6 +12,7 @@ use crate::config::{LogLevel, ReadConsistency};
 use crate::session::Session;
 use crate::state::NodeState;
 use crate::store::DATABASES;
+use crate::sync::Locked as _;
 
 /// CONFIG GET / SET / RESETSTAT / REWRITE / HELP.
 pub async fn run(s: &mut Session, cmd: ConfigCmd, argv: &[Bytes]) -> Frame {
@@ -125,7 +126,7 @@ async fn config_set(s: &mut Session, pairs: &[Bytes]) -> Frame {
             ),
             "loglevel" => {
                 if let Some(level) = LogLevel::parse(&value) {
-                    *rt.loglevel.lock().unwrap_or_else(|p| p.into_inner()) = level;
+                    *rt.loglevel.locked() = level;
                     (s.node.set_log_filter)(&level.filter());
                 }
             }
@@ -153,14 +154,7 @@ pub fn config_values(server: &NodeState) -> Vec<(&'static str, String)> {
         ),
         ("dir", c.dir.display().to_string()),
         ("logfile", c.logfile.clone()),
-        (
-            "loglevel",
-            rt.loglevel
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .name()
-                .to_string(),
-        ),
+        ("loglevel", rt.loglevel.locked().name().to_string()),
         (
             "maxclients",
             rt.maxclients.load(Ordering::Relaxed).to_string(),

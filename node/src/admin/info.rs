@@ -10,6 +10,7 @@ use bytes::Bytes;
 use crate::state::NodeState;
 use crate::store::{Keyspace, Txn, DATABASES};
 
+use crate::sync::Locked as _;
 use crate::REDIS_VERSION;
 
 const DEFAULT_SECTIONS: &[&str] = &[
@@ -277,12 +278,7 @@ fn cpu_section(out: &mut String) {
 }
 
 fn commandstats_section(s: &NodeState, out: &mut String) {
-    let stats = s
-        .stats
-        .commands
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let stats = s.stats.commands.locked().clone();
     let mut names: Vec<_> = stats.keys().cloned().collect();
     names.sort();
     for name in names {
@@ -300,12 +296,7 @@ fn commandstats_section(s: &NodeState, out: &mut String) {
 }
 
 fn errorstats_section(s: &NodeState, out: &mut String) {
-    let errors = s
-        .stats
-        .errors
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let errors = s.stats.errors.locked().clone();
     let mut codes: Vec<_> = errors.into_iter().collect();
     codes.sort();
     for (code, count) in codes {

@@ -8,8 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::cli::{InitArgs, IssueArgs, NewCaArgs, ProbeArgs, ShowArgs};
 use super::files::{check_name, create_dir, pair_state, refuse_existing, write_cert, write_key};
 use super::inspect::{self, describe_certificate};
-use crate::net::host_of;
 use super::{CertificateAuthority, CertsError, LeafSpec, DEFAULT_CA_DAYS};
+use crate::net::host_of;
 use crate::tls;
 
 /// `text` as it is on `out`.

@@ -77,7 +77,6 @@ fn subject_alt_names(cert: &X509Certificate<'_>) -> Vec<String> {
         .collect()
 }
 
-
 /// Handshakes with `addr` (blocking, 5 s timeouts) and returns the leaf it served and the
 /// negotiated protocol version.
 pub fn probe(

@@ -323,7 +323,6 @@ fn random_serial() -> SerialNumber {
     SerialNumber::from_slice(&bytes)
 }
 
-
 fn first_pem_block(text: &str) -> Option<String> {
     let start = text.find("-----BEGIN CERTIFICATE-----")?;
     let end_marker = "-----END CERTIFICATE-----";

@@ -10,6 +10,7 @@ use redoubt_proto::peer::PublishRequest;
 
 use crate::state::pubsub::PublishQueue;
 use crate::state::NodeState;
+use crate::sync::Locked as _;
 
 /// Delivers a PUBLISH to every other member (pub/sub is not in the log). Each peer has one
 /// queue and one sender task, so the messages of a node reach every other node in the order
@@ -23,10 +24,7 @@ pub fn fan_out_publish(server: &Arc<NodeState>, channel: Bytes, message: Bytes) 
     let me = server.raft.node_id;
     let cap = server.output_limits().replica.hard;
     let cost = (channel.len() + message.len()) as u64;
-    let mut queues = server
-        .publish_queues
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let mut queues = server.publish_queues.locked();
     for (id, node) in m.membership_config.membership().nodes() {
         if *id == me {
             continue;

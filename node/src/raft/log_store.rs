@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::checksum;
 use super::{Entry, LogId, TypeConfig, Vote};
+use crate::sync::Locked as _;
 
 const KEY_VOTE: &[u8] = b"vote";
 const KEY_COMMITTED: &[u8] = b"committed";
@@ -91,7 +92,7 @@ impl DurableMark {
 
     fn write(&self, index: u64) {
         use std::io::{Seek, Write};
-        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let mut f = self.file.locked();
         // Fixed width: an overwrite in place never leaves a longer old tail.
         let text = format!("{index:020}\n");
         let r = f
@@ -169,8 +170,7 @@ impl LogStore {
         let queued = self
             .inner
             .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .locked()
             .last_key_value()
             .map(|(_, e)| e.log_id);
         if queued.is_some() {
@@ -293,7 +293,7 @@ impl LogWriter {
         // Readers find them in the log now. Only these very entries leave the queue: one at
         // the same index queued since (after a truncation) stays.
         {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pending = self.pending.locked();
             for entry in &entries {
                 if pending.get(&entry.log_id.index).map(|p| p.log_id) == Some(entry.log_id) {
                     pending.remove(&entry.log_id.index);
@@ -428,8 +428,7 @@ impl LogStore {
         let mut queued: std::collections::BTreeMap<u64, Entry> = self
             .inner
             .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .locked()
             .range(start..end)
             .map(|(i, e)| (*i, e.clone()))
             .collect();
@@ -523,7 +522,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let entries: Vec<Entry> = entries.into_iter().collect();
         {
             // Cheap copies: argument bytes are shared.
-            let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pending = self.inner.pending.locked();
             for entry in &entries {
                 pending.insert(entry.log_id.index, entry.clone());
             }
@@ -541,11 +540,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> io::Result<()> {
         // Entries after `last_log_id` go; it stays (None: the whole log goes).
         let keep = last_log_id.map_or(0, |l| l.index);
-        self.inner
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|i, _| *i <= keep);
+        self.inner.pending.locked().retain(|i, _| *i <= keep);
         self.ordered(|done| LogWrite::TruncateAfter(keep, done))
             .await
     }

@@ -30,6 +30,7 @@ use tonic::transport::{Channel, Endpoint, Uri};
 use super::state_machine::SnapshotFile;
 use super::{Snapshot, TypeConfig, Vote};
 use crate::config::Secret;
+use crate::sync::Locked as _;
 
 type NodeId = u64;
 
@@ -84,13 +85,13 @@ impl PeerTransport {
     pub fn set_expected_names(&self, names: HashMap<String, String>) {
         let old = self.expected_names.swap(Arc::new(names));
         let new = self.expected_names.load();
-        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        let mut channels = self.channels.locked();
         channels.retain(|addr, _| old.get(addr) == new.get(addr));
     }
 
     /// A client for the peer at `addr` (host:port), reusing its channel.
     pub fn client(&self, addr: &str) -> Result<PeerClient<Channel>, String> {
-        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        let mut channels = self.channels.locked();
         if let Some(ch) = channels.get(addr) {
             return Ok(PeerClient::new(ch.clone())
                 .max_decoding_message_size(256 * 1024 * 1024)
@@ -180,10 +181,7 @@ impl PeerTransport {
 
     /// Forgets the channel to `addr` (after the peer was removed).
     pub fn forget(&self, addr: &str) {
-        self.channels
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(addr);
+        self.channels.locked().remove(addr);
     }
 }
 

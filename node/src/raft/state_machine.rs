@@ -30,6 +30,7 @@ use crate::acl::replicated::{self, SeedFingerprints};
 use crate::acl::{AclState, Denied};
 use crate::commands::{CmdError, CommandSpec, CommandTable, Ctx, Exec, Rng};
 use crate::store::{Keyspace, Txn, DATABASES};
+use crate::sync::RwLocked as _;
 
 type Membership = super::StoredMembership;
 
@@ -73,7 +74,7 @@ impl SharedState {
             Ok(g) => g,
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => {
-                super::may_block(|| self.apply_gate.read().unwrap_or_else(|p| p.into_inner()))
+                super::may_block(|| self.apply_gate.read_locked())
             }
         }
     }
@@ -84,7 +85,7 @@ impl SharedState {
             Ok(g) => g,
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => {
-                super::may_block(|| self.apply_gate.write().unwrap_or_else(|p| p.into_inner()))
+                super::may_block(|| self.apply_gate.write_locked())
             }
         }
     }

@@ -19,6 +19,7 @@ use crate::acl::replicated::{self, Seed};
 use crate::acl::{hash_password, hash_rules};
 use crate::clock::now_ms;
 use crate::raft::ExecRequest;
+use crate::sync::Locked as _;
 
 /// Failed AUTHs of one client address.
 struct Failures {
@@ -45,7 +46,7 @@ pub struct Auth {
 
 impl Auth {
     fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, Failures>> {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+        self.failures.locked()
     }
 
     /// How long an AUTH from `ip` waits before it is checked: `delay` once the address has
@@ -96,10 +97,7 @@ impl Auth {
             Reason::Channel => &self.denied_channel,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        self.log
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .add(refusal, now_ms(), max_len);
+        self.log.locked().add(refusal, now_ms(), max_len);
     }
 }
 

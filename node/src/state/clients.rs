@@ -9,6 +9,7 @@ use std::time::Instant;
 use tokio::sync::Notify;
 
 use super::output::OutputMeter;
+use crate::sync::Locked as _;
 
 /// What other connections may see or change of a connection.
 pub struct ClientHandle {
@@ -45,11 +46,11 @@ pub struct ClientInfo {
 
 impl ClientHandle {
     pub fn info(&self) -> ClientInfo {
-        self.info.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.info.locked().clone()
     }
 
     pub fn update(&self, f: impl FnOnce(&mut ClientInfo)) {
-        f(&mut self.info.lock().unwrap_or_else(|p| p.into_inner()));
+        f(&mut self.info.locked());
     }
 
     /// One line of CLIENT LIST, in Redis's field order.
@@ -151,7 +152,7 @@ impl Clients {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<ClientHandle>>> {
-        self.all.lock().unwrap_or_else(|p| p.into_inner())
+        self.all.locked()
     }
 
     pub fn list(&self) -> Vec<Arc<ClientHandle>> {

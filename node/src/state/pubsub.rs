@@ -16,6 +16,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::clients::ClientHandle;
 use super::output::{frame_cost, Admission, Limit};
 use crate::commands::args::glob_match;
+use crate::sync::Locked as _;
 
 type ClientId = u64;
 
@@ -69,7 +70,7 @@ pub struct PubSub {
 
 impl PubSub {
     fn lock(&self) -> std::sync::MutexGuard<'_, Subscriptions> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.locked()
     }
 
     pub fn subscribe(&self, client: ClientId, channel: Bytes, sub: Subscriber) {

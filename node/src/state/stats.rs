@@ -1,5 +1,6 @@
 //! Counters for INFO: connections, commands (calls, time, rejections, failures) and errors.
 
+use crate::sync::Locked as _;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -26,7 +27,7 @@ pub struct Stats {
 
 impl Stats {
     pub fn record_command(&self, name: &str, usec: u64, failed: bool) {
-        let mut m = self.commands.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = self.commands.locked();
         if !m.contains_key(name) {
             m.insert(name.to_string(), [0; 4]);
         }
@@ -41,30 +42,19 @@ impl Stats {
     }
 
     pub fn record_rejected(&self, name: &str) {
-        let mut m = self.commands.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = self.commands.locked();
         m.entry(name.to_string()).or_insert([0; 4])[2] += 1;
     }
 
     pub fn record_error(&self, text: &str) {
         self.error_replies.fetch_add(1, Ordering::Relaxed);
         let code = text.split(' ').next().unwrap_or("ERR").to_string();
-        *self
-            .errors
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(code)
-            .or_insert(0) += 1;
+        *self.errors.locked().entry(code).or_insert(0) += 1;
     }
 
     pub fn reset(&self) {
-        self.commands
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-        self.errors
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.commands.locked().clear();
+        self.errors.locked().clear();
         self.error_replies.store(0, Ordering::Relaxed);
         self.commands_processed.store(0, Ordering::Relaxed);
         self.connections_received.store(0, Ordering::Relaxed);

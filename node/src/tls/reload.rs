@@ -29,6 +29,7 @@ use rustls::{InconsistentKeys, RootCertStore};
 use super::identity::{certificate_names, format_unix_time};
 use super::pem::{self, CA_FILE, CERT_FILE};
 use super::{crypto_provider, TlsError, DEFAULT_RECHECK_INTERVAL};
+use crate::sync::Locked as _;
 
 /// How long a burst of file events must be quiet before the files are re-read (a rotation
 /// writes the certificate and the key one after the other).
@@ -163,15 +164,11 @@ impl ReloadableCerts {
     /// From now on a reload is refused unless the new certificate carries node identity
     /// `name`.
     pub fn pin_node_identity(&self, name: String) {
-        *self.node_pin.lock().unwrap_or_else(|p| p.into_inner()) = Some(name);
+        *self.node_pin.locked() = Some(name);
     }
 
     fn check_pin(&self, state: &CertState) -> Result<(), TlsError> {
-        let pin = self
-            .node_pin
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let pin = self.node_pin.locked().clone();
         let Some(pin) = pin else {
             return Ok(());
         };
@@ -204,7 +201,7 @@ impl ReloadableCerts {
     }
 
     fn reload_files(&self, explicit: bool) -> Result<ReloadOutcome, TlsError> {
-        let mut last_attempt = self.last_attempt.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last_attempt = self.last_attempt.locked();
         let bytes = match read_files(&self.paths) {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -530,4 +527,3 @@ fn warn_if_not_current(label: &str, state: &CertState) {
         }
     }
 }
-
