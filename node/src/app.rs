@@ -19,8 +19,7 @@ use crate::config::Config;
 use crate::state::{auth, NodeState, PeerTlsConfigs, ServerTls};
 use crate::tls::{AuthClientsUser, TlsConfig};
 
-/// Changes tracing's filter (CONFIG SET loglevel).
-pub type SetLogFilter = Box<dyn Fn(&str) + Send + Sync>;
+pub use crate::config::SetLogFilter;
 
 /// How long client connections get to finish at shutdown before they are dropped.
 const CLIENT_DRAIN: Duration = Duration::from_secs(2);

@@ -4,7 +4,12 @@
 //! Every value is checked here, once, at start: a bad one is reported in one line naming the
 //! directive and the value. Secrets are wrapped in [`Secret`], whose Debug/Display print nothing.
 
+pub mod directives;
 pub mod output_limits;
+pub mod runtime;
+
+pub use directives::{Directive, OnSet, Show, DIRECTIVES};
+pub use runtime::{Runtime, SetLogFilter};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -35,8 +40,9 @@ impl fmt::Debug for Secret {
 }
 
 /// `enable-debug-command`: who may run DEBUG.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DebugMode {
+    #[default]
     No,
     Local,
     Yes,
@@ -53,10 +59,11 @@ impl DebugMode {
 }
 
 /// Redis log levels, mapped onto tracing levels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LogLevel {
     Debug,
     Verbose,
+    #[default]
     Notice,
     Warning,
     Nothing,
@@ -76,7 +83,7 @@ impl LogLevel {
 
     pub fn name(self) -> &'static str {
         match self {
-            LogLevel::Debug => "trace",
+            LogLevel::Debug => "debug",
             LogLevel::Verbose => "verbose",
             LogLevel::Notice => "notice",
             LogLevel::Warning => "warning",
@@ -103,10 +110,20 @@ impl LogLevel {
 }
 
 /// Which reads a follower serves from its own state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ReadConsistency {
+    #[default]
     Linearizable,
     Stale,
+}
+
+impl ReadConsistency {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadConsistency::Linearizable => "linearizable",
+            ReadConsistency::Stale => "stale",
+        }
+    }
 }
 
 /// One `peers` entry: a member's id, peer address and, optionally, the node name its
@@ -161,7 +178,7 @@ impl PeerEntry {
 pub const MAX_RAFT_ENTRY_SIZE: u64 = 192 * 1024 * 1024;
 
 /// The node's configuration, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Config {
     pub config_file: Option<PathBuf>,
     pub bind: Vec<String>,
@@ -234,8 +251,10 @@ pub enum ConfigError {
     Invalid {
         directive: String,
         value: String,
-        expected: &'static str,
+        expected: String,
     },
+    #[error("invalid value for '{directive}': '{value}' (expected a non-negative integer)")]
+    NotAnInteger { directive: String, value: String },
     #[error("unknown directive '{0}'")]
     Unknown(String),
     #[error("cannot read config file '{path}': {reason}")]
@@ -244,59 +263,8 @@ pub enum ConfigError {
     Args(String),
 }
 
-/// Every directive this node understands.
-pub const DIRECTIVES: &[&str] = &[
-    "bind",
-    "port",
-    "protected-mode",
-    "dir",
-    "logfile",
-    "loglevel",
-    "maxclients",
-    "timeout",
-    "proto-max-bulk-len",
-    "client-query-buffer-limit",
-    "client-output-buffer-limit",
-    "min-free-disk",
-    "rename-command",
-    "enable-debug-command",
-    "node-id",
-    "raft-addr",
-    "raft-advertise-addr",
-    "bind-source-addr",
-    "raft-snapshot-logs",
-    "raft-max-entry-size",
-    "read-consistency",
-    "requirepass",
-    "aclfile",
-    "acllog-max-len",
-    "auth-max-failures",
-    "auth-failure-delay",
-    "peers",
-    "bootstrap",
-    "join",
-    "masteruser",
-    "masterauth",
-    "peer-tls",
-    "peer-tls-cert-file",
-    "peer-tls-key-file",
-    "peer-tls-ca-cert-file",
-    "peer-allowed-cn",
-    "tls-port",
-    "tls-cert-file",
-    "tls-key-file",
-    "tls-ca-cert-file",
-    "tls-auth-clients",
-    "tls-auth-clients-user",
-    "tls-protocols",
-    "tls-ciphersuites",
-];
-
 /// The replication user when `masteruser` is not set.
 pub const DEFAULT_MASTERUSER: &str = "replicator";
-
-/// Directives whose values are secrets (never echoed in errors).
-const SECRET_DIRECTIVES: &[&str] = &["requirepass", "masterauth"];
 
 impl Config {
     /// The final text of a directive (None when unset), secrets included: for components that
@@ -306,8 +274,8 @@ impl Config {
     }
 }
 
-fn invalid(directive: &str, value: &str, expected: &'static str) -> ConfigError {
-    let shown = if SECRET_DIRECTIVES.contains(&directive) {
+fn invalid(directive: &str, value: &str, expected: impl Into<String>) -> ConfigError {
+    let shown = if directives::find(directive).is_some_and(|d| d.secret) {
         "<redacted>".to_string()
     } else {
         value.to_string()
@@ -315,7 +283,7 @@ fn invalid(directive: &str, value: &str, expected: &'static str) -> ConfigError 
     ConfigError::Invalid {
         directive: directive.to_string(),
         value: shown,
-        expected,
+        expected: expected.into(),
     }
 }
 
@@ -328,7 +296,10 @@ pub fn parse_bool(directive: &str, v: &str) -> Result<bool, ConfigError> {
 }
 
 pub fn parse_u64(directive: &str, v: &str) -> Result<u64, ConfigError> {
-    parse_memory(v).ok_or_else(|| invalid(directive, v, "expected a non-negative integer"))
+    parse_memory(v).ok_or_else(|| ConfigError::NotAnInteger {
+        directive: directive.to_string(),
+        value: v.to_string(),
+    })
 }
 
 /// Integers with Redis's memory units (1k, 1kb, 1m, 1mb, 1g, 1gb).
@@ -398,7 +369,7 @@ pub fn env_overrides() -> Vec<(String, String)> {
             let name = k.strip_prefix("REDOUBT_")?;
             Some((name.to_ascii_lowercase().replace('_', "-"), v))
         })
-        .filter(|(k, _)| DIRECTIVES.contains(&k.as_str()))
+        .filter(|(k, _)| directives::is_startup(k))
         .collect();
     out.sort();
     out
@@ -433,7 +404,7 @@ impl Config {
             })?
         {
             let key = key.replace('_', "-");
-            if !DIRECTIVES.contains(&key.as_str()) {
+            if !directives::is_startup(&key) {
                 return Err(ConfigError::Unknown(key));
             }
             if key == "rename-command" {
@@ -467,7 +438,7 @@ impl Config {
         // A bad value in the file is an error even when a later layer overrides it.
         Config::from_values(file.map(Path::to_path_buf), &values, renames.clone())?;
         for (key, value) in env.iter().chain(flags) {
-            if !DIRECTIVES.contains(&key.as_str()) {
+            if !directives::is_startup(key) {
                 return Err(ConfigError::Unknown(key.clone()));
             }
             if key == "rename-command" {
@@ -490,240 +461,36 @@ impl Config {
         v: &HashMap<String, String>,
         rename_command: HashMap<String, String>,
     ) -> Result<Config, ConfigError> {
-        let get = |k: &str| v.get(k).map(String::as_str);
-        let port = match get("port") {
-            Some(p) => p
-                .parse::<u16>()
-                .map_err(|_| invalid("port", p, "expected a port number 0..65535"))?,
-            None => 6379,
+        let mut config = Config {
+            config_file,
+            rename_command,
+            raw: RawDirectives(v.clone()),
+            ..Config::default()
         };
-        let bind = get("bind")
-            .unwrap_or("127.0.0.1 -::1")
-            .split([' ', ','])
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect::<Vec<_>>();
-        if bind.is_empty() {
-            return Err(invalid("bind", "", "expected at least one address"));
+        for d in DIRECTIVES.iter().filter(|d| d.startup) {
+            let text = v.get(d.name).map(String::as_str).unwrap_or(d.default);
+            (d.load)(&mut config, text)?;
         }
-        let loglevel = match get("loglevel") {
-            Some(l) => LogLevel::parse(l).ok_or_else(|| {
-                invalid(
-                    "loglevel",
-                    l,
-                    "expected debug, verbose, notice, warning or nothing",
-                )
-            })?,
-            None => LogLevel::Notice,
-        };
-        let enable_debug_command = match get("enable-debug-command")
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("no") => DebugMode::No,
-            Some("local") => DebugMode::Local,
-            Some("yes") => DebugMode::Yes,
-            Some(other) => {
-                return Err(invalid(
-                    "enable-debug-command",
-                    other,
-                    "expected no, local or yes",
-                ))
-            }
-        };
-        let read_consistency = match get("read-consistency")
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("linearizable") => ReadConsistency::Linearizable,
-            Some("stale") => ReadConsistency::Stale,
-            Some(other) => {
-                return Err(invalid(
-                    "read-consistency",
-                    other,
-                    "expected linearizable or stale",
-                ))
-            }
-        };
-        let proto_max_bulk_len = match get("proto-max-bulk-len") {
-            Some(s) => {
-                let n = parse_u64("proto-max-bulk-len", s)?;
-                if n < 1024 * 1024 {
-                    return Err(invalid("proto-max-bulk-len", s, "expected at least 1mb"));
-                }
-                n
-            }
-            None => 512 * 1024 * 1024,
-        };
-        let node_id = match get("node-id") {
-            Some(s) => {
-                let n = parse_u64("node-id", s)?;
-                if n == 0 {
-                    return Err(invalid("node-id", s, "expected a positive integer"));
-                }
-                n
-            }
-            None => 1,
-        };
-        let raft_addr = get("raft-addr").unwrap_or("127.0.0.1:16379").to_string();
-        if raft_addr.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid(
-                "raft-addr",
-                &raft_addr,
-                "expected host:port with an IP address",
-            ));
+        config.check_together()?;
+        Ok(config)
+    }
+
+    /// Rules that involve several directives.
+    fn check_together(&mut self) -> Result<(), ConfigError> {
+        if self.raft_advertise_addr.is_empty() {
+            self.raft_advertise_addr = self.raft_addr.clone();
         }
-        let raft_advertise_addr = get("raft-advertise-addr").unwrap_or(&raft_addr).to_string();
-        let bind_source_addr = match get("bind-source-addr").filter(|s| !s.is_empty()) {
-            Some(s) => Some(
-                s.parse::<std::net::IpAddr>()
-                    .map_err(|_| invalid("bind-source-addr", s, "expected an IP address"))?,
-            ),
-            None => None,
-        };
-        let maxclients = match get("maxclients") {
-            Some(s) => {
-                let n = parse_u64("maxclients", s)?;
-                if n == 0 {
-                    return Err(invalid("maxclients", s, "expected at least 1"));
-                }
-                n
-            }
-            None => 10000,
-        };
-        let peers = match get("peers") {
-            None => Vec::new(),
-            Some(list) => {
-                let mut peers = Vec::new();
-                for item in list.split([' ', ',']).filter(|s| !s.is_empty()) {
-                    match PeerEntry::parse(item) {
-                        Some(p) => peers.push(p),
-                        None => {
-                            return Err(invalid(
-                                "peers",
-                                item,
-                                "expected id=host:port or id=name@host:port entries",
-                            ))
-                        }
-                    }
-                }
-                peers
-            }
-        };
-        let bootstrap = match get("bootstrap") {
-            Some(s) => parse_bool("bootstrap", s)?,
-            None => false,
-        };
-        if bootstrap && peers.is_empty() {
+        if self.bootstrap && self.peers.is_empty() {
             return Err(invalid("bootstrap", "yes", "bootstrap needs 'peers'"));
         }
-        let join = get("join").filter(|s| !s.is_empty()).map(str::to_string);
-        if (!peers.is_empty() || join.is_some()) && get("masterauth").unwrap_or("").is_empty() {
+        if (!self.peers.is_empty() || self.join.is_some()) && self.masterauth.is_empty() {
             return Err(invalid(
                 "masterauth",
                 "",
                 "a node with 'peers' or 'join' needs the replication password",
             ));
         }
-        let masteruser = get("masteruser").unwrap_or(DEFAULT_MASTERUSER).to_string();
-        if masteruser == "default" || masteruser.is_empty() || masteruser.contains([' ', '\0']) {
-            return Err(invalid(
-                "masteruser",
-                &masteruser,
-                "the replication user must be a dedicated ACL user, not 'default'",
-            ));
-        }
-        if let Some(j) = &join {
-            if !j.contains(':') {
-                return Err(invalid("join", j, "expected host:port of a member"));
-            }
-        }
-        Ok(Config {
-            peers,
-            bootstrap,
-            join,
-            masteruser,
-            masterauth: Secret::new(get("masterauth").unwrap_or("")),
-            peer_tls: match get("peer-tls") {
-                Some(s) => parse_bool("peer-tls", s)?,
-                None => true,
-            },
-            raw: RawDirectives(v.clone()),
-            config_file,
-            bind,
-            port,
-            protected_mode: match get("protected-mode") {
-                Some(s) => parse_bool("protected-mode", s)?,
-                None => true,
-            },
-            dir: PathBuf::from(get("dir").unwrap_or(".")),
-            logfile: get("logfile").unwrap_or("").to_string(),
-            loglevel,
-            maxclients,
-            timeout: match get("timeout") {
-                Some(s) => parse_u64("timeout", s)?,
-                None => 0,
-            },
-            proto_max_bulk_len,
-            client_query_buffer_limit: match get("client-query-buffer-limit") {
-                Some(s) => parse_u64("client-query-buffer-limit", s)?,
-                None => 1024 * 1024 * 1024,
-            },
-            min_free_disk: match get("min-free-disk") {
-                Some(s) => parse_u64("min-free-disk", s)?,
-                None => 64 * 1024 * 1024,
-            },
-            client_output_buffer_limit: match get("client-output-buffer-limit") {
-                Some(s) => output_limits::OutputLimits::default()
-                    .updated(s)
-                    .map_err(|_| {
-                        invalid(
-                            "client-output-buffer-limit",
-                            s,
-                            "expected '<class> <hard> <soft> <seconds>' groups, class normal, replica or pubsub",
-                        )
-                    })?,
-                None => output_limits::OutputLimits::default(),
-            },
-            rename_command,
-            enable_debug_command,
-            node_id,
-            raft_addr,
-            raft_advertise_addr,
-            bind_source_addr,
-            raft_max_entry_size: match get("raft-max-entry-size") {
-                Some(s) => match parse_u64("raft-max-entry-size", s)? {
-                    n if n < 1024 * 1024 => {
-                        return Err(invalid("raft-max-entry-size", s, "expected at least 1mb"))
-                    }
-                    // Entries travel in peer messages of at most 256 MB (MAX_PEER_MESSAGE).
-                    n if n > MAX_RAFT_ENTRY_SIZE => {
-                        return Err(invalid("raft-max-entry-size", s, "expected at most 192mb"))
-                    }
-                    n => n,
-                },
-                None => 128 * 1024 * 1024,
-            },
-            raft_snapshot_logs: match get("raft-snapshot-logs") {
-                Some(s) => parse_u64("raft-snapshot-logs", s)?.max(1),
-                None => 100_000,
-            },
-            read_consistency,
-            requirepass: Secret::new(get("requirepass").unwrap_or("")),
-            aclfile: get("aclfile").filter(|s| !s.is_empty()).map(PathBuf::from),
-            acllog_max_len: match get("acllog-max-len") {
-                Some(s) => parse_u64("acllog-max-len", s)?,
-                None => 128,
-            },
-            auth_max_failures: match get("auth-max-failures") {
-                Some(s) => parse_u64("auth-max-failures", s)?,
-                None => 0,
-            },
-            auth_failure_delay_ms: match get("auth-failure-delay") {
-                Some(s) => parse_u64("auth-failure-delay", s)?.min(60_000),
-                None => 1000,
-            },
-        })
+        Ok(())
     }
 }
 

@@ -16,7 +16,7 @@ mod stats;
 pub use stats::Stats;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,21 +24,9 @@ use redoubt_proto::resp::Frame;
 use tokio::sync::broadcast;
 
 use crate::commands::CommandTable;
-use crate::config::{Config, DebugMode, LogLevel, ReadConsistency};
+use crate::config::{Config, DebugMode, ReadConsistency, Runtime};
 use crate::raft::network::{PeerCredentials, PeerTransport};
 use crate::raft::{RaftNode, RaftSettings, StartMode};
-
-/// Settings that CONFIG SET may change while the node runs.
-pub struct Runtime {
-    pub maxclients: AtomicU64,
-    pub timeout: AtomicU64,
-    pub proto_max_bulk_len: AtomicU64,
-    pub client_query_buffer_limit: AtomicU64,
-    pub client_output_buffer_limit: arc_swap::ArcSwap<output::OutputLimits>,
-    pub protected_mode: AtomicBool,
-    pub active_expire: AtomicBool,
-    pub loglevel: Mutex<LogLevel>,
-}
 
 /// rustls configurations of the peer channel (they reload their certificates themselves).
 #[derive(Clone)]
@@ -91,8 +79,6 @@ pub struct NodeState {
     /// False while this node's config seeds are not applied yet: client writes (and ACL
     /// changes) wait for them, so none lands in the log before them and none is undone by them.
     pub seeded: tokio::sync::watch::Sender<bool>,
-    /// Changes tracing's filter (CONFIG SET loglevel).
-    pub set_log_filter: Box<dyn Fn(&str) + Send + Sync>,
 }
 
 /// The members a bootstrapping node initialises the group with, each bound to the node name
@@ -138,7 +124,7 @@ impl NodeState {
     pub async fn start(
         config: Config,
         tls: ServerTls,
-        set_log_filter: Box<dyn Fn(&str) + Send + Sync>,
+        set_log_filter: crate::config::SetLogFilter,
     ) -> anyhow::Result<Arc<NodeState>> {
         let ServerTls {
             peer: peer_tls,
@@ -200,18 +186,7 @@ impl NodeState {
             tls_port,
             tls_cn_names_user: cn_names_user,
             publish_queues: Mutex::new(HashMap::new()),
-            runtime: Runtime {
-                maxclients: AtomicU64::new(config.maxclients),
-                timeout: AtomicU64::new(config.timeout),
-                proto_max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
-                client_query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit),
-                client_output_buffer_limit: arc_swap::ArcSwap::from_pointee(
-                    config.client_output_buffer_limit,
-                ),
-                protected_mode: AtomicBool::new(config.protected_mode),
-                active_expire: AtomicBool::new(true),
-                loglevel: Mutex::new(config.loglevel),
-            },
+            runtime: Runtime::new(&config, set_log_filter),
             config,
             table,
             raft,
@@ -225,13 +200,12 @@ impl NodeState {
             auth: auth::Auth::default(),
             acl_override: arc_swap::ArcSwapOption::empty(),
             seeded: tokio::sync::watch::channel(true).0,
-            set_log_filter,
         }))
     }
 
     /// The current `client-output-buffer-limit`.
     pub fn output_limits(&self) -> output::OutputLimits {
-        **self.runtime.client_output_buffer_limit.load()
+        self.runtime.output_limits()
     }
 
     /// Whether this node talks to peers (peers, join or peer TLS configured).
