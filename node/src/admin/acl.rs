@@ -119,7 +119,7 @@ pub async fn run(s: &mut Session, cmd: AclCmd, argv: &[Bytes]) -> Frame {
                     };
                     if let Ok(command) = replicated::seed_command(&record) {
                         let reply = s.node.propose_acl_change("", command, true).await;
-                        if reply.is_error() {
+                        if reply.as_ref().map_or(true, Frame::is_error) {
                             tracing::warn!("ACL SAVE: the saved file's fingerprint was not recorded: {reply:?}");
                         }
                     }
@@ -314,7 +314,10 @@ async fn propose_acl(s: &mut Session, command: Vec<Bytes>) -> Frame {
         return frame;
     }
     let user = s.user.clone();
-    s.node.propose_acl_change(&user, command, false).await
+    s.node
+        .propose_acl_change(&user, command, false)
+        .await
+        .unwrap_or_else(|e| e.to_frame())
 }
 
 /// CONFIG SET requirepass: a Raft entry (the default user's password, hashed).

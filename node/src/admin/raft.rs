@@ -57,7 +57,7 @@ async fn raft_node(server: &Arc<NodeState>, argv: &[Bytes]) -> Frame {
         let member = crate::raft::Member::new(addr, name);
         match crate::cluster::add_member(server, id, member).await {
             Ok(_) => Frame::ok(),
-            Err(s) => Frame::Error(format!("ERR cannot add node {id}: {}", s.message())),
+            Err(e) => Frame::Error(format!("ERR cannot add node {id}: {e}")),
         }
     } else if is_kw(&argv[1], "REMOVE") && argv.len() == 3 {
         let id = match node_id_arg(&argv[2]) {

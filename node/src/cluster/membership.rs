@@ -8,7 +8,8 @@ use std::time::Duration;
 use openraft::async_runtime::WatchReceiver as _;
 use openraft::ChangeMembers;
 use redoubt_proto::peer::{ElectRequest, JoinRequest, RemoveRequest};
-use tonic::Status;
+
+use super::error::{from_raft, ClusterError};
 
 use crate::raft::Member;
 use crate::state::NodeState;
@@ -29,15 +30,14 @@ pub async fn add_member(
     server: &Arc<NodeState>,
     node_id: u64,
     member: Member,
-) -> Result<(u64, String), Status> {
+) -> Result<(u64, String), ClusterError> {
     // A node coming back with a higher term (it campaigned while it was out) makes the leader
     // step down once it is contacted; the change is then retried with the next leader.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         match add_member_once(server, node_id, member.clone()).await {
-            Err(status)
-                if status.message().contains("forward request")
-                    && tokio::time::Instant::now() < deadline =>
+            Err(ClusterError::LeaderMoved | ClusterError::NoLeader)
+                if tokio::time::Instant::now() < deadline =>
             {
                 tracing::info!(node_id, "leadership moved while adding a node; retrying");
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -53,10 +53,10 @@ fn check_identity(
     membership: &openraft::Membership<u64, Member>,
     node_id: u64,
     member: &Member,
-) -> Result<(), Status> {
+) -> Result<(), ClusterError> {
     if let Some(existing) = membership.get_node(&node_id) {
         if existing.name != member.name {
-            return Err(Status::permission_denied(format!(
+            return Err(ClusterError::Identity(format!(
                 "node {node_id} is a member with identity '{}', not '{}'",
                 existing.name, member.name
             )));
@@ -66,7 +66,7 @@ fn check_identity(
         return Ok(());
     }
     match member_named(membership, &member.name) {
-        Some(other) if other != node_id => Err(Status::permission_denied(format!(
+        Some(other) if other != node_id => Err(ClusterError::Identity(format!(
             "identity '{}' is already member {other}",
             member.name
         ))),
@@ -78,16 +78,16 @@ async fn add_member_once(
     server: &Arc<NodeState>,
     node_id: u64,
     member: Member,
-) -> Result<(u64, String), Status> {
+) -> Result<(u64, String), ClusterError> {
     let raft = &server.raft.raft;
     let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
-        return Err(Status::unavailable("no leader yet"));
+        return Err(ClusterError::NoLeader);
     };
     if leader != server.raft.node_id {
         let mut client = server
             .transport
             .client(&leader_addr)
-            .map_err(Status::unavailable)?;
+            .map_err(ClusterError::Unreachable)?;
         let mut req = server.transport.request(JoinRequest {
             node_id,
             raft_addr: member.addr.clone(),
@@ -102,43 +102,45 @@ async fn add_member_once(
     tracing::info!(node_id, member = %member, "adding a node: learner first");
     raft.add_learner(node_id, member, true)
         .await
-        .map_err(|e| Status::failed_precondition(format!("add learner: {e}")))?;
+        .map_err(|e| from_raft("add learner", e))?;
     let voters = std::collections::BTreeSet::from([node_id]);
     raft.change_membership(ChangeMembers::AddVoterIds(voters), false)
         .await
-        .map_err(|e| Status::failed_precondition(format!("change membership: {e}")))?;
+        .map_err(|e| from_raft("change membership", e))?;
     tracing::info!(node_id, "node is now a voter");
     Ok((leader, leader_addr))
 }
 
 /// Removes a member (voter or learner); on a follower, asks the leader to.
-pub async fn remove_member(server: &Arc<NodeState>, node_id: u64) -> Result<(), String> {
+pub async fn remove_member(server: &Arc<NodeState>, node_id: u64) -> Result<(), ClusterError> {
     let raft = &server.raft.raft;
     let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
-        return Err("no leader yet".into());
+        return Err(ClusterError::NoLeader);
     };
     if leader != server.raft.node_id {
-        let mut client = server.transport.client(&leader_addr)?;
+        let mut client = server
+            .transport
+            .client(&leader_addr)
+            .map_err(ClusterError::Unreachable)?;
         client
             .remove(server.transport.request(RemoveRequest { node_id }))
-            .await
-            .map_err(|s| s.message().to_string())?;
+            .await?;
         return Ok(());
     }
     let membership = crate::raft::membership_of(raft);
     let removed_addr = membership.get_node(&node_id).map(|n| n.addr.clone());
     if removed_addr.is_none() {
-        return Err(format!("node {node_id} is not a member"));
+        return Err(ClusterError::NotMember(node_id));
     }
     let ids = std::collections::BTreeSet::from([node_id]);
     if membership.voter_ids().any(|v| v == node_id) {
         raft.change_membership(ChangeMembers::RemoveVoters(ids.clone()), false)
             .await
-            .map_err(|e| format!("remove voter: {e}"))?;
+            .map_err(|e| from_raft("remove voter", e))?;
     }
     raft.change_membership(ChangeMembers::RemoveNodes(ids), false)
         .await
-        .map_err(|e| format!("remove node: {e}"))?;
+        .map_err(|e| from_raft("remove node", e))?;
     if let Some(addr) = removed_addr {
         server.transport.forget(&addr);
     }
@@ -168,7 +170,7 @@ pub async fn join_cluster(server: Arc<NodeState>, target: String) {
             let mut client = server
                 .transport
                 .client(&target)
-                .map_err(Status::unavailable)?;
+                .map_err(tonic::Status::unavailable)?;
             let mut req = server.transport.request(JoinRequest {
                 node_id: me,
                 raft_addr: server.config.raft_advertise_addr.clone(),
@@ -193,20 +195,23 @@ pub async fn join_cluster(server: Arc<NodeState>, target: String) {
 
 /// Moves leadership to `target`: once the target holds the whole log, the leader hands over
 /// (openraft's leadership transfer). On a follower the request goes to the leader.
-pub async fn transfer_leadership(server: &Arc<NodeState>, target: u64) -> Result<(), String> {
+pub async fn transfer_leadership(server: &Arc<NodeState>, target: u64) -> Result<(), ClusterError> {
     let raft = &server.raft.raft;
     let membership = crate::raft::membership_of(raft);
     if !membership.voter_ids().any(|v| v == target) {
-        return Err(format!("node {target} is not a voter"));
+        return Err(ClusterError::NotVoter(target));
     }
     let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
-        return Err("no leader".into());
+        return Err(ClusterError::NoLeader);
     };
     if leader == target {
         return Ok(());
     }
     if leader != server.raft.node_id {
-        let mut client = server.transport.client(&leader_addr)?;
+        let mut client = server
+            .transport
+            .client(&leader_addr)
+            .map_err(ClusterError::Unreachable)?;
         let mut req = server.transport.request(ElectRequest {
             transfer_to: target,
         });
@@ -215,7 +220,7 @@ pub async fn transfer_leadership(server: &Arc<NodeState>, target: u64) -> Result
             .elect(req)
             .await
             .map(|_| ())
-            .map_err(|s| s.message().to_string());
+            .map_err(ClusterError::from);
     }
     // The target must hold every entry before it is told to stand, or it ignores the request.
     let caught_up = raft
@@ -232,9 +237,9 @@ pub async fn transfer_leadership(server: &Arc<NodeState>, target: u64) -> Result
         )
         .await;
     if caught_up.is_err() {
-        return Err(format!(
+        return Err(ClusterError::Timeout(format!(
             "node {target} did not catch up with the log within 5s"
-        ));
+        )));
     }
     // openraft's transfer: this node stops taking writes (they wait for the next leader), sends
     // the target its last log id, and the target stands as soon as it holds that entry; the
@@ -242,7 +247,7 @@ pub async fn transfer_leadership(server: &Arc<NodeState>, target: u64) -> Result
     raft.trigger()
         .transfer_leader(target)
         .await
-        .map_err(|e| format!("the raft core stopped: {e}"))?;
+        .map_err(|e| ClusterError::Failed(format!("the raft core stopped: {e}")))?;
     let won = raft
         .wait(Some(Duration::from_secs(5)))
         .metrics(
@@ -252,10 +257,12 @@ pub async fn transfer_leadership(server: &Arc<NodeState>, target: u64) -> Result
         .await;
     match won {
         Ok(m) if m.current_leader == Some(target) => Ok(()),
-        Ok(m) => Err(format!(
+        Ok(m) => Err(ClusterError::Failed(format!(
             "node {} won the election instead",
             m.current_leader.unwrap_or_default()
-        )),
-        Err(_) => Err(format!("node {target} did not become leader within 5s")),
+        ))),
+        Err(_) => Err(ClusterError::Timeout(format!(
+            "node {target} did not become leader within 5s"
+        ))),
     }
 }

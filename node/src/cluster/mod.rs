@@ -18,6 +18,8 @@ mod publish;
 mod snapshot;
 
 use membership::member_named;
+mod error;
+pub use error::ClusterError;
 pub use membership::{add_member, join_cluster, remove_member, transfer_leadership};
 use openraft::async_runtime::WatchReceiver as _;
 pub use publish::fan_out_publish;
@@ -604,18 +606,14 @@ impl Peer for PeerService {
                 .await
                 .map_err(|e| Status::internal(e.to_string()))?;
         } else {
-            transfer_leadership(&self.server, target)
-                .await
-                .map_err(Status::failed_precondition)?;
+            transfer_leadership(&self.server, target).await?;
         }
         Ok(Response::new(ElectReply {}))
     }
 
     async fn remove(&self, req: Request<RemoveRequest>) -> Result<Response<RemoveReply>, Status> {
         self.require_member(&req, "remove")?;
-        remove_member(&self.server, req.into_inner().node_id)
-            .await
-            .map_err(Status::failed_precondition)?;
+        remove_member(&self.server, req.into_inner().node_id).await?;
         Ok(Response::new(RemoveReply {}))
     }
 

@@ -144,7 +144,7 @@ impl NodeState {
         user: &str,
         command: Vec<Bytes>,
         internal: bool,
-    ) -> redoubt_proto::resp::Frame {
+    ) -> Result<redoubt_proto::resp::Frame, crate::raft::RaftCallError> {
         let req = ExecRequest {
             db: 0,
             user: user.to_string(),
@@ -156,10 +156,7 @@ impl NodeState {
             commands: vec![command],
             multi: false,
         };
-        match self.raft.execute(req).await {
-            Ok(reply) => reply.frame,
-            Err(e) => e.to_frame(),
-        }
+        self.raft.execute(req).await.map(|reply| reply.frame)
     }
 }
 
@@ -387,18 +384,20 @@ pub async fn propose_config_seeds(server: Arc<NodeState>, seeds: Vec<Seed>) {
         };
         loop {
             if server.raft.is_voter() {
-                let frame = server.propose_acl_change("", command.clone(), true).await;
-                match frame {
-                    redoubt_proto::resp::Frame::Error(e)
-                        if e.starts_with("TRYAGAIN") || e.starts_with("ERR raft") =>
-                    {
+                match server.propose_acl_change("", command.clone(), true).await {
+                    // Not decided (no leader, no quorum, a leader change): ask again, unless
+                    // it was applied after all.
+                    Err(e) => {
                         tracing::debug!(source = %seed.source, error = %e, "ACL seed not applied yet");
+                        if seed_applied(&server, &seed) {
+                            break;
+                        }
                     }
-                    redoubt_proto::resp::Frame::Error(e) => {
+                    Ok(redoubt_proto::resp::Frame::Error(e)) => {
                         tracing::error!(source = %seed.source, error = %e, "the cluster refused this node's ACL seed");
                         break;
                     }
-                    _ => {
+                    Ok(_) => {
                         tracing::info!(source = %seed.source, "ACL state seeded from this node's config");
                         break;
                     }
