@@ -1,0 +1,414 @@
+//! [`RaftNode`]: opens the storage, starts openraft and the proposer, forwarder and read
+//! barrier tasks, and is the one entry point the rest of the node uses to write (propose),
+//! read (barrier, read view) and ask about the group.
+
+#![allow(clippy::result_large_err)]
+
+use super::*;
+
+/// Keeps the transport's address -> node name map equal to the membership's, so that a dial
+/// to a member's address checks that member's identity.
+pub(super) async fn track_member_names(
+    mut metrics: MetricsRx,
+    transport: Arc<network::PeerTransport>,
+) {
+    // Metrics change with every entry; the names only with a membership entry.
+    let mut last = None;
+    loop {
+        let names = {
+            let m = metrics.borrow_and_update();
+            let config = &m.membership_config;
+            let log_id = *config.log_id();
+            if last == Some(log_id) {
+                None
+            } else {
+                last = Some(log_id);
+                Some(
+                    config
+                        .membership()
+                        .nodes()
+                        .map(|(_, m)| (m.addr.clone(), m.name.clone()))
+                        .collect(),
+                )
+            }
+        };
+        if let Some(names) = names {
+            transport.set_expected_names(names);
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads every record of every tree once (sled checks its pages as it reads them) and checks
+/// every log entry's checksum: damaged data stops the start instead of being served later.
+pub(super) fn verify_storage(db: &sled::Db, dir: &Path) -> Result<(), String> {
+    for name in db.tree_names() {
+        let tree = db.open_tree(&name).map_err(|e| e.to_string())?;
+        for item in tree.iter() {
+            item.map_err(|e| format!("tree '{}': {e}", String::from_utf8_lossy(&name)))?;
+        }
+    }
+    let entries = log_store::verify(db, dir)?;
+    tracing::info!(entries, "storage verified");
+    Ok(())
+}
+
+/// Settings of the Raft layer taken from the node's config.
+pub struct RaftSettings {
+    pub node_id: u64,
+    pub advertise_addr: String,
+    /// This node's identity (its certificate's node name; empty without peer TLS).
+    pub node_name: String,
+    /// `min-free-disk`: writes are refused below this many free bytes (0: never).
+    pub min_free_disk: u64,
+    /// `raft-max-entry-size`: with other members, larger writes are refused up front.
+    pub max_entry_size: u64,
+    pub snapshot_logs: u64,
+    /// How the group starts when this node has no Raft state yet.
+    pub start: StartMode,
+}
+
+/// What a node without Raft state does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartMode {
+    /// Initialise a one-member group (a single node).
+    Single,
+    /// Initialise the group with these members (`bootstrap = true` + `peers`).
+    Bootstrap(Vec<(u64, Member)>),
+    /// Wait to be added: asks a member to add it (`join`), or is among the bootstrap peers.
+    Wait,
+}
+
+/// A running Raft member with its storage.
+pub struct RaftNode {
+    pub raft: Raft,
+    proposals: mpsc::UnboundedSender<Proposal>,
+    read_barriers: mpsc::UnboundedSender<oneshot::Sender<Result<(), RaftCallError>>>,
+    forwards: mpsc::UnboundedSender<Proposal>,
+    pub transport: Arc<network::PeerTransport>,
+    metrics: MetricsRx,
+    /// Term in which reads may skip the barrier (see `sole_voter_leader_term`); 0: none.
+    fast_read_term: AtomicU64,
+    pub shared: Arc<SharedState>,
+    /// Free space of the data directory against `min-free-disk`.
+    pub disk: Arc<disk::DiskGuard>,
+    max_entry_size: u64,
+    pub log: LogStore,
+    pub node_id: u64,
+    pub db: sled::Db,
+    dir: std::path::PathBuf,
+}
+
+impl RaftNode {
+    /// Opens the store under `dir`, starts Raft and, on first start, initialises a one-member
+    /// group. Restarting never re-initialises.
+    pub async fn start(
+        dir: &Path,
+        settings: RaftSettings,
+        table: Arc<CommandTable>,
+        transport: Arc<network::PeerTransport>,
+    ) -> anyhow::Result<RaftNode> {
+        let data_dir = dir.join("data");
+        let damaged = |detail: String| {
+            anyhow::anyhow!(
+                "the data under '{}' is damaged ({detail}); this node will not serve it. Stop \
+                 it, move that folder aside and start the node again to rejoin its cluster and \
+                 receive the data from the others (a single node: restore a backup)",
+                data_dir.display()
+            )
+        };
+        let db = sled::Config::new()
+            .path(&data_dir)
+            .cache_capacity(256 * 1024 * 1024)
+            .flush_every_ms(Some(1000))
+            .open()
+            .map_err(|e| damaged(e.to_string()))?;
+        verify_storage(&db, dir).map_err(damaged)?;
+        let rebuild_snapshot = state_machine::check_snapshot_file(&dir.join("snapshots"))
+            .map_err(|e| anyhow::anyhow!("cannot read the snapshot file: {e}"))?;
+        let log = LogStore::open(&db, dir)?;
+        let (sm, shared) = StateMachine::open(&db, table, dir.join("snapshots"))
+            .map_err(|e| damaged(e.to_string()))?;
+        let config = RaftConfig {
+            cluster_name: "redoubt".to_string(),
+            heartbeat_interval: 100,
+            election_timeout_min: 300,
+            election_timeout_max: 600,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(settings.snapshot_logs),
+            max_in_snapshot_log_to_keep: 1000,
+            max_payload_entries: 1000,
+            // A node cut off from the majority does not raise its term, and one that returns
+            // does not depose a healthy leader.
+            enable_pre_vote: Some(true),
+            // Replication to a peer that failed is retried soon, and never waits more than a
+            // second once the peer is back (after a partition heals, say).
+            backoff: "50ms 100ms 200ms ...1s".to_string(),
+            ..Default::default()
+        };
+        let config = Arc::new(config.validate()?);
+        let raft = Raft::new(
+            settings.node_id,
+            config,
+            network::PeerNetwork::new(transport.clone()),
+            log.clone(),
+            sm,
+        )
+        .await?;
+        if !raft.is_initialized().await? {
+            let mut members = std::collections::BTreeMap::new();
+            match &settings.start {
+                StartMode::Single => {
+                    members.insert(
+                        settings.node_id,
+                        Member::new(settings.advertise_addr.clone(), settings.node_name.clone()),
+                    );
+                }
+                StartMode::Bootstrap(peers) => {
+                    for (id, member) in peers {
+                        members.insert(*id, member.clone());
+                    }
+                }
+                StartMode::Wait => {}
+            }
+            if !members.is_empty() {
+                tracing::info!(members = ?members.keys().collect::<Vec<_>>(), "initialising the raft group");
+                raft.initialize(members).await?;
+            }
+        }
+        if rebuild_snapshot {
+            if let Err(e) = raft.trigger().snapshot().await {
+                tracing::warn!(error = %e, "cannot start rebuilding the snapshot");
+            }
+        }
+        tokio::spawn(track_member_names(raft.metrics(), transport.clone()));
+        let disk = disk::DiskGuard::new(dir, settings.min_free_disk);
+        tokio::spawn(disk.clone().watch());
+        let (proposals, rx) = mpsc::unbounded_channel();
+        let (forwards, forwards_rx) = mpsc::unbounded_channel();
+        tokio::spawn(run_proposer(
+            raft.clone(),
+            log.clone(),
+            rx,
+            forwards.clone(),
+        ));
+        let (read_barriers, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run_read_barriers(
+            raft.clone(),
+            transport.clone(),
+            shared.applied_index.subscribe(),
+            rx,
+        ));
+        tokio::spawn(run_forwarder(
+            raft.clone(),
+            transport.clone(),
+            proposals.clone(),
+            forwards_rx,
+        ));
+        Ok(RaftNode {
+            metrics: raft.metrics(),
+            fast_read_term: AtomicU64::new(0),
+            raft,
+            proposals,
+            read_barriers,
+            forwards,
+            transport,
+            shared,
+            disk,
+            max_entry_size: settings.max_entry_size,
+            log,
+            node_id: settings.node_id,
+            db,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Queues a client request for the next entry; the receiver gets the state machine's reply.
+    pub fn propose(&self, request: ExecRequest) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
+        self.propose_from(None, request)
+    }
+
+    /// [`RaftNode::propose`] for client connection `origin`, whose requests may be pipelined:
+    /// forwarded to a leader, they keep the order the client sent them in.
+    pub fn propose_from(
+        &self,
+        origin: Option<u64>,
+        request: ExecRequest,
+    ) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
+        let (reply_to, rx) = oneshot::channel();
+        if let Err(e) = self.admit(&request) {
+            let _ = reply_to.send(Err(e));
+            return rx;
+        }
+        let queue = if self.is_leader() {
+            &self.proposals
+        } else {
+            &self.forwards
+        };
+        let mut proposal = Proposal::new(request, reply_to);
+        proposal.origin = origin;
+        if let Err(mpsc::error::SendError(p)) = queue.send(proposal) {
+            let _ = p.reply_to.send(Err(RaftCallError::Other(
+                "the raft node is shutting down".into(),
+            )));
+        }
+        rx
+    }
+
+    /// Whether a client request may become an entry now: not larger than
+    /// `raft-max-entry-size` in a cluster (every member holds the entry in memory while it
+    /// travels, and it must fit in one peer message; a single node replicates nothing and
+    /// takes anything), and not while the disk is low (`-MISCONF`).
+    fn admit(&self, request: &ExecRequest) -> Result<(), RaftCallError> {
+        let size: u64 = request
+            .commands
+            .iter()
+            .flatten()
+            .map(|a| a.len() as u64)
+            .sum();
+        if size > self.max_entry_size
+            && self
+                .metrics
+                .borrow_watched()
+                .membership_config
+                .membership()
+                .nodes()
+                .count()
+                > 1
+        {
+            return Err(RaftCallError::TooLarge(format!(
+                "ERR the write is {size} bytes, more than raft-max-entry-size ({} bytes), the \
+                 largest entry this cluster replicates safely",
+                self.max_entry_size
+            )));
+        }
+        // Written twice: once in the log entry, once in the keyspace.
+        self.disk.account(2 * size);
+        if self.disk.is_low() {
+            return Err(RaftCallError::DiskLow(self.disk.misconf()));
+        }
+        Ok(())
+    }
+
+    /// Queues a request on the leader itself (Forward calls from followers land here).
+    pub fn propose_local(
+        &self,
+        request: ExecRequest,
+    ) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
+        let (reply_to, rx) = oneshot::channel();
+        if let Err(e) = self.admit(&request) {
+            let _ = reply_to.send(Err(e));
+            return rx;
+        }
+        if let Err(mpsc::error::SendError(p)) =
+            self.proposals.send(Proposal::new(request, reply_to))
+        {
+            let _ = p.reply_to.send(Err(RaftCallError::Other(
+                "the raft node is shutting down".into(),
+            )));
+        }
+        rx
+    }
+
+    /// Where snapshots are kept (and received).
+    pub fn snapshot_dir(&self) -> std::path::PathBuf {
+        self.dir.join("snapshots")
+    }
+
+    /// The ACL state as of the last applied entry.
+    pub fn acl(&self) -> Arc<crate::acl::AclState> {
+        self.shared.acl.load_full()
+    }
+
+    /// Whether this node is a voter of the current membership.
+    pub fn is_voter(&self) -> bool {
+        self.metrics
+            .borrow_watched()
+            .membership_config
+            .membership()
+            .voter_ids()
+            .any(|id| id == self.node_id)
+    }
+
+    /// Whether this node currently believes it is the leader.
+    pub fn is_leader(&self) -> bool {
+        known_leader(&self.metrics.borrow_watched()) == Some(self.node_id)
+    }
+
+    /// Proposes a client request and waits for its reply.
+    pub async fn execute(&self, request: ExecRequest) -> Result<Reply, RaftCallError> {
+        self.propose(request)
+            .await
+            .unwrap_or_else(|_| Err(RaftCallError::Other("the raft node stopped".into())))
+    }
+
+    /// Proposes `req` as an entry of its own and waits for the state machine's response.
+    pub async fn write(&self, req: Request) -> Result<Response, RaftCallError> {
+        match self.raft.client_write(req).await {
+            Ok(resp) => Ok(resp.data),
+            Err(RaftError::APIError(e)) => Err(RaftCallError::from_write(e)),
+            Err(e) => Err(RaftCallError::from_core(&e)),
+        }
+    }
+
+    /// Linearizable read barrier: returns once this node is known to be the leader and has
+    /// applied everything committed before the call.
+    pub async fn read_barrier(&self) -> Result<(), RaftCallError> {
+        if self.sole_voter_leader_term() == Some(self.fast_read_term.load(Ordering::Acquire)) {
+            return Ok(());
+        }
+        let term_before = self.sole_voter_leader_term();
+        let (tx, rx) = oneshot::channel();
+        if self.read_barriers.send(tx).is_err() {
+            return Err(RaftCallError::Other(
+                "the raft node is shutting down".into(),
+            ));
+        }
+        let result = rx
+            .await
+            .unwrap_or_else(|_| Err(RaftCallError::Other("the raft node stopped".into())));
+        if result.is_ok() {
+            if let Some(term) = term_before {
+                // The barrier applied everything committed in this term: from now on, in this
+                // term, local state already holds every acknowledged write.
+                self.fast_read_term.store(term, Ordering::Release);
+            }
+        }
+        result
+    }
+
+    /// The current term when this node leads a group whose only voter it is. Then nobody else
+    /// can commit or lead, and every acknowledged write was applied here before its reply, so
+    /// after one barrier in the term a local read is linearizable without asking anyone.
+    fn sole_voter_leader_term(&self) -> Option<u64> {
+        let m = self.metrics.borrow_watched();
+        if m.state != openraft::ServerState::Leader {
+            return None;
+        }
+        let mut voters = m.membership_config.voter_ids();
+        match (voters.next(), voters.next()) {
+            (Some(only), None) if only == self.node_id => Some(m.current_term),
+            _ => None,
+        }
+    }
+
+    /// Waits until a leader is known (start-up), at most `timeout`.
+    pub async fn wait_for_leader(&self, timeout: Duration) -> bool {
+        self.raft
+            .wait(Some(timeout))
+            .metrics(|m| known_leader(m).is_some(), "leader known")
+            .await
+            .is_ok()
+    }
+
+    /// A read-only view of the committed keyspace. Hold the returned guard while reading.
+    pub fn read_view(&self, db: u8, now_ms: u64) -> Keyspace {
+        Keyspace::new(Txn::read_only(self.shared.keyspace.clone()), db, now_ms, 0)
+    }
+
+    pub async fn shutdown(&self) {
+        let _ = self.raft.shutdown().await;
+        let _ = self.db.flush_async().await;
+    }
+}
