@@ -1,7 +1,6 @@
 //! INFO: the sections Redis clients and tools read, rendered from the server's counters.
 //! Never prints a secret.
 
-use openraft::async_runtime::WatchReceiver as _;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
@@ -236,28 +235,19 @@ fn stats_section(s: &NodeState, out: &mut String) {
 }
 
 fn replication_section(s: &NodeState, out: &mut String) {
-    let m = s.raft.raft.metrics().borrow_watched().clone();
-    let is_leader = crate::raft::known_leader(&m) == Some(s.raft.node_id);
-    line(out, "role", if is_leader { "master" } else { "slave" });
+    let st = s.raft.status();
+    line(out, "role", if st.leads() { "master" } else { "slave" });
     line(out, "connected_slaves", 0);
-    line(out, "raft_node_id", s.raft.node_id);
-    line(
-        out,
-        "raft_state",
-        format!("{:?}", m.state).to_ascii_lowercase(),
-    );
-    line(out, "raft_term", m.current_term);
+    line(out, "raft_node_id", st.node_id);
+    line(out, "raft_state", st.role);
+    line(out, "raft_term", st.term);
     line(
         out,
         "raft_leader_id",
-        m.current_leader.map_or(String::new(), |l| l.to_string()),
+        st.leader.map_or(String::new(), |(id, _)| id.to_string()),
     );
-    line(out, "raft_last_log_index", m.last_log_index.unwrap_or(0));
-    line(
-        out,
-        "raft_applied_index",
-        m.last_applied.map_or(0, |l| l.index),
-    );
+    line(out, "raft_last_log_index", st.last_log_index);
+    line(out, "raft_applied_index", st.applied_index);
 }
 
 fn cpu_section(out: &mut String) {

@@ -1,7 +1,6 @@
 //! RAFT.INFO, RAFT.LEADER, RAFT.NODE ADD|REMOVE and RAFT.TRANSFER: the Raft group as an
 //! operator sees and changes it (membership changes and transfers are `cluster`'s).
 
-use openraft::async_runtime::WatchReceiver as _;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -86,63 +85,33 @@ async fn transfer(server: &Arc<NodeState>, target: &[u8]) -> Frame {
 
 /// INFO-style text of the node's Raft view.
 pub fn raft_info(server: &NodeState) -> String {
-    let m = server.raft.raft.metrics().borrow_watched().clone();
-    let (leader_id, leader_addr) = leader_of(&server.raft.raft).unwrap_or((0, String::new()));
-    let role = match m.state {
-        openraft::ServerState::Leader => "leader",
-        openraft::ServerState::Follower => "follower",
-        openraft::ServerState::Learner => "learner",
-        openraft::ServerState::Candidate => "candidate",
-        openraft::ServerState::Shutdown => "shutdown",
+    let st = server.raft.status();
+    let (leader_id, leader_addr) = match &st.leader {
+        Some((id, addr)) => (id.to_string(), addr.as_str()),
+        None => (String::new(), ""),
     };
-    let applied = m.last_applied.map_or(0, |l| l.index);
-    let commit = server.raft.log.committed_index().max(applied);
     let mut out = String::new();
     let _ = write!(out, "# Raft\r\n");
-    let _ = write!(out, "node_id:{}\r\n", m.id);
-    let _ = write!(out, "role:{role}\r\n");
-    let _ = write!(out, "term:{}\r\n", m.current_term);
-    let _ = write!(
-        out,
-        "leader_id:{}\r\n",
-        if leader_id == 0 {
-            String::new()
-        } else {
-            leader_id.to_string()
-        }
-    );
+    let _ = write!(out, "node_id:{}\r\n", st.node_id);
+    let _ = write!(out, "role:{}\r\n", st.role);
+    let _ = write!(out, "term:{}\r\n", st.term);
+    let _ = write!(out, "leader_id:{leader_id}\r\n");
     let _ = write!(out, "leader_addr:{leader_addr}\r\n");
-    let _ = write!(out, "commit_index:{commit}\r\n");
-    let _ = write!(out, "applied_index:{applied}\r\n");
-    let _ = write!(out, "last_log_index:{}\r\n", m.last_log_index.unwrap_or(0));
-    let _ = write!(
-        out,
-        "snapshot_index:{}\r\n",
-        m.snapshot.map_or(0, |l| l.index)
-    );
-    let _ = write!(out, "purged_index:{}\r\n", m.purged.map_or(0, |l| l.index));
-    let membership = m.membership_config.membership();
-    let voters: std::collections::BTreeSet<u64> = membership.voter_ids().collect();
+    let _ = write!(out, "commit_index:{}\r\n", st.commit_index);
+    let _ = write!(out, "applied_index:{}\r\n", st.applied_index);
+    let _ = write!(out, "last_log_index:{}\r\n", st.last_log_index);
+    let _ = write!(out, "snapshot_index:{}\r\n", st.snapshot_index);
+    let _ = write!(out, "purged_index:{}\r\n", st.purged_index);
     let _ = write!(out, "\r\n# Members\r\n");
-    for (id, node) in membership.nodes() {
-        let kind = if voters.contains(id) {
-            "voter"
-        } else {
-            "learner"
-        };
-        let matched = if *id == m.id {
-            m.last_log_index.unwrap_or(0).to_string()
-        } else {
-            m.replication
-                .as_ref()
-                .and_then(|r| r.get(id))
-                .map(|l| l.map_or(0, |l| l.index).to_string())
-                .unwrap_or_else(|| "?".into())
-        };
+    for m in &st.members {
+        let kind = if m.voter { "voter" } else { "learner" };
+        let matched = m
+            .match_index
+            .map_or_else(|| "?".to_string(), |i| i.to_string());
         let _ = write!(
             out,
-            "member_{id}:addr={},name={},role={kind},match_index={matched}\r\n",
-            node.addr, node.name
+            "member_{}:addr={},name={},role={kind},match_index={matched}\r\n",
+            m.id, m.addr, m.name
         );
     }
     out

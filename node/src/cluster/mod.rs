@@ -21,7 +21,6 @@ use membership::member_named;
 mod error;
 pub use error::ClusterError;
 pub use membership::{add_member, join_cluster, remove_member, transfer_leadership};
-use openraft::async_runtime::WatchReceiver as _;
 pub use publish::fan_out_publish;
 
 use std::net::SocketAddr;
@@ -44,7 +43,7 @@ use tonic::{Request, Response, Status};
 
 use crate::acl::constant_time_eq;
 use crate::raft::network::{META_AUTH, META_USER};
-use crate::raft::{leader_of, ExecRequest, Member, Membership, Reply, TypeConfig};
+use crate::raft::{ExecRequest, Member, Membership, Reply, TypeConfig};
 use crate::state::NodeState;
 
 /// Who is on the other end of a peer connection.
@@ -582,16 +581,16 @@ impl Peer for PeerService {
     }
 
     async fn status(&self, _req: Request<StatusRequest>) -> Result<Response<StatusReply>, Status> {
-        let m = self.raft().metrics().borrow_watched().clone();
-        let (leader_id, leader_addr) = leader_of(self.raft()).unwrap_or((0, String::new()));
+        let st = self.server.raft.status();
+        let (leader_id, leader_addr) = st.leader.unwrap_or((0, String::new()));
         Ok(Response::new(StatusReply {
-            node_id: m.id,
-            role: format!("{:?}", m.state).to_ascii_lowercase(),
-            term: m.current_term,
+            node_id: st.node_id,
+            role: st.role.to_string(),
+            term: st.term,
             leader_id,
             leader_addr,
-            commit_index: m.last_log_index.unwrap_or(0),
-            applied_index: m.last_applied.map_or(0, |l| l.index),
+            commit_index: st.commit_index,
+            applied_index: st.applied_index,
         }))
     }
 

@@ -16,6 +16,7 @@ pub mod network;
 mod node;
 mod proposer;
 pub mod state_machine;
+mod status;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
@@ -42,6 +43,7 @@ pub use error::RaftCallError;
 use forward::*;
 pub use node::{RaftNode, RaftSettings, StartMode};
 use proposer::*;
+pub use status::{MemberStatus, RaftStatus};
 
 openraft::declare_raft_types!(
     /// Redoubt's openraft types.
