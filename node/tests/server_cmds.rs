@@ -292,6 +292,118 @@ async fn command_count_info_docs_getkeys() {
     );
 }
 
+/// One key-spec declaration feeds COMMAND INFO (Redis 7.2's key specs and legacy range),
+/// COMMAND GETKEYS and the ACL key checks (here through ACL DRYRUN).
+#[tokio::test]
+async fn key_specs_drive_command_info_getkeys_and_acl() {
+    let (_node, mut c) = start().await;
+    let info = |v: Value| match v {
+        Value::Array(mut entries) if entries.len() == 1 => match entries.remove(0) {
+            Value::Array(fields) => fields,
+            other => panic!("entry {other:?}"),
+        },
+        other => panic!("COMMAND INFO reply {other:?}"),
+    };
+    // RESP2 flattens the maps: [flags, [..], begin_search, [type, .., spec, [..]], ...].
+    let spec = |flags: &[&str], begin: Value, find: Value| {
+        arr(vec![
+            b("flags"),
+            arr(flags.iter().map(|f| simple(f)).collect()),
+            b("begin_search"),
+            begin,
+            b("find_keys"),
+            find,
+        ])
+    };
+    let index = |i| {
+        arr(vec![
+            b("type"),
+            b("index"),
+            b("spec"),
+            arr(vec![b("index"), int(i)]),
+        ])
+    };
+    let range = |last, step| {
+        let spec = vec![
+            b("lastkey"),
+            int(last),
+            b("keystep"),
+            int(step),
+            b("limit"),
+            int(0),
+        ];
+        arr(vec![b("type"), b("range"), b("spec"), arr(spec)])
+    };
+    let rename = info(q(&mut c, &["COMMAND", "INFO", "rename"]).await);
+    assert_eq!(&rename[3..6], &[int(1), int(2), int(1)]);
+    let want = arr(vec![
+        spec(&["RW", "access", "delete"], index(1), range(0, 1)),
+        spec(&["OW", "update"], index(2), range(0, 1)),
+    ]);
+    assert_eq!(rename[8], want, "key specs of RENAME");
+    let sintercard = info(q(&mut c, &["COMMAND", "INFO", "sintercard"]).await);
+    assert_eq!(&sintercard[3..6], &[int(0), int(0), int(0)]);
+    assert!(strings(&sintercard[2]).contains(&"movablekeys".to_string()));
+    let keynum = arr(vec![
+        b("type"),
+        b("keynum"),
+        b("spec"),
+        arr(vec![
+            b("keynumidx"),
+            int(0),
+            b("firstkey"),
+            int(1),
+            b("keystep"),
+            int(1),
+        ]),
+    ]);
+    assert_eq!(
+        sintercard[8],
+        arr(vec![spec(&["RO", "access"], index(1), keynum)])
+    );
+    // GETKEYS follows the numkeys argument.
+    let getkeys = [
+        "COMMAND",
+        "GETKEYS",
+        "sintercard",
+        "2",
+        "a",
+        "b",
+        "LIMIT",
+        "1",
+    ];
+    expect(&mut c, &getkeys, bulks(&["a", "b"])).await;
+    expect(
+        &mut c,
+        &["COMMAND", "GETKEYS", "set", "k", "v", "GET"],
+        bulks(&["k"]),
+    )
+    .await;
+    // ACL: ACCESS needs %R, INSERT/UPDATE/DELETE need %W, RO alone any pattern.
+    let rules = ["ACL", "SETUSER", "ks", "on", "+@all", "%R~r*", "%W~w*"];
+    expect(&mut c, &rules, ok()).await;
+    let denied = |key: &str| {
+        b(&format!(
+            "User ks has no permissions to access the '{key}' key"
+        ))
+    };
+    let cases: [(&[&str], Value); 9] = [
+        (&["SETNX", "w1", "v"], ok()),
+        (&["SETNX", "r1", "v"], denied("r1")),
+        (&["GETEX", "w1"], denied("w1")),
+        (&["EXISTS", "r1", "w1"], ok()),
+        (&["SINTERCARD", "2", "r1", "r2"], ok()),
+        (&["SINTERCARD", "2", "r1", "w2"], denied("w2")),
+        (&["SET", "w1", "v"], ok()),
+        (&["SET", "w1", "v", "GET"], denied("w1")),
+        (&["RENAME", "r1", "w1"], denied("r1")),
+    ];
+    for (line, want) in cases {
+        let args = [&["ACL", "DRYRUN", "ks"][..], line].concat();
+        expect(&mut c, &args, want).await;
+    }
+}
+
 fn strings_len(v: &Value) -> usize {
     match v {
         Value::Array(items) => items.len(),

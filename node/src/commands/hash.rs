@@ -15,204 +15,135 @@ use sled::IVec;
 
 use super::args::{glob_match, is_kw, parse_i64, parse_i64_opt};
 use super::flag::*;
+use super::key_flag::*;
 use super::long_double::{self, Ld};
 use super::{CmdError, CommandSpec, Ctx, Exec, KeySpec, Rng};
 use crate::store::encoding::{hashed_member_key, member_prefix};
 use crate::store::{KeyType, Meta};
 
+const HASH: &[&str] = &["hash"];
+
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "hdel",
-        group: "hash",
-        summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
-        since: "2.0.0",
-        arity: -3,
-        flags: WRITE | FAST,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(hdel),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hexists",
-        group: "hash",
-        summary: "Determines whether a field exists in a hash.",
-        since: "2.0.0",
-        arity: 3,
-        flags: READONLY | FAST,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(hexists),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hget",
-        group: "hash",
-        summary: "Returns the value of a field in a hash.",
-        since: "2.0.0",
-        arity: 3,
-        flags: READONLY | FAST,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(hget),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hgetall",
-        group: "hash",
-        summary: "Returns all fields and values in a hash.",
-        since: "2.0.0",
-        arity: 2,
-        flags: READONLY,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(hgetall),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hincrby",
-        group: "hash",
-        summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
-        since: "2.0.0",
-        arity: 4,
-        flags: WRITE | DENYOOM | FAST,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(hincrby),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hincrbyfloat",
-        group: "hash",
-        summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
-        since: "2.6.0",
-        arity: 4,
-        flags: WRITE | DENYOOM | FAST,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(hincrbyfloat),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hkeys",
-        group: "hash",
-        summary: "Returns all fields in a hash.",
-        since: "2.0.0",
-        arity: 2,
-        flags: READONLY,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(hkeys),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hlen",
-        group: "hash",
-        summary: "Returns the number of fields in a hash.",
-        since: "2.0.0",
-        arity: 2,
-        flags: READONLY | FAST,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(hlen),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hmget",
-        group: "hash",
-        summary: "Returns the values of all fields in a hash.",
-        since: "2.0.0",
-        arity: -3,
-        flags: READONLY | FAST,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(hmget),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hmset",
-        group: "hash",
-        summary: "Sets the values of multiple fields.",
-        since: "2.0.0",
-        arity: -4,
-        flags: WRITE | DENYOOM | FAST,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(hmset),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hrandfield",
-        group: "hash",
-        summary: "Returns one or more random fields from a hash.",
-        since: "6.2.0",
-        arity: -2,
-        flags: READONLY,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(hrandfield),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hscan",
-        group: "hash",
-        summary: "Iterates over fields and values of a hash.",
-        since: "2.8.0",
-        arity: -3,
-        flags: READONLY,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(hscan),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hset",
-        group: "hash",
-        summary: "Creates or modifies the value of a field in a hash.",
-        since: "2.0.0",
-        arity: -4,
-        flags: WRITE | DENYOOM | FAST,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(hset),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hsetnx",
-        group: "hash",
-        summary: "Sets the value of a field in a hash only when the field doesn't exist.",
-        since: "2.0.0",
-        arity: 4,
-        flags: WRITE | DENYOOM | FAST,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(hsetnx),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hstrlen",
-        group: "hash",
-        summary: "Returns the length of the value of a field.",
-        since: "3.2.0",
-        arity: 3,
-        flags: READONLY | FAST,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(hstrlen),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "hvals",
-        group: "hash",
-        summary: "Returns all values in a hash.",
-        since: "2.0.0",
-        arity: 2,
-        flags: READONLY,
-        acl: &["hash"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(hvals),
-        subcommands: &[],
-    },
+    CommandSpec::new("hdel", -3, Exec::Write(hdel))
+        .flags(WRITE | FAST)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RW | DELETE)])
+        .docs(
+            "hash",
+            "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
+            "2.0.0",
+        ),
+    CommandSpec::new("hexists", 3, Exec::Read(hexists))
+        .flags(READONLY | FAST)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RO)])
+        .docs(
+            "hash",
+            "Determines whether a field exists in a hash.",
+            "2.0.0",
+        ),
+    CommandSpec::new("hget", 3, Exec::Read(hget))
+        .flags(READONLY | FAST)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs("hash", "Returns the value of a field in a hash.", "2.0.0"),
+    CommandSpec::new("hgetall", 2, Exec::Read(hgetall))
+        .flags(READONLY)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs("hash", "Returns all fields and values in a hash.", "2.0.0"),
+    CommandSpec::new("hincrby", 4, Exec::Write(hincrby))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | UPDATE)])
+        .docs(
+            "hash",
+            "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
+            "2.0.0",
+        ),
+    CommandSpec::new("hincrbyfloat", 4, Exec::Write(hincrbyfloat))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | UPDATE)])
+        .docs(
+            "hash",
+            "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
+            "2.6.0",
+        ),
+    CommandSpec::new("hkeys", 2, Exec::Read(hkeys))
+        .flags(READONLY)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs("hash", "Returns all fields in a hash.", "2.0.0"),
+    CommandSpec::new("hlen", 2, Exec::Read(hlen))
+        .flags(READONLY | FAST)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RO)])
+        .docs("hash", "Returns the number of fields in a hash.", "2.0.0"),
+    CommandSpec::new("hmget", -3, Exec::Read(hmget))
+        .flags(READONLY | FAST)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "hash",
+            "Returns the values of all fields in a hash.",
+            "2.0.0",
+        ),
+    CommandSpec::new("hmset", -4, Exec::Write(hmset))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RW | UPDATE)])
+        .docs("hash", "Sets the values of multiple fields.", "2.0.0"),
+    CommandSpec::new("hrandfield", -2, Exec::Read(hrandfield))
+        .flags(READONLY)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "hash",
+            "Returns one or more random fields from a hash.",
+            "6.2.0",
+        ),
+    CommandSpec::new("hscan", -3, Exec::Read(hscan))
+        .flags(READONLY)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "hash",
+            "Iterates over fields and values of a hash.",
+            "2.8.0",
+        ),
+    CommandSpec::new("hset", -4, Exec::Write(hset))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RW | UPDATE)])
+        .docs(
+            "hash",
+            "Creates or modifies the value of a field in a hash.",
+            "2.0.0",
+        ),
+    CommandSpec::new("hsetnx", 4, Exec::Write(hsetnx))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RW | INSERT)])
+        .docs(
+            "hash",
+            "Sets the value of a field in a hash only when the field doesn't exist.",
+            "2.0.0",
+        ),
+    CommandSpec::new("hstrlen", 3, Exec::Read(hstrlen))
+        .flags(READONLY | FAST)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RO)])
+        .docs(
+            "hash",
+            "Returns the length of the value of a field.",
+            "3.2.0",
+        ),
+    CommandSpec::new("hvals", 2, Exec::Read(hvals))
+        .flags(READONLY)
+        .acl(HASH)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs("hash", "Returns all values in a hash.", "2.0.0"),
 ];
 
 /// Redis's `hash-max-listpack-entries` / `hash-max-listpack-value` defaults: a hash this small

@@ -10,6 +10,7 @@ use redoubt_proto::resp::Frame;
 
 use super::args::{glob_match, is_kw, parse_i64};
 use super::flag::*;
+use super::key_flag::*;
 use super::{CmdError, CommandSpec, Ctx, Exec, KeySpec};
 use crate::store::encoding::{
     meta_prefix, user_key_of_meta, TAG_COUNTERS, TAG_EXPIRY, TAG_MEMBER, TAG_META,
@@ -19,76 +20,214 @@ use crate::store::{Meta, DATABASES};
 const KEYSPACE: &[&str] = &["keyspace"];
 const KEYSPACE_DANGEROUS: &[&str] = &["keyspace", "dangerous"];
 
-macro_rules! keyspace_cmd {
-    ($name:expr, $group:expr, $arity:expr, $flags:expr, $acl:expr, $keys:expr, $exec:expr, $summary:expr, $since:expr) => {
-        CommandSpec {
-            name: $name,
-            group: $group,
-            summary: $summary,
-            since: $since,
-            arity: $arity,
-            flags: $flags,
-            acl: $acl,
-            keys: $keys,
-            exec: $exec,
-            subcommands: &[],
-        }
-    };
-}
-
-const TWO_KEYS: KeySpec = KeySpec::new(1, 2, 1);
-
 pub const COMMANDS: &[CommandSpec] = &[
-    keyspace_cmd!("del", "generic", -2, WRITE, KEYSPACE, KeySpec::ALL, Exec::Write(del),
-        "Deletes one or more keys.", "1.0.0"),
-    keyspace_cmd!("unlink", "generic", -2, WRITE | FAST, KEYSPACE, KeySpec::ALL, Exec::Write(del),
-        "Asynchronously deletes one or more keys.", "4.0.0"),
-    keyspace_cmd!("exists", "generic", -2, READONLY | FAST, KEYSPACE, KeySpec::ALL, Exec::Read(exists),
-        "Determines whether one or more keys exist.", "1.0.0"),
-    keyspace_cmd!("touch", "generic", -2, READONLY | FAST, KEYSPACE, KeySpec::ALL, Exec::Read(exists),
-        "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1"),
-    keyspace_cmd!("type", "generic", 2, READONLY | FAST, KEYSPACE, KeySpec::ONE, Exec::Read(key_type),
-        "Determines the type of value stored at a key.", "1.0.0"),
-    keyspace_cmd!("rename", "generic", 3, WRITE, KEYSPACE, TWO_KEYS, Exec::Write(rename),
-        "Renames a key and overwrites the destination.", "1.0.0"),
-    keyspace_cmd!("renamenx", "generic", 3, WRITE | FAST, KEYSPACE, TWO_KEYS, Exec::Write(renamenx),
-        "Renames a key only when the target key name doesn't exist.", "1.0.0"),
-    keyspace_cmd!("copy", "generic", -3, WRITE | DENYOOM, KEYSPACE, TWO_KEYS, Exec::Write(copy),
-        "Copies the value of a key to a new key.", "6.2.0"),
-    keyspace_cmd!("move", "generic", 3, WRITE | FAST, KEYSPACE, KeySpec::ONE, Exec::Write(move_key),
-        "Moves a key to another database.", "1.0.0"),
-    keyspace_cmd!("keys", "generic", 2, READONLY, KEYSPACE_DANGEROUS, KeySpec::NONE, Exec::Read(keys),
-        "Returns all key names that match a pattern.", "1.0.0"),
-    keyspace_cmd!("scan", "generic", -2, READONLY, KEYSPACE, KeySpec::NONE, Exec::Read(scan),
-        "Iterates over the key names in the database.", "2.8.0"),
-    keyspace_cmd!("randomkey", "generic", 1, READONLY, KEYSPACE, KeySpec::NONE, Exec::Read(randomkey),
-        "Returns a random key name from the database.", "1.0.0"),
-    keyspace_cmd!("dbsize", "server", 1, READONLY | FAST, KEYSPACE, KeySpec::NONE, Exec::Read(dbsize),
-        "Returns the number of keys in the database.", "1.0.0"),
-    keyspace_cmd!("flushdb", "server", -1, WRITE, KEYSPACE_DANGEROUS, KeySpec::NONE, Exec::Write(flushdb),
-        "Remove all keys from the current database.", "1.0.0"),
-    keyspace_cmd!("flushall", "server", -1, WRITE, KEYSPACE_DANGEROUS, KeySpec::NONE, Exec::Write(flushall),
-        "Removes all keys from all databases.", "1.0.0"),
-    keyspace_cmd!("swapdb", "server", 3, WRITE | FAST, KEYSPACE_DANGEROUS, KeySpec::NONE, Exec::Write(swapdb),
-        "Swaps two Redis databases.", "4.0.0"),
-    keyspace_cmd!("expire", "generic", -3, WRITE | FAST, KEYSPACE, KeySpec::ONE, Exec::Write(expire),
-        "Sets the expiration time of a key in seconds.", "1.0.0"),
-    keyspace_cmd!("pexpire", "generic", -3, WRITE | FAST, KEYSPACE, KeySpec::ONE, Exec::Write(pexpire),
-        "Sets the expiration time of a key in milliseconds.", "2.6.0"),
-    keyspace_cmd!("expireat", "generic", -3, WRITE | FAST, KEYSPACE, KeySpec::ONE, Exec::Write(expireat),
-        "Sets the expiration time of a key to a Unix timestamp.", "1.2.0"),
-    keyspace_cmd!("pexpireat", "generic", -3, WRITE | FAST, KEYSPACE, KeySpec::ONE, Exec::Write(pexpireat),
-        "Sets the expiration time of a key to a Unix milliseconds timestamp.", "2.6.0"),
-    keyspace_cmd!("ttl", "generic", 2, READONLY | FAST, KEYSPACE, KeySpec::ONE, Exec::Read(ttl),
-        "Returns the expiration time in seconds of a key.", "1.0.0"),
-    keyspace_cmd!("pttl", "generic", 2, READONLY | FAST, KEYSPACE, KeySpec::ONE, Exec::Read(pttl),
-        "Returns the expiration time in milliseconds of a key.", "2.6.0"),
-    keyspace_cmd!("expiretime", "generic", 2, READONLY | FAST, KEYSPACE, KeySpec::ONE, Exec::Read(expiretime),
-        "Returns the expiration time of a key as a Unix timestamp.", "7.0.0"),
-    keyspace_cmd!("pexpiretime", "generic", 2, READONLY | FAST, KEYSPACE, KeySpec::ONE, Exec::Read(pexpiretime),
-        "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0"),
-    keyspace_cmd!("persist", "generic", 2, WRITE | FAST, KEYSPACE, KeySpec::ONE, Exec::Write(persist),
-        "Removes the expiration time of a key.", "2.2.0"),
+    CommandSpec::new("del", -2, Exec::Write(del))
+        .flags(WRITE)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).range(-1, 1, 0).flags(RM | DELETE)])
+        .docs("generic", "Deletes one or more keys.", "1.0.0"),
+    CommandSpec::new("unlink", -2, Exec::Write(del))
+        .flags(WRITE | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).range(-1, 1, 0).flags(RM | DELETE)])
+        .docs(
+            "generic",
+            "Asynchronously deletes one or more keys.",
+            "4.0.0",
+        ),
+    CommandSpec::new("exists", -2, Exec::Read(exists))
+        .flags(READONLY | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).range(-1, 1, 0).flags(RO)])
+        .docs(
+            "generic",
+            "Determines whether one or more keys exist.",
+            "1.0.0",
+        ),
+    CommandSpec::new("touch", -2, Exec::Read(exists))
+        .flags(READONLY | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).range(-1, 1, 0).flags(RO)])
+        .docs(
+            "generic",
+            "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+            "3.2.1",
+        ),
+    CommandSpec::new("type", 2, Exec::Read(key_type))
+        .flags(READONLY | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).flags(RO)])
+        .docs(
+            "generic",
+            "Determines the type of value stored at a key.",
+            "1.0.0",
+        ),
+    CommandSpec::new("rename", 3, Exec::Write(rename))
+        .flags(WRITE)
+        .acl(KEYSPACE)
+        .keys(&[
+            KeySpec::index(1).flags(RW | ACCESS | DELETE),
+            KeySpec::index(2).flags(OW | UPDATE),
+        ])
+        .docs(
+            "generic",
+            "Renames a key and overwrites the destination.",
+            "1.0.0",
+        ),
+    CommandSpec::new("renamenx", 3, Exec::Write(renamenx))
+        .flags(WRITE | FAST)
+        .acl(KEYSPACE)
+        .keys(&[
+            KeySpec::index(1).flags(RW | ACCESS | DELETE),
+            KeySpec::index(2).flags(OW | INSERT),
+        ])
+        .docs(
+            "generic",
+            "Renames a key only when the target key name doesn't exist.",
+            "1.0.0",
+        ),
+    CommandSpec::new("copy", -3, Exec::Write(copy))
+        .flags(WRITE | DENYOOM)
+        .acl(KEYSPACE)
+        .keys(&[
+            KeySpec::index(1).flags(RO | ACCESS),
+            KeySpec::index(2).flags(OW | UPDATE),
+        ])
+        .docs(
+            "generic",
+            "Copies the value of a key to a new key.",
+            "6.2.0",
+        ),
+    CommandSpec::new("move", 3, Exec::Write(move_key))
+        .flags(WRITE | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | UPDATE)])
+        .docs("generic", "Moves a key to another database.", "1.0.0"),
+    CommandSpec::new("keys", 2, Exec::Read(keys))
+        .flags(READONLY)
+        .acl(KEYSPACE_DANGEROUS)
+        .docs(
+            "generic",
+            "Returns all key names that match a pattern.",
+            "1.0.0",
+        ),
+    CommandSpec::new("scan", -2, Exec::Read(scan))
+        .flags(READONLY)
+        .acl(KEYSPACE)
+        .docs(
+            "generic",
+            "Iterates over the key names in the database.",
+            "2.8.0",
+        ),
+    CommandSpec::new("randomkey", 1, Exec::Read(randomkey))
+        .flags(READONLY)
+        .acl(KEYSPACE)
+        .docs(
+            "generic",
+            "Returns a random key name from the database.",
+            "1.0.0",
+        ),
+    CommandSpec::new("dbsize", 1, Exec::Read(dbsize))
+        .flags(READONLY | FAST)
+        .acl(KEYSPACE)
+        .docs(
+            "server",
+            "Returns the number of keys in the database.",
+            "1.0.0",
+        ),
+    CommandSpec::new("flushdb", -1, Exec::Write(flushdb))
+        .flags(WRITE)
+        .acl(KEYSPACE_DANGEROUS)
+        .docs(
+            "server",
+            "Remove all keys from the current database.",
+            "1.0.0",
+        ),
+    CommandSpec::new("flushall", -1, Exec::Write(flushall))
+        .flags(WRITE)
+        .acl(KEYSPACE_DANGEROUS)
+        .docs("server", "Removes all keys from all databases.", "1.0.0"),
+    CommandSpec::new("swapdb", 3, Exec::Write(swapdb))
+        .flags(WRITE | FAST)
+        .acl(KEYSPACE_DANGEROUS)
+        .docs("server", "Swaps two Redis databases.", "4.0.0"),
+    CommandSpec::new("expire", -3, Exec::Write(expire))
+        .flags(WRITE | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).flags(RW | UPDATE)])
+        .docs(
+            "generic",
+            "Sets the expiration time of a key in seconds.",
+            "1.0.0",
+        ),
+    CommandSpec::new("pexpire", -3, Exec::Write(pexpire))
+        .flags(WRITE | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).flags(RW | UPDATE)])
+        .docs(
+            "generic",
+            "Sets the expiration time of a key in milliseconds.",
+            "2.6.0",
+        ),
+    CommandSpec::new("expireat", -3, Exec::Write(expireat))
+        .flags(WRITE | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).flags(RW | UPDATE)])
+        .docs(
+            "generic",
+            "Sets the expiration time of a key to a Unix timestamp.",
+            "1.2.0",
+        ),
+    CommandSpec::new("pexpireat", -3, Exec::Write(pexpireat))
+        .flags(WRITE | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).flags(RW | UPDATE)])
+        .docs(
+            "generic",
+            "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+            "2.6.0",
+        ),
+    CommandSpec::new("ttl", 2, Exec::Read(ttl))
+        .flags(READONLY | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "generic",
+            "Returns the expiration time in seconds of a key.",
+            "1.0.0",
+        ),
+    CommandSpec::new("pttl", 2, Exec::Read(pttl))
+        .flags(READONLY | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "generic",
+            "Returns the expiration time in milliseconds of a key.",
+            "2.6.0",
+        ),
+    CommandSpec::new("expiretime", 2, Exec::Read(expiretime))
+        .flags(READONLY | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "generic",
+            "Returns the expiration time of a key as a Unix timestamp.",
+            "7.0.0",
+        ),
+    CommandSpec::new("pexpiretime", 2, Exec::Read(pexpiretime))
+        .flags(READONLY | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "generic",
+            "Returns the expiration time of a key as a Unix milliseconds timestamp.",
+            "7.0.0",
+        ),
+    CommandSpec::new("persist", 2, Exec::Write(persist))
+        .flags(WRITE | FAST)
+        .acl(KEYSPACE)
+        .keys(&[KeySpec::index(1).flags(RW | UPDATE)])
+        .docs("generic", "Removes the expiration time of a key.", "2.2.0"),
 ];
 
 /// DEL key [key ...] (and UNLINK) -> the number of keys that existed and were removed.

@@ -13,205 +13,155 @@ use redoubt_proto::resp::Frame;
 
 use super::args::{clamp_index_range, is_kw, parse_i64};
 use super::flag::*;
+use super::key_flag::*;
 use super::{CmdError, CommandSpec, Ctx, Exec, KeySpec};
 use crate::store::encoding::{encode_i64_ordered, member_prefix};
 use crate::store::{KeyType, Meta, StoreError};
 
-const MOVE_KEYS: KeySpec = KeySpec::new(1, 2, 1);
-
+const LIST: &[&str] = &["list"];
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "lpush",
-        group: "list",
-        summary: "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
-        since: "1.0.0",
-        arity: -3,
-        flags: WRITE | DENYOOM | FAST,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(lpush),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "rpush",
-        group: "list",
-        summary: "Appends one or more elements to a list. Creates the key if it doesn't exist.",
-        since: "1.0.0",
-        arity: -3,
-        flags: WRITE | DENYOOM | FAST,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(rpush),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "lpushx",
-        group: "list",
-        summary: "Prepends one or more elements to a list only when the list exists.",
-        since: "2.2.0",
-        arity: -3,
-        flags: WRITE | DENYOOM | FAST,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(lpushx),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "rpushx",
-        group: "list",
-        summary: "Appends an element to a list only when the list exists.",
-        since: "2.2.0",
-        arity: -3,
-        flags: WRITE | DENYOOM | FAST,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(rpushx),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "lpop",
-        group: "list",
-        summary: "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.",
-        since: "1.0.0",
-        arity: -2,
-        flags: WRITE | FAST,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(lpop),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "rpop",
-        group: "list",
-        summary: "Returns and removes the last elements of the list. Deletes the list if the last element was popped.",
-        since: "1.0.0",
-        arity: -2,
-        flags: WRITE | FAST,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(rpop),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "llen",
-        group: "list",
-        summary: "Returns the length of a list.",
-        since: "1.0.0",
-        arity: 2,
-        flags: READONLY | FAST,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(llen),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "lrange",
-        group: "list",
-        summary: "Returns a range of elements from a list.",
-        since: "1.0.0",
-        arity: 4,
-        flags: READONLY,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(lrange),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "lindex",
-        group: "list",
-        summary: "Returns an element from a list by its index.",
-        since: "1.0.0",
-        arity: 3,
-        flags: READONLY,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(lindex),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "lset",
-        group: "list",
-        summary: "Sets the value of an element in a list by its index.",
-        since: "1.0.0",
-        arity: 4,
-        flags: WRITE | DENYOOM,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(lset),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "lrem",
-        group: "list",
-        summary: "Removes elements from a list. Deletes the list if the last element was removed.",
-        since: "1.0.0",
-        arity: 4,
-        flags: WRITE,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(lrem),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "ltrim",
-        group: "list",
-        summary: "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
-        since: "1.0.0",
-        arity: 4,
-        flags: WRITE,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(ltrim),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "linsert",
-        group: "list",
-        summary: "Inserts an element before or after another element in a list.",
-        since: "2.2.0",
-        arity: 5,
-        flags: WRITE | DENYOOM,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(linsert),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "lpos",
-        group: "list",
-        summary: "Returns the index of matching elements in a list.",
-        since: "6.0.6",
-        arity: -3,
-        flags: READONLY,
-        acl: &["list"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(lpos),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "lmove",
-        group: "list",
-        summary: "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
-        since: "6.2.0",
-        arity: 5,
-        flags: WRITE | DENYOOM,
-        acl: &["list"],
-        keys: MOVE_KEYS,
-        exec: Exec::Write(lmove),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "rpoplpush",
-        group: "list",
-        summary: "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
-        since: "1.2.0",
-        arity: 3,
-        flags: WRITE | DENYOOM,
-        acl: &["list"],
-        keys: MOVE_KEYS,
-        exec: Exec::Write(rpoplpush),
-        subcommands: &[],
-    },
+    CommandSpec::new("lpush", -3, Exec::Write(lpush))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RW | INSERT)])
+        .docs(
+            "list",
+            "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
+            "1.0.0",
+        ),
+    CommandSpec::new("rpush", -3, Exec::Write(rpush))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RW | INSERT)])
+        .docs(
+            "list",
+            "Appends one or more elements to a list. Creates the key if it doesn't exist.",
+            "1.0.0",
+        ),
+    CommandSpec::new("lpushx", -3, Exec::Write(lpushx))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RW | INSERT)])
+        .docs(
+            "list",
+            "Prepends one or more elements to a list only when the list exists.",
+            "2.2.0",
+        ),
+    CommandSpec::new("rpushx", -3, Exec::Write(rpushx))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RW | INSERT)])
+        .docs(
+            "list",
+            "Appends an element to a list only when the list exists.",
+            "2.2.0",
+        ),
+    CommandSpec::new("lpop", -2, Exec::Write(lpop))
+        .flags(WRITE | FAST)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | DELETE)])
+        .docs(
+            "list",
+            "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.",
+            "1.0.0",
+        ),
+    CommandSpec::new("rpop", -2, Exec::Write(rpop))
+        .flags(WRITE | FAST)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | DELETE)])
+        .docs(
+            "list",
+            "Returns and removes the last elements of the list. Deletes the list if the last element was popped.",
+            "1.0.0",
+        ),
+    CommandSpec::new("llen", 2, Exec::Read(llen))
+        .flags(READONLY | FAST)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RO)])
+        .docs("list", "Returns the length of a list.", "1.0.0"),
+    CommandSpec::new("lrange", 4, Exec::Read(lrange))
+        .flags(READONLY)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs("list", "Returns a range of elements from a list.", "1.0.0"),
+    CommandSpec::new("lindex", 3, Exec::Read(lindex))
+        .flags(READONLY)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "list",
+            "Returns an element from a list by its index.",
+            "1.0.0",
+        ),
+    CommandSpec::new("lset", 4, Exec::Write(lset))
+        .flags(WRITE | DENYOOM)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RW | UPDATE)])
+        .docs(
+            "list",
+            "Sets the value of an element in a list by its index.",
+            "1.0.0",
+        ),
+    CommandSpec::new("lrem", 4, Exec::Write(lrem))
+        .flags(WRITE)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RW | DELETE)])
+        .docs(
+            "list",
+            "Removes elements from a list. Deletes the list if the last element was removed.",
+            "1.0.0",
+        ),
+    CommandSpec::new("ltrim", 4, Exec::Write(ltrim))
+        .flags(WRITE)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RW | DELETE)])
+        .docs(
+            "list",
+            "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
+            "1.0.0",
+        ),
+    CommandSpec::new("linsert", 5, Exec::Write(linsert))
+        .flags(WRITE | DENYOOM)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RW | INSERT)])
+        .docs(
+            "list",
+            "Inserts an element before or after another element in a list.",
+            "2.2.0",
+        ),
+    CommandSpec::new("lpos", -3, Exec::Read(lpos))
+        .flags(READONLY)
+        .acl(LIST)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "list",
+            "Returns the index of matching elements in a list.",
+            "6.0.6",
+        ),
+    CommandSpec::new("lmove", 5, Exec::Write(lmove))
+        .flags(WRITE | DENYOOM)
+        .acl(LIST)
+        .keys(&[
+            KeySpec::index(1).flags(RW | ACCESS | DELETE),
+            KeySpec::index(2).flags(RW | INSERT),
+        ])
+        .docs(
+            "list",
+            "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
+            "6.2.0",
+        ),
+    CommandSpec::new("rpoplpush", 3, Exec::Write(rpoplpush))
+        .flags(WRITE | DENYOOM)
+        .acl(LIST)
+        .keys(&[
+            KeySpec::index(1).flags(RW | ACCESS | DELETE),
+            KeySpec::index(2).flags(RW | INSERT),
+        ])
+        .docs(
+            "list",
+            "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
+            "1.2.0",
+        ),
 ];
 
 /// Which end of a list.

@@ -1,7 +1,7 @@
 //! The command table and the handlers of data commands.
 //!
 //! Every command Redoubt knows is one declarative [`CommandSpec`] (name, arity, flags, ACL
-//! categories, key positions, docs) in the file of its group (`string.rs` holds GET/SET/...).
+//! categories, key specs, docs) in the file of its group (`string.rs` holds GET/SET/...).
 //! Data commands carry a handler that runs against a [`Keyspace`]: reads on the serving node
 //! after a linearizable barrier, writes inside the state machine when their Raft entry is
 //! applied. Connection and server commands (`Exec::Server`) are carried out by the connection
@@ -71,38 +71,260 @@ pub mod flag {
     ];
 }
 
-/// Where a command's keys are: Redis's legacy (first, last, step); last -1 = last argument,
-/// -2 = the one before. (0, 0, 0): no keys.
+/// Key-spec flags, as Redis 7 names them (`CMD_KEY_*` in `src/commands/*.json`): how a
+/// command uses the keys one key spec finds. ACL derives the permission a key needs from them
+/// (`acl::check`), COMMAND INFO prints them.
+pub mod key_flag {
+    /// Read-only: the value or its metadata is read, never changed.
+    pub const RO: u16 = 1 << 0;
+    /// Read-write: the value may be read and changed.
+    pub const RW: u16 = 1 << 1;
+    /// Overwrite: the value is replaced without being read.
+    pub const OW: u16 = 1 << 2;
+    /// Remove: the key is deleted.
+    pub const RM: u16 = 1 << 3;
+    /// User data is returned, copied or used (not only existence, type, length or TTL).
+    pub const ACCESS: u16 = 1 << 4;
+    /// Existing data is changed (or overwritten).
+    pub const UPDATE: u16 = 1 << 5;
+    /// Data is added, nothing existing is changed.
+    pub const INSERT: u16 = 1 << 6;
+    /// Data is removed.
+    pub const DELETE: u16 = 1 << 7;
+    /// Not a key, only hashed like one (Redis's sharded channels).
+    pub const NOT_KEY: u16 = 1 << 8;
+    /// The spec may miss keys: Redis then asks the command's getkeys function.
+    pub const INCOMPLETE: u16 = 1 << 9;
+    /// The flags depend on the arguments: the spec's `variable` function gives them per line.
+    pub const VARIABLE_FLAGS: u16 = 1 << 10;
+
+    /// (flag, name) in the order and spelling of Redis's COMMAND INFO.
+    pub const NAMES: &[(u16, &str)] = &[
+        (RO, "RO"),
+        (RW, "RW"),
+        (OW, "OW"),
+        (RM, "RM"),
+        (ACCESS, "access"),
+        (UPDATE, "update"),
+        (INSERT, "insert"),
+        (DELETE, "delete"),
+        (NOT_KEY, "not_key"),
+        (INCOMPLETE, "incomplete"),
+        (VARIABLE_FLAGS, "variable_flags"),
+    ];
+}
+
+/// Where a key spec starts looking for keys (Redis's `begin_search`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeginSearch {
+    /// The first key is argument `index` (argv[0] is the command name).
+    Index(u16),
+    /// The first key follows `keyword`, searched from argument `startfrom` on (a negative
+    /// `startfrom` counts from the end and searches backwards).
+    Keyword {
+        keyword: &'static str,
+        startfrom: i16,
+    },
+}
+
+/// How a key spec finds its keys from where the search began (Redis's `find_keys`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindKeys {
+    /// `lastkey` relative to the first key (-1: the last argument, -2: the one before...),
+    /// every `keystep`-th argument; with `lastkey` -1 and a `limit` N, only the first 1/N of
+    /// the remaining arguments.
+    Range {
+        lastkey: i16,
+        keystep: u16,
+        limit: u16,
+    },
+    /// The number of keys is argument `keynumidx` (relative to the first), the keys start at
+    /// `firstkey` (relative too), every `keystep`-th argument.
+    Keynum {
+        keynumidx: u16,
+        firstkey: u16,
+        keystep: u16,
+    },
+}
+
+/// One Redis 7 key spec: where some of a command's keys are and how the command uses them.
+/// A command declares all of its keys this way, once; COMMAND INFO (key specs and the legacy
+/// first/last/step), COMMAND GETKEYS and the ACL key checks are derived from it.
+#[derive(Clone, Copy, Debug)]
 pub struct KeySpec {
+    /// `key_flag` bits.
+    pub flags: u16,
+    /// Redis's `notes` ("" for none).
+    pub notes: &'static str,
+    pub begin_search: BeginSearch,
+    pub find_keys: FindKeys,
+    /// For a `VARIABLE_FLAGS` spec, the flags a given line uses (Redis's getkeys function,
+    /// e.g. `setGetKeys`).
+    pub variable: Option<fn(&[Bytes]) -> u16>,
+}
+
+/// The builder of key specs, in the words of Redis's JSON: `KeySpec::index(1)` (one key at
+/// argument 1) then `.range(..)` or `.keynum(..)`, `.flags(..)`, `.notes(..)`.
+impl KeySpec {
+    /// Keys begin at argument `pos`; alone, exactly that one key (range 0, 1, 0).
+    pub const fn index(pos: u16) -> KeySpec {
+        KeySpec {
+            flags: 0,
+            notes: "",
+            begin_search: BeginSearch::Index(pos),
+            find_keys: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+            variable: None,
+        }
+    }
+
+    /// Keys begin after `keyword`, searched from `startfrom`.
+    pub const fn keyword(keyword: &'static str, startfrom: i16) -> KeySpec {
+        let mut spec = KeySpec::index(0);
+        spec.begin_search = BeginSearch::Keyword { keyword, startfrom };
+        spec
+    }
+
+    pub const fn range(mut self, lastkey: i16, keystep: u16, limit: u16) -> KeySpec {
+        self.find_keys = FindKeys::Range {
+            lastkey,
+            keystep,
+            limit,
+        };
+        self
+    }
+
+    pub const fn keynum(mut self, keynumidx: u16, firstkey: u16, keystep: u16) -> KeySpec {
+        self.find_keys = FindKeys::Keynum {
+            keynumidx,
+            firstkey,
+            keystep,
+        };
+        self
+    }
+
+    pub const fn flags(mut self, flags: u16) -> KeySpec {
+        self.flags = flags;
+        self
+    }
+
+    pub const fn notes(mut self, notes: &'static str) -> KeySpec {
+        self.notes = notes;
+        self
+    }
+
+    /// The per-line flags of a `VARIABLE_FLAGS` spec.
+    pub const fn variable(mut self, flags_of: fn(&[Bytes]) -> u16) -> KeySpec {
+        self.variable = Some(flags_of);
+        self
+    }
+
+    /// The flags this spec gives the keys of `argv`.
+    pub fn flags_for(&self, argv: &[Bytes]) -> u16 {
+        match self.variable {
+            Some(flags_of) if self.flags & key_flag::VARIABLE_FLAGS != 0 => flags_of(argv),
+            _ => self.flags,
+        }
+    }
+
+    /// The argument positions holding this spec's keys in `argv` (argv[0] is the command
+    /// name), as Redis's `getKeysUsingKeySpecs` finds them. Lenient where Redis would call
+    /// the line invalid: a range or count reaching past the end stops at the last argument
+    /// (so an ACL check sees every argument that could be a key), an unparsable or
+    /// non-positive count gives none.
+    pub fn positions(&self, argv: &[Bytes]) -> Vec<usize> {
+        let argc = argv.len();
+        let Some(first) = self.first_position(argv) else {
+            return Vec::new();
+        };
+        let (first, last, step) = match self.find_keys {
+            FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            } => {
+                let last = if lastkey >= 0 {
+                    first + lastkey as usize
+                } else if limit > 1 {
+                    first + argc.saturating_sub(first) / usize::from(limit) - 1
+                } else {
+                    match argc.checked_sub(lastkey.unsigned_abs() as usize) {
+                        Some(last) => last,
+                        None => return Vec::new(),
+                    }
+                };
+                (first, last, keystep)
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            } => {
+                let Some(count) = argv
+                    .get(first + usize::from(keynumidx))
+                    .and_then(|a| args::parse_i64_opt(a))
+                    .and_then(|n| usize::try_from(n).ok())
+                    .filter(|n| *n > 0)
+                else {
+                    return Vec::new();
+                };
+                let first = first + usize::from(firstkey);
+                let span = (count - 1).saturating_mul(usize::from(keystep.max(1)));
+                (first, first.saturating_add(span), keystep)
+            }
+        };
+        let step = usize::from(step.max(1));
+        (first..=last.min(argc.saturating_sub(1)))
+            .step_by(step)
+            .collect()
+    }
+
+    /// Where the search begins: the index, or the argument after the keyword.
+    fn first_position(&self, argv: &[Bytes]) -> Option<usize> {
+        match self.begin_search {
+            BeginSearch::Index(pos) => Some(usize::from(pos)).filter(|p| *p > 0),
+            BeginSearch::Keyword { keyword, startfrom } => {
+                // Redis searches up to, not including, the last argument forwards and the
+                // first one backwards: a key must follow the keyword.
+                let argc = argv.len() as i64;
+                let hit = |i: &i64| argv[*i as usize].eq_ignore_ascii_case(keyword.as_bytes());
+                let found = if startfrom > 0 {
+                    (i64::from(startfrom)..argc - 1).find(hit)
+                } else {
+                    let from = argc + i64::from(startfrom);
+                    (2..=from.min(argc - 1)).rev().find(hit)
+                };
+                found.map(|i| i as usize + 1)
+            }
+        }
+    }
+}
+
+/// One key of a command line: its argument index and the key-spec flags it is used with
+/// (Redis's `keyReference`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyRef {
+    pub pos: usize,
+    pub flags: u16,
+}
+
+/// Redis's legacy (first, last, step) key range of COMMAND INFO, derived from the key specs
+/// (`populateCommandLegacyRangeSpec`); `last` -1 is the last argument. (0, 0, 0): none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LegacyRange {
     pub first: i32,
     pub last: i32,
     pub step: i32,
+    /// Some keys are not in the range (keynum or keyword specs, gaps, steps): Redis's
+    /// `movablekeys` flag.
+    pub movable: bool,
 }
 
-impl KeySpec {
-    pub const NONE: KeySpec = KeySpec {
-        first: 0,
-        last: 0,
-        step: 0,
-    };
-    /// One key at argument 1.
-    pub const ONE: KeySpec = KeySpec {
-        first: 1,
-        last: 1,
-        step: 1,
-    };
-    /// Every argument from 1 on is a key.
-    pub const ALL: KeySpec = KeySpec {
-        first: 1,
-        last: -1,
-        step: 1,
-    };
-    pub const fn new(first: i32, last: i32, step: i32) -> KeySpec {
-        KeySpec { first, last, step }
-    }
-
-    /// The argument positions holding keys in `argv` (argv[0] is the command name).
+impl LegacyRange {
+    /// The argument positions the legacy range covers in a line of `argc` arguments.
     pub fn positions(&self, argc: usize) -> Vec<usize> {
         if self.first <= 0 || self.step <= 0 {
             return Vec::new();
@@ -113,13 +335,10 @@ impl KeySpec {
         } else {
             self.last.min(argc - 1)
         };
-        let mut out = Vec::new();
-        let mut i = self.first;
-        while i <= last && i < argc {
-            out.push(i as usize);
-            i += self.step;
-        }
-        out
+        (self.first..=last)
+            .step_by(self.step as usize)
+            .map(|i| i as usize)
+            .collect()
     }
 }
 
@@ -155,7 +374,8 @@ pub struct CommandSpec {
     /// Explicit ACL categories without '@' (e.g. "string", "keyspace", "dangerous"); the ones
     /// implied by flags (read, write, fast, slow, admin, pubsub, blocking) are added by the table.
     pub acl: &'static [&'static str],
-    pub keys: KeySpec,
+    /// Where the keys are and how they are used: Redis 7's key specs, in Redis's order.
+    pub keys: &'static [KeySpec],
     pub exec: Exec,
     pub subcommands: &'static [CommandSpec],
 }
@@ -171,7 +391,7 @@ impl CommandSpec {
             arity,
             flags: 0,
             acl: &[],
-            keys: KeySpec::NONE,
+            keys: &[],
             exec,
             subcommands: &[],
         }
@@ -188,7 +408,8 @@ impl CommandSpec {
         self
     }
 
-    pub const fn keys(mut self, keys: KeySpec) -> CommandSpec {
+    /// The key specs (Redis's `key_specs`, same order).
+    pub const fn keys(mut self, keys: &'static [KeySpec]) -> CommandSpec {
         self.keys = keys;
         self
     }
@@ -226,6 +447,87 @@ impl CommandSpec {
             argc == self.arity
         } else {
             argc >= -self.arity
+        }
+    }
+
+    /// The keys of `argv` (argv[0] is the name; a subcommand's line is the whole line) with
+    /// the flags each is used with: every key spec in order, `NOT_KEY` ones skipped,
+    /// `VARIABLE_FLAGS` resolved for this line (Redis's `getKeysFromCommandWithSpecs`).
+    pub fn key_refs(&self, argv: &[Bytes]) -> Vec<KeyRef> {
+        self.keys
+            .iter()
+            .filter(|ks| ks.flags & key_flag::NOT_KEY == 0)
+            .flat_map(|ks| {
+                let flags = ks.flags_for(argv);
+                ks.positions(argv)
+                    .into_iter()
+                    .map(move |pos| KeyRef { pos, flags })
+            })
+            .collect()
+    }
+
+    /// Redis's legacy (first, last, step) derived from the key specs, and whether some keys
+    /// fall outside it (`populateCommandLegacyRangeSpec`).
+    pub fn legacy_range(&self) -> LegacyRange {
+        let mut out = LegacyRange::default();
+        let mut first = i32::MAX;
+        let mut last: i32 = 0;
+        for ks in self.keys {
+            out.movable |= ks.flags & key_flag::INCOMPLETE != 0;
+            let (
+                BeginSearch::Index(pos),
+                FindKeys::Range {
+                    lastkey, keystep, ..
+                },
+            ) = (ks.begin_search, ks.find_keys)
+            else {
+                out.movable = true;
+                continue;
+            };
+            let pos = i32::from(pos);
+            // Only plain ranges (step 1) that follow on from the previous one (a single
+            // spec is taken whatever its step).
+            let single = self.keys.len() == 1;
+            if !single && (keystep != 1 || (last != 0 && last != pos - 1)) {
+                out.movable = true;
+                continue;
+            }
+            let abs_last = if lastkey >= 0 {
+                pos + i32::from(lastkey)
+            } else {
+                i32::from(lastkey)
+            };
+            first = first.min(pos);
+            // Redis compares as unsigned: a negative (from the end) last wins.
+            last = if (abs_last as u32) > (last as u32) {
+                abs_last
+            } else {
+                last
+            };
+            if single {
+                out.step = i32::from(keystep);
+            }
+        }
+        if first == i32::MAX {
+            // No plain range at all (no key specs: not movable either).
+            return LegacyRange {
+                movable: out.movable,
+                ..LegacyRange::default()
+            };
+        }
+        out.first = first;
+        out.last = last;
+        out.step = out.step.max(1);
+        out
+    }
+
+    /// The command flags as COMMAND INFO prints them: the declared ones plus `movablekeys`
+    /// when the key specs say so.
+    pub fn all_flags(&self) -> u32 {
+        if self.legacy_range().movable {
+            self.flags | flag::MOVABLE_KEYS
+        } else {
+            self.flags
         }
     }
 

@@ -589,7 +589,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("watch", -2, Exec::Server(ServerCmd::Watch))
         .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
         .acl(TX)
-        .keys(KeySpec::ALL)
+        .keys(&[KeySpec::index(1).range(-1, 1, 0).flags(super::key_flag::RO)])
         .docs(
             "transactions",
             "Monitors changes to keys to determine the execution of a transaction.",

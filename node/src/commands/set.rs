@@ -19,216 +19,151 @@ use super::hash::{
     distinct_picks, nth_member, parse_random_count, parse_scan_cursor, random_picks, read_members,
     remove_members, scan_members, scan_reply, ScanArgs,
 };
+use super::key_flag::*;
 use super::{CmdError, CommandSpec, Ctx, Exec, KeySpec};
 use crate::store::encoding::{hashed_member_key, member_prefix};
 use crate::store::{KeyType, Meta};
 
+const SET_CAT: &[&str] = &["set"];
+
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "sadd",
-        group: "set",
-        summary: "Adds one or more members to a set. Creates the key if it doesn't exist.",
-        since: "1.0.0",
-        arity: -3,
-        flags: WRITE | DENYOOM | FAST,
-        acl: &["set"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(sadd),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "scard",
-        group: "set",
-        summary: "Returns the number of members in a set.",
-        since: "1.0.0",
-        arity: 2,
-        flags: READONLY | FAST,
-        acl: &["set"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(scard),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "sdiff",
-        group: "set",
-        summary: "Returns the difference of multiple sets.",
-        since: "1.0.0",
-        arity: -2,
-        flags: READONLY,
-        acl: &["set"],
-        keys: KeySpec::ALL,
-        exec: Exec::Read(sdiff),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "sdiffstore",
-        group: "set",
-        summary: "Stores the difference of multiple sets in a key.",
-        since: "1.0.0",
-        arity: -3,
-        flags: WRITE | DENYOOM,
-        acl: &["set"],
-        keys: KeySpec::ALL,
-        exec: Exec::Write(sdiffstore),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "sinter",
-        group: "set",
-        summary: "Returns the intersect of multiple sets.",
-        since: "1.0.0",
-        arity: -2,
-        flags: READONLY,
-        acl: &["set"],
-        keys: KeySpec::ALL,
-        exec: Exec::Read(sinter),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "sintercard",
-        group: "set",
-        summary: "Returns the number of members of the intersect of multiple sets.",
-        since: "7.0.0",
-        arity: -3,
-        flags: READONLY | MOVABLE_KEYS,
-        acl: &["set"],
-        // Keys follow a numkeys argument: no legacy range, as Redis reports (0, 0, 0).
-        keys: KeySpec::NONE,
-        exec: Exec::Read(sintercard),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "sinterstore",
-        group: "set",
-        summary: "Stores the intersect of multiple sets in a key.",
-        since: "1.0.0",
-        arity: -3,
-        flags: WRITE | DENYOOM,
-        acl: &["set"],
-        keys: KeySpec::ALL,
-        exec: Exec::Write(sinterstore),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "sismember",
-        group: "set",
-        summary: "Determines whether a member belongs to a set.",
-        since: "1.0.0",
-        arity: 3,
-        flags: READONLY | FAST,
-        acl: &["set"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(sismember),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "smembers",
-        group: "set",
-        summary: "Returns all members of a set.",
-        since: "1.0.0",
-        arity: 2,
-        flags: READONLY,
-        acl: &["set"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(smembers),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "smismember",
-        group: "set",
-        summary: "Determines whether multiple members belong to a set.",
-        since: "6.2.0",
-        arity: -3,
-        flags: READONLY | FAST,
-        acl: &["set"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(smismember),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "smove",
-        group: "set",
-        summary: "Moves a member from one set to another.",
-        since: "1.0.0",
-        arity: 4,
-        flags: WRITE | FAST,
-        acl: &["set"],
-        keys: KeySpec::new(1, 2, 1),
-        exec: Exec::Write(smove),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "spop",
-        group: "set",
-        summary: "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
-        since: "1.0.0",
-        arity: -2,
-        flags: WRITE | FAST,
-        acl: &["set"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(spop),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "srandmember",
-        group: "set",
-        summary: "Get one or multiple random members from a set",
-        since: "1.0.0",
-        arity: -2,
-        flags: READONLY,
-        acl: &["set"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(srandmember),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "srem",
-        group: "set",
-        summary: "Removes one or more members from a set. Deletes the set if the last member was removed.",
-        since: "1.0.0",
-        arity: -3,
-        flags: WRITE | FAST,
-        acl: &["set"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(srem),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "sscan",
-        group: "set",
-        summary: "Iterates over members of a set.",
-        since: "2.8.0",
-        arity: -3,
-        flags: READONLY,
-        acl: &["set"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(sscan),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "sunion",
-        group: "set",
-        summary: "Returns the union of multiple sets.",
-        since: "1.0.0",
-        arity: -2,
-        flags: READONLY,
-        acl: &["set"],
-        keys: KeySpec::ALL,
-        exec: Exec::Read(sunion),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "sunionstore",
-        group: "set",
-        summary: "Stores the union of multiple sets in a key.",
-        since: "1.0.0",
-        arity: -3,
-        flags: WRITE | DENYOOM,
-        acl: &["set"],
-        keys: KeySpec::ALL,
-        exec: Exec::Write(sunionstore),
-        subcommands: &[],
-    },
+    CommandSpec::new("sadd", -3, Exec::Write(sadd))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).flags(RW | INSERT)])
+        .docs(
+            "set",
+            "Adds one or more members to a set. Creates the key if it doesn't exist.",
+            "1.0.0",
+        ),
+    CommandSpec::new("scard", 2, Exec::Read(scard))
+        .flags(READONLY | FAST)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).flags(RO)])
+        .docs("set", "Returns the number of members in a set.", "1.0.0"),
+    CommandSpec::new("sdiff", -2, Exec::Read(sdiff))
+        .flags(READONLY)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).range(-1, 1, 0).flags(RO | ACCESS)])
+        .docs("set", "Returns the difference of multiple sets.", "1.0.0"),
+    CommandSpec::new("sdiffstore", -3, Exec::Write(sdiffstore))
+        .flags(WRITE | DENYOOM)
+        .acl(SET_CAT)
+        .keys(&[
+            KeySpec::index(1).flags(OW | UPDATE),
+            KeySpec::index(2).range(-1, 1, 0).flags(RO | ACCESS),
+        ])
+        .docs(
+            "set",
+            "Stores the difference of multiple sets in a key.",
+            "1.0.0",
+        ),
+    CommandSpec::new("sinter", -2, Exec::Read(sinter))
+        .flags(READONLY)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).range(-1, 1, 0).flags(RO | ACCESS)])
+        .docs("set", "Returns the intersect of multiple sets.", "1.0.0"),
+    CommandSpec::new("sintercard", -3, Exec::Read(sintercard))
+        .flags(READONLY)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).keynum(0, 1, 1).flags(RO | ACCESS)])
+        .docs(
+            "set",
+            "Returns the number of members of the intersect of multiple sets.",
+            "7.0.0",
+        ),
+    CommandSpec::new("sinterstore", -3, Exec::Write(sinterstore))
+        .flags(WRITE | DENYOOM)
+        .acl(SET_CAT)
+        .keys(&[
+            KeySpec::index(1).flags(RW | UPDATE),
+            KeySpec::index(2).range(-1, 1, 0).flags(RO | ACCESS),
+        ])
+        .docs(
+            "set",
+            "Stores the intersect of multiple sets in a key.",
+            "1.0.0",
+        ),
+    CommandSpec::new("sismember", 3, Exec::Read(sismember))
+        .flags(READONLY | FAST)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).flags(RO)])
+        .docs(
+            "set",
+            "Determines whether a member belongs to a set.",
+            "1.0.0",
+        ),
+    CommandSpec::new("smembers", 2, Exec::Read(smembers))
+        .flags(READONLY)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs("set", "Returns all members of a set.", "1.0.0"),
+    CommandSpec::new("smismember", -3, Exec::Read(smismember))
+        .flags(READONLY | FAST)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "set",
+            "Determines whether multiple members belong to a set.",
+            "6.2.0",
+        ),
+    CommandSpec::new("smove", 4, Exec::Write(smove))
+        .flags(WRITE | FAST)
+        .acl(SET_CAT)
+        .keys(&[
+            KeySpec::index(1).flags(RW | ACCESS | DELETE),
+            KeySpec::index(2).flags(RW | INSERT),
+        ])
+        .docs("set", "Moves a member from one set to another.", "1.0.0"),
+    CommandSpec::new("spop", -2, Exec::Write(spop))
+        .flags(WRITE | FAST)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | DELETE)])
+        .docs(
+            "set",
+            "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
+            "1.0.0",
+        ),
+    CommandSpec::new("srandmember", -2, Exec::Read(srandmember))
+        .flags(READONLY)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "set",
+            "Get one or multiple random members from a set",
+            "1.0.0",
+        ),
+    CommandSpec::new("srem", -3, Exec::Write(srem))
+        .flags(WRITE | FAST)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).flags(RW | DELETE)])
+        .docs(
+            "set",
+            "Removes one or more members from a set. Deletes the set if the last member was removed.",
+            "1.0.0",
+        ),
+    CommandSpec::new("sscan", -3, Exec::Read(sscan))
+        .flags(READONLY)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs("set", "Iterates over members of a set.", "2.8.0"),
+    CommandSpec::new("sunion", -2, Exec::Read(sunion))
+        .flags(READONLY)
+        .acl(SET_CAT)
+        .keys(&[KeySpec::index(1).range(-1, 1, 0).flags(RO | ACCESS)])
+        .docs("set", "Returns the union of multiple sets.", "1.0.0"),
+    CommandSpec::new("sunionstore", -3, Exec::Write(sunionstore))
+        .flags(WRITE | DENYOOM)
+        .acl(SET_CAT)
+        .keys(&[
+            KeySpec::index(1).flags(OW | UPDATE),
+            KeySpec::index(2).range(-1, 1, 0).flags(RO | ACCESS),
+        ])
+        .docs(
+            "set",
+            "Stores the union of multiple sets in a key.",
+            "1.0.0",
+        ),
 ];
 
 /// Redis's `set-max-intset-entries`: a set of at most this many integers is an intset there,

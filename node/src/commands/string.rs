@@ -9,6 +9,7 @@ use redoubt_proto::resp::Frame;
 
 use super::args::{is_kw, parse_i64};
 use super::flag::*;
+use super::key_flag::*;
 use super::long_double::{self, Ld};
 use super::{CmdError, CommandSpec, Ctx, Exec, KeySpec};
 use crate::store::{KeyType, Meta};
@@ -18,67 +19,204 @@ pub const MAX_STRING_LEN: u64 = 512 * 1024 * 1024;
 
 const STRING: &[&str] = &["string"];
 
-macro_rules! string_cmd {
-    ($name:expr, $arity:expr, $flags:expr, $keys:expr, $exec:expr, $summary:expr, $since:expr) => {
-        CommandSpec {
-            name: $name,
-            group: "string",
-            summary: $summary,
-            since: $since,
-            arity: $arity,
-            flags: $flags,
-            acl: STRING,
-            keys: $keys,
-            exec: $exec,
-            subcommands: &[],
-        }
-    };
-}
-
 pub const COMMANDS: &[CommandSpec] = &[
-    string_cmd!("get", 2, READONLY | FAST, KeySpec::ONE, Exec::Read(get),
-        "Returns the string value of a key.", "1.0.0"),
-    string_cmd!("set", -3, WRITE | DENYOOM, KeySpec::ONE, Exec::Write(set),
-        "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0"),
-    string_cmd!("setnx", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(setnx),
-        "Set the string value of a key only when the key doesn't exist.", "1.0.0"),
-    string_cmd!("setex", 4, WRITE | DENYOOM, KeySpec::ONE, Exec::Write(setex),
-        "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "2.0.0"),
-    string_cmd!("psetex", 4, WRITE | DENYOOM, KeySpec::ONE, Exec::Write(psetex),
-        "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "2.6.0"),
-    string_cmd!("getset", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(getset),
-        "Returns the previous string value of a key after setting it to a new value.", "1.0.0"),
-    string_cmd!("getdel", 2, WRITE | FAST, KeySpec::ONE, Exec::Write(getdel),
-        "Returns the string value of a key after deleting the key.", "6.2.0"),
-    string_cmd!("getex", -2, WRITE | FAST, KeySpec::ONE, Exec::Write(getex),
-        "Returns the string value of a key after setting its expiration time.", "6.2.0"),
-    string_cmd!("mget", -2, READONLY | FAST, KeySpec::ALL, Exec::Read(mget),
-        "Atomically returns the string values of one or more keys.", "1.0.0"),
-    string_cmd!("mset", -3, WRITE | DENYOOM, KeySpec::new(1, -1, 2), Exec::Write(mset),
-        "Atomically creates or modifies the string values of one or more keys.", "1.0.1"),
-    string_cmd!("msetnx", -3, WRITE | DENYOOM, KeySpec::new(1, -1, 2), Exec::Write(msetnx),
-        "Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1"),
-    string_cmd!("append", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(append),
-        "Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0"),
-    string_cmd!("strlen", 2, READONLY | FAST, KeySpec::ONE, Exec::Read(strlen),
-        "Returns the length of a string value.", "2.2.0"),
-    string_cmd!("getrange", 4, READONLY, KeySpec::ONE, Exec::Read(getrange),
-        "Returns a substring of the string stored at a key.", "2.4.0"),
-    string_cmd!("substr", 4, READONLY, KeySpec::ONE, Exec::Read(getrange),
-        "Returns a substring from a string value.", "1.0.0"),
-    string_cmd!("setrange", 4, WRITE | DENYOOM, KeySpec::ONE, Exec::Write(setrange),
-        "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0"),
-    string_cmd!("incr", 2, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(incr),
-        "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0"),
-    string_cmd!("decr", 2, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(decr),
-        "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0"),
-    string_cmd!("incrby", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(incrby),
-        "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "1.0.0"),
-    string_cmd!("decrby", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(decrby),
-        "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "1.0.0"),
-    string_cmd!("incrbyfloat", 3, WRITE | DENYOOM | FAST, KeySpec::ONE, Exec::Write(incrbyfloat),
-        "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0"),
+    CommandSpec::new("get", 2, Exec::Read(get))
+        .flags(READONLY | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs("string", "Returns the string value of a key.", "1.0.0"),
+    CommandSpec::new("set", -3, Exec::Write(set))
+        .flags(WRITE | DENYOOM)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1)
+            .flags(RW | ACCESS | UPDATE | VARIABLE_FLAGS)
+            .notes("RW and ACCESS due to the optional `GET` argument")
+            .variable(set_key_flags)])
+        .docs(
+            "string",
+            "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+            "1.0.0",
+        ),
+    CommandSpec::new("setnx", 3, Exec::Write(setnx))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(OW | INSERT)])
+        .docs(
+            "string",
+            "Set the string value of a key only when the key doesn't exist.",
+            "1.0.0",
+        ),
+    CommandSpec::new("setex", 4, Exec::Write(setex))
+        .flags(WRITE | DENYOOM)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(OW | UPDATE)])
+        .docs(
+            "string",
+            "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+            "2.0.0",
+        ),
+    CommandSpec::new("psetex", 4, Exec::Write(psetex))
+        .flags(WRITE | DENYOOM)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(OW | UPDATE)])
+        .docs(
+            "string",
+            "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+            "2.6.0",
+        ),
+    CommandSpec::new("getset", 3, Exec::Write(getset))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | UPDATE)])
+        .docs(
+            "string",
+            "Returns the previous string value of a key after setting it to a new value.",
+            "1.0.0",
+        ),
+    CommandSpec::new("getdel", 2, Exec::Write(getdel))
+        .flags(WRITE | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | DELETE)])
+        .docs(
+            "string",
+            "Returns the string value of a key after deleting the key.",
+            "6.2.0",
+        ),
+    CommandSpec::new("getex", -2, Exec::Write(getex))
+        .flags(WRITE | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1)
+            .flags(RW | ACCESS | UPDATE)
+            .notes("RW and UPDATE because it changes the TTL")])
+        .docs(
+            "string",
+            "Returns the string value of a key after setting its expiration time.",
+            "6.2.0",
+        ),
+    CommandSpec::new("mget", -2, Exec::Read(mget))
+        .flags(READONLY | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).range(-1, 1, 0).flags(RO | ACCESS)])
+        .docs(
+            "string",
+            "Atomically returns the string values of one or more keys.",
+            "1.0.0",
+        ),
+    CommandSpec::new("mset", -3, Exec::Write(mset))
+        .flags(WRITE | DENYOOM)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).range(-1, 2, 0).flags(OW | UPDATE)])
+        .docs(
+            "string",
+            "Atomically creates or modifies the string values of one or more keys.",
+            "1.0.1",
+        ),
+    CommandSpec::new("msetnx", -3, Exec::Write(msetnx))
+        .flags(WRITE | DENYOOM)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).range(-1, 2, 0).flags(OW | INSERT)])
+        .docs(
+            "string",
+            "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+            "1.0.1",
+        ),
+    CommandSpec::new("append", 3, Exec::Write(append))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RW | INSERT)])
+        .docs(
+            "string",
+            "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+            "2.0.0",
+        ),
+    CommandSpec::new("strlen", 2, Exec::Read(strlen))
+        .flags(READONLY | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RO)])
+        .docs("string", "Returns the length of a string value.", "2.2.0"),
+    CommandSpec::new("getrange", 4, Exec::Read(getrange))
+        .flags(READONLY)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "string",
+            "Returns a substring of the string stored at a key.",
+            "2.4.0",
+        ),
+    CommandSpec::new("substr", 4, Exec::Read(getrange))
+        .flags(READONLY)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "string",
+            "Returns a substring from a string value.",
+            "1.0.0",
+        ),
+    CommandSpec::new("setrange", 4, Exec::Write(setrange))
+        .flags(WRITE | DENYOOM)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RW | UPDATE)])
+        .docs(
+            "string",
+            "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+            "2.2.0",
+        ),
+    CommandSpec::new("incr", 2, Exec::Write(incr))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | UPDATE)])
+        .docs(
+            "string",
+            "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+            "1.0.0",
+        ),
+    CommandSpec::new("decr", 2, Exec::Write(decr))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | UPDATE)])
+        .docs(
+            "string",
+            "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+            "1.0.0",
+        ),
+    CommandSpec::new("incrby", 3, Exec::Write(incrby))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | UPDATE)])
+        .docs(
+            "string",
+            "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+            "1.0.0",
+        ),
+    CommandSpec::new("decrby", 3, Exec::Write(decrby))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | UPDATE)])
+        .docs(
+            "string",
+            "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+            "1.0.0",
+        ),
+    CommandSpec::new("incrbyfloat", 3, Exec::Write(incrbyfloat))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(STRING)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | UPDATE)])
+        .docs(
+            "string",
+            "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+            "2.6.0",
+        ),
 ];
+
+/// SET's key flags for one line (Redis's `setGetKeys`): with GET the old value is read and
+/// replaced (RW, ACCESS, UPDATE), without it only overwritten (OW, UPDATE).
+fn set_key_flags(argv: &[Bytes]) -> u16 {
+    if argv.iter().skip(3).any(|a| is_kw(a, "GET")) {
+        RW | ACCESS | UPDATE
+    } else {
+        OW | UPDATE
+    }
+}
 
 /// The live string value of `key`, WRONGTYPE for another type.
 pub fn read_string(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Meta>, CmdError> {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use redoubt_proto::resp::Frame;
 
-use super::{flag, CommandSpec, Exec};
+use super::{flag, key_flag, BeginSearch, CommandSpec, Exec, FindKeys, KeySpec};
 
 /// Every group's specs, in one list.
 pub fn all_specs() -> impl Iterator<Item = &'static CommandSpec> {
@@ -150,78 +150,100 @@ pub fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
 }
 
 fn flag_frames(spec: &CommandSpec) -> Vec<Frame> {
+    let flags = spec.all_flags();
     flag::NAMES
         .iter()
-        .filter(|(f, _)| spec.flags & f != 0)
+        .filter(|(f, _)| flags & f != 0)
         .map(|(_, n)| Frame::Simple((*n).to_string()))
         .collect()
 }
 
-fn key_spec_frames(spec: &CommandSpec) -> Vec<Frame> {
-    if spec.keys.first <= 0 {
-        return Vec::new();
+/// Key-spec flags as Redis prints them: a set of status strings ("RW", "access", ...).
+pub fn key_flag_frame(flags: u16) -> Frame {
+    Frame::Set(
+        key_flag::NAMES
+            .iter()
+            .filter(|(f, _)| flags & f != 0)
+            .map(|(_, n)| Frame::Simple((*n).to_string()))
+            .collect(),
+    )
+}
+
+/// A `{type, spec}` map of COMMAND INFO's key specs.
+fn typed(kind: &'static str, fields: Vec<(&'static str, Frame)>) -> Frame {
+    Frame::Map(vec![
+        (Frame::bulk("type"), Frame::bulk(kind)),
+        (
+            Frame::bulk("spec"),
+            Frame::Map(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (Frame::bulk(k), v))
+                    .collect(),
+            ),
+        ),
+    ])
+}
+
+/// One key spec as Redis 7.2's COMMAND INFO prints it (`addReplyCommandKeySpecs`).
+fn key_spec_frame(ks: &KeySpec) -> Frame {
+    let int = |n: i64| Frame::Integer(n);
+    let begin = match ks.begin_search {
+        BeginSearch::Index(pos) => typed("index", vec![("index", int(pos.into()))]),
+        BeginSearch::Keyword { keyword, startfrom } => typed(
+            "keyword",
+            vec![
+                ("keyword", Frame::bulk(keyword)),
+                ("startfrom", int(startfrom.into())),
+            ],
+        ),
+    };
+    let find = match ks.find_keys {
+        FindKeys::Range {
+            lastkey,
+            keystep,
+            limit,
+        } => typed(
+            "range",
+            vec![
+                ("lastkey", int(lastkey.into())),
+                ("keystep", int(keystep.into())),
+                ("limit", int(limit.into())),
+            ],
+        ),
+        FindKeys::Keynum {
+            keynumidx,
+            firstkey,
+            keystep,
+        } => typed(
+            "keynum",
+            vec![
+                ("keynumidx", int(keynumidx.into())),
+                ("firstkey", int(firstkey.into())),
+                ("keystep", int(keystep.into())),
+            ],
+        ),
+    };
+    let mut fields = Vec::with_capacity(4);
+    if !ks.notes.is_empty() {
+        fields.push((Frame::bulk("notes"), Frame::bulk(ks.notes)));
     }
-    let write = spec.flags & flag::WRITE != 0;
-    let access = if write { "RW" } else { "RO" };
-    let kind = if write { "UPDATE" } else { "ACCESS" };
-    let limit = 0;
-    vec![Frame::Map(vec![
-        (
-            Frame::bulk("flags"),
-            Frame::Set(vec![
-                Frame::Simple(access.into()),
-                Frame::Simple(kind.into()),
-            ]),
-        ),
-        (
-            Frame::bulk("begin_search"),
-            Frame::Map(vec![
-                (Frame::bulk("type"), Frame::bulk("index")),
-                (
-                    Frame::bulk("spec"),
-                    Frame::Map(vec![(
-                        Frame::bulk("index"),
-                        Frame::Integer(i64::from(spec.keys.first)),
-                    )]),
-                ),
-            ]),
-        ),
-        (
-            Frame::bulk("find_keys"),
-            Frame::Map(vec![
-                (Frame::bulk("type"), Frame::bulk("range")),
-                (
-                    Frame::bulk("spec"),
-                    Frame::Map(vec![
-                        (
-                            Frame::bulk("lastkey"),
-                            Frame::Integer(i64::from(if spec.keys.last < 0 {
-                                spec.keys.last
-                            } else {
-                                spec.keys.last - spec.keys.first
-                            })),
-                        ),
-                        (
-                            Frame::bulk("keystep"),
-                            Frame::Integer(i64::from(spec.keys.step)),
-                        ),
-                        (Frame::bulk("limit"), Frame::Integer(limit)),
-                    ]),
-                ),
-            ]),
-        ),
-    ])]
+    fields.push((Frame::bulk("flags"), key_flag_frame(ks.flags)));
+    fields.push((Frame::bulk("begin_search"), begin));
+    fields.push((Frame::bulk("find_keys"), find));
+    Frame::Map(fields)
 }
 
 /// One command's COMMAND INFO reply (10 fields, as Redis 7.2).
 pub fn command_info(spec: &CommandSpec) -> Frame {
+    let legacy = spec.legacy_range();
     Frame::Array(vec![
         Frame::bulk(spec.name),
         Frame::Integer(i64::from(spec.arity)),
         Frame::Set(flag_frames(spec)),
-        Frame::Integer(i64::from(spec.keys.first)),
-        Frame::Integer(i64::from(spec.keys.last)),
-        Frame::Integer(i64::from(spec.keys.step)),
+        Frame::Integer(i64::from(legacy.first)),
+        Frame::Integer(i64::from(legacy.last)),
+        Frame::Integer(i64::from(legacy.step)),
         Frame::Set(
             acl_categories(spec)
                 .into_iter()
@@ -229,7 +251,7 @@ pub fn command_info(spec: &CommandSpec) -> Frame {
                 .collect(),
         ),
         Frame::Set(Vec::new()),
-        Frame::Array(key_spec_frames(spec)),
+        Frame::Array(spec.keys.iter().map(key_spec_frame).collect()),
         Frame::Array(spec.subcommands.iter().map(command_info).collect()),
     ])
 }
@@ -262,12 +284,26 @@ pub fn command_docs(spec: &CommandSpec) -> Frame {
     Frame::Array(vec![Frame::bulk(spec.name), Frame::Map(fields)])
 }
 
-/// Keys of a command line per the table (COMMAND GETKEYS, ACL key checks).
+/// Keys of a command line per its key specs (COMMAND GETKEYS); `argv[0]` is the command.
 pub fn command_keys(spec: &CommandSpec, argv: &[Bytes]) -> Vec<Bytes> {
-    spec.keys
-        .positions(argv.len())
+    spec.key_refs(argv)
         .into_iter()
-        .filter_map(|i| argv.get(i).cloned())
+        .filter_map(|k| argv.get(k.pos).cloned())
+        .collect()
+}
+
+/// COMMAND GETKEYSANDFLAGS: each key with the flags this line uses it with, as Redis 7.2
+/// replies (`[key, {flags}]` pairs). An empty reply means the command has no keys here.
+pub fn command_keys_and_flags(spec: &CommandSpec, argv: &[Bytes]) -> Vec<Frame> {
+    spec.key_refs(argv)
+        .into_iter()
+        .filter_map(|k| {
+            let key = argv.get(k.pos)?.clone();
+            Some(Frame::Array(vec![
+                Frame::Bulk(key),
+                key_flag_frame(k.flags),
+            ]))
+        })
         .collect()
 }
 
@@ -279,6 +315,7 @@ pub fn is_data_command(spec: &CommandSpec) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::{KeyRef, LegacyRange};
 
     #[test]
     fn every_spec_is_well_formed_and_unique() {
@@ -315,18 +352,323 @@ mod tests {
         assert!(CommandTable::new(&renames).is_err());
     }
 
-    #[test]
-    fn key_positions_follow_first_last_step() {
-        assert_eq!(KeySpecTest::positions(1, -1, 2, 5), vec![1, 3]);
-        assert_eq!(KeySpecTest::positions(1, -1, 1, 4), vec![1, 2, 3]);
-        assert_eq!(KeySpecTest::positions(1, 1, 1, 3), vec![1]);
-        assert_eq!(KeySpecTest::positions(1, -2, 1, 4), vec![1, 2]);
+    fn argv(line: &str) -> Vec<Bytes> {
+        line.split(' ')
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
     }
 
-    struct KeySpecTest;
-    impl KeySpecTest {
-        fn positions(first: i32, last: i32, step: i32, argc: usize) -> Vec<usize> {
-            super::super::KeySpec::new(first, last, step).positions(argc)
+    fn every_spec() -> impl Iterator<Item = &'static CommandSpec> {
+        all_specs().flat_map(|s| std::iter::once(s).chain(s.subcommands.iter()))
+    }
+
+    const ACCESS_KIND: u16 = key_flag::RO | key_flag::RW | key_flag::OW | key_flag::RM;
+    const WRITE_KIND: u16 = key_flag::UPDATE | key_flag::INSERT | key_flag::DELETE;
+
+    /// Write commands that deliberately declare no key: they work on whole databases.
+    const KEYLESS_WRITES: &[&str] = &["flushdb", "flushall", "swapdb"];
+    /// Read-only commands that deliberately declare no key: they look at the whole database.
+    const KEYLESS_READS: &[&str] = &["keys", "scan", "randomkey", "dbsize"];
+
+    #[test]
+    fn every_key_spec_has_redis_flags() {
+        for spec in every_spec() {
+            for ks in spec.keys {
+                let name = spec.name;
+                let kind = ks.flags & ACCESS_KIND;
+                assert!(
+                    kind.count_ones() == 1,
+                    "{name}: a key spec needs exactly one of RO, RW, OW, RM"
+                );
+                if kind == key_flag::RO {
+                    assert_eq!(ks.flags & WRITE_KIND, 0, "{name}: RO key spec that writes");
+                } else {
+                    assert_ne!(ks.flags & WRITE_KIND, 0, "{name}: UPDATE/INSERT/DELETE?");
+                }
+                if kind == key_flag::RM {
+                    assert_ne!(ks.flags & key_flag::DELETE, 0, "{name}: RM without DELETE");
+                }
+                let variable = ks.flags & key_flag::VARIABLE_FLAGS != 0;
+                assert_eq!(variable, ks.variable.is_some(), "{name}: VARIABLE_FLAGS");
+                assert_eq!(
+                    ks.flags & key_flag::INCOMPLETE,
+                    0,
+                    "{name}: key_refs has no getkeys"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn write_commands_write_keys_and_read_commands_do_not() {
+        for spec in every_spec() {
+            let writes_a_key = spec
+                .keys
+                .iter()
+                .any(|ks| ks.flags & key_flag::RO == 0 && ks.flags & WRITE_KIND != 0);
+            if spec.flags & flag::WRITE != 0 {
+                assert!(
+                    writes_a_key || KEYLESS_WRITES.contains(&spec.name),
+                    "{}: a write command without a written key",
+                    spec.name
+                );
+            } else {
+                assert!(!writes_a_key, "{}: writes a key, lacks the flag", spec.name);
+            }
+            if spec.flags & flag::READONLY != 0 {
+                assert!(
+                    !spec.keys.is_empty() || KEYLESS_READS.contains(&spec.name),
+                    "{}: a read-only command without a key spec",
+                    spec.name
+                );
+            }
+            // movablekeys is derived from the key specs, never declared.
+            assert_eq!(spec.flags & flag::MOVABLE_KEYS, 0, "{}", spec.name);
+        }
+    }
+
+    /// A line of `argc` arguments for `spec`, numbers where a keynum spec counts its keys.
+    fn sample_line(spec: &CommandSpec, argc: usize) -> Vec<Bytes> {
+        let mut line: Vec<Bytes> = (0..argc).map(|i| Bytes::from(format!("a{i}"))).collect();
+        line[0] = Bytes::from_static(spec.name.as_bytes());
+        for ks in spec.keys {
+            if let (BeginSearch::Index(pos), FindKeys::Keynum { keynumidx, .. }) =
+                (ks.begin_search, ks.find_keys)
+            {
+                let at = usize::from(pos + keynumidx);
+                if at < argc {
+                    line[at] = Bytes::from((argc - at - 1).to_string());
+                }
+            }
+        }
+        line
+    }
+
+    #[test]
+    fn legacy_range_agrees_with_the_key_specs() {
+        for spec in every_spec() {
+            let legacy = spec.legacy_range();
+            let min = spec.arity.unsigned_abs() as usize;
+            let max = if spec.arity < 0 { min + 5 } else { min };
+            for argc in min..=max {
+                let line = sample_line(spec, argc);
+                let from_specs: Vec<usize> = spec.key_refs(&line).iter().map(|k| k.pos).collect();
+                let from_legacy = legacy.positions(argc);
+                if legacy.movable {
+                    assert!(
+                        from_legacy.iter().all(|p| from_specs.contains(p)),
+                        "{} argc {argc}: legacy {from_legacy:?}, specs {from_specs:?}",
+                        spec.name
+                    );
+                } else {
+                    assert_eq!(from_legacy, from_specs, "{} argc {argc}", spec.name);
+                }
+                assert!(from_specs.iter().all(|p| *p < argc), "{}", spec.name);
+            }
+            if spec.keys.is_empty() {
+                assert_eq!(legacy, LegacyRange::default(), "{}", spec.name);
+            } else if !legacy.movable {
+                assert!(legacy.first > 0, "{}", spec.name);
+            }
+        }
+    }
+
+    #[test]
+    fn key_positions_and_flags() {
+        let get = |name: &str| every_spec().find(|s| s.name == name).expect(name);
+        let refs = |name: &str, line: &str| get(name).key_refs(&argv(line));
+        let at = |pos, flags| KeyRef { pos, flags };
+        use key_flag::*;
+        assert_eq!(refs("set", "set k v"), vec![at(1, OW | UPDATE)]);
+        assert_eq!(
+            refs("set", "set k v EX 10 get"),
+            vec![at(1, RW | ACCESS | UPDATE)]
+        );
+        assert_eq!(
+            refs("set", "set get v"),
+            vec![at(1, OW | UPDATE)],
+            "only from argument 3"
+        );
+        assert_eq!(
+            refs("mset", "mset a 1 b 2"),
+            vec![at(1, OW | UPDATE), at(3, OW | UPDATE)]
+        );
+        assert_eq!(
+            refs("sdiffstore", "sdiffstore d a b"),
+            vec![at(1, OW | UPDATE), at(2, RO | ACCESS), at(3, RO | ACCESS)]
+        );
+        let card =
+            |line: &str| -> Vec<usize> { refs("sintercard", line).iter().map(|k| k.pos).collect() };
+        assert_eq!(card("sintercard 2 a b LIMIT 1"), vec![2, 3]);
+        assert_eq!(card("sintercard 1 a b"), vec![2]);
+        assert_eq!(
+            card("sintercard 5 a"),
+            vec![2],
+            "a count past the end stops there"
+        );
+        assert_eq!(card("sintercard 0 a"), Vec::<usize>::new());
+        assert_eq!(card("sintercard x a"), Vec::<usize>::new());
+        assert_eq!(
+            command_keys(get("sintercard"), &argv("sintercard 2 a b")),
+            vec![Bytes::from("a"), Bytes::from("b")]
+        );
+        assert_eq!(
+            command_keys_and_flags(get("set"), &argv("set k v")),
+            vec![Frame::Array(vec![
+                Frame::bulk("k"),
+                Frame::Set(vec![
+                    Frame::Simple("OW".into()),
+                    Frame::Simple("update".into())
+                ]),
+            ])]
+        );
+    }
+
+    #[test]
+    fn keyword_and_limited_range_specs() {
+        // Redis's MIGRATE-style `KEYS` keyword searched backwards, XREAD-style `STREAMS`
+        // keyword with half of the rest (limit 2), GEORADIUS-style STORE keyword.
+        let positions = |ks: KeySpec, line: &str| ks.positions(&argv(line));
+        let keys = KeySpec::keyword("KEYS", -2).range(-1, 1, 0);
+        assert_eq!(positions(keys, "migrate h p \"\" 0 5 KEYS a b"), vec![7, 8]);
+        assert_eq!(positions(keys, "migrate h p k 0 5"), Vec::<usize>::new());
+        let streams = KeySpec::keyword("STREAMS", 1).range(-1, 1, 2);
+        assert_eq!(
+            positions(streams, "xread COUNT 2 STREAMS s1 s2 0 0"),
+            vec![4, 5]
+        );
+        let store = KeySpec::keyword("STORE", 6).range(0, 1, 0);
+        assert_eq!(positions(store, "georadius k 1 2 3 m STORE d"), vec![7]);
+        assert_eq!(
+            positions(store, "georadius k 1 2 3 m STORE"),
+            Vec::<usize>::new()
+        );
+    }
+
+    fn m(pairs: Vec<(&'static str, Frame)>) -> Frame {
+        Frame::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (Frame::bulk(k), v))
+                .collect(),
+        )
+    }
+
+    fn flags(names: &[&str]) -> Frame {
+        Frame::Set(names.iter().map(|n| Frame::Simple(n.to_string())).collect())
+    }
+
+    fn index(pos: i64) -> Frame {
+        m(vec![
+            ("type", Frame::bulk("index")),
+            ("spec", m(vec![("index", Frame::Integer(pos))])),
+        ])
+    }
+
+    fn range(lastkey: i64, keystep: i64) -> Frame {
+        let spec = vec![
+            ("lastkey", Frame::Integer(lastkey)),
+            ("keystep", Frame::Integer(keystep)),
+            ("limit", Frame::Integer(0)),
+        ];
+        m(vec![("type", Frame::bulk("range")), ("spec", m(spec))])
+    }
+
+    fn key_spec(names: &[&str], begin: Frame, find: Frame) -> Frame {
+        m(vec![
+            ("flags", flags(names)),
+            ("begin_search", begin),
+            ("find_keys", find),
+        ])
+    }
+
+    /// COMMAND INFO's legacy triple and key specs, as Redis 7.2 replies them (RESP3).
+    fn info_keys(name: &str) -> (Vec<Frame>, Frame) {
+        let spec = every_spec().find(|s| s.name == name).expect(name);
+        let Frame::Array(fields) = command_info(spec) else {
+            panic!("{name}: not an array");
+        };
+        (fields[3..6].to_vec(), fields[8].clone())
+    }
+
+    #[test]
+    fn command_info_key_specs_match_redis() {
+        let ints = |v: [i64; 3]| v.map(Frame::Integer).to_vec();
+        let get = key_spec(&["RO", "access"], index(1), range(0, 1));
+        assert_eq!(info_keys("get"), (ints([1, 1, 1]), Frame::Array(vec![get])));
+        let set = m(vec![
+            (
+                "notes",
+                Frame::bulk("RW and ACCESS due to the optional `GET` argument"),
+            ),
+            (
+                "flags",
+                flags(&["RW", "access", "update", "variable_flags"]),
+            ),
+            ("begin_search", index(1)),
+            ("find_keys", range(0, 1)),
+        ]);
+        assert_eq!(info_keys("set"), (ints([1, 1, 1]), Frame::Array(vec![set])));
+        let mset = key_spec(&["OW", "update"], index(1), range(-1, 2));
+        assert_eq!(
+            info_keys("mset"),
+            (ints([1, -1, 2]), Frame::Array(vec![mset]))
+        );
+        let rename = vec![
+            key_spec(&["RW", "access", "delete"], index(1), range(0, 1)),
+            key_spec(&["OW", "update"], index(2), range(0, 1)),
+        ];
+        assert_eq!(info_keys("rename"), (ints([1, 2, 1]), Frame::Array(rename)));
+        let sdiffstore = vec![
+            key_spec(&["OW", "update"], index(1), range(0, 1)),
+            key_spec(&["RO", "access"], index(2), range(-1, 1)),
+        ];
+        assert_eq!(
+            info_keys("sdiffstore"),
+            (ints([1, -1, 1]), Frame::Array(sdiffstore))
+        );
+        let keynum = m(vec![
+            ("type", Frame::bulk("keynum")),
+            (
+                "spec",
+                m(vec![
+                    ("keynumidx", Frame::Integer(0)),
+                    ("firstkey", Frame::Integer(1)),
+                    ("keystep", Frame::Integer(1)),
+                ]),
+            ),
+        ]);
+        let sintercard = key_spec(&["RO", "access"], index(1), keynum);
+        assert_eq!(
+            info_keys("sintercard"),
+            (ints([0, 0, 0]), Frame::Array(vec![sintercard]))
+        );
+        let watch = key_spec(&["RO"], index(1), range(-1, 1));
+        assert_eq!(
+            info_keys("watch"),
+            (ints([1, -1, 1]), Frame::Array(vec![watch]))
+        );
+        assert_eq!(info_keys("ping"), (ints([0, 0, 0]), Frame::Array(vec![])));
+        let Frame::Array(info) =
+            command_info(every_spec().find(|s| s.name == "sintercard").unwrap())
+        else {
+            panic!()
+        };
+        assert_eq!(info[2], flags(&["readonly", "movablekeys"]));
+    }
+
+    #[test]
+    fn legacy_positions_follow_first_last_step() {
+        let range = |first, last, step| LegacyRange {
+            first,
+            last,
+            step,
+            movable: false,
+        };
+        assert_eq!(range(1, -1, 2).positions(5), vec![1, 3]);
+        assert_eq!(range(1, -1, 1).positions(4), vec![1, 2, 3]);
+        assert_eq!(range(1, 1, 1).positions(3), vec![1]);
+        assert_eq!(range(1, -2, 1).positions(4), vec![1, 2]);
+        assert_eq!(range(0, 0, 0).positions(4), Vec::<usize>::new());
     }
 }

@@ -17,6 +17,7 @@ use super::args::{
     clamp_index_range, glob_match, is_kw, lower, parse_f64, parse_f64_opt, parse_i64, parse_i64_opt,
 };
 use super::flag::*;
+use super::key_flag::*;
 use super::{CmdError, CommandSpec, Ctx, Exec, KeySpec};
 use crate::store::encoding::{
     decode_f64_ordered, encode_f64_ordered, hash_at, hashed_member_key, member_prefix,
@@ -24,297 +25,227 @@ use crate::store::encoding::{
 use crate::store::txn::prefix_end;
 use crate::store::{KeyType, Meta, Txn};
 
-const STORE_KEYS: KeySpec = KeySpec::new(1, 2, 1);
-
+const SORTEDSET: &[&str] = &["sortedset"];
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "zadd",
-        group: "sorted-set",
-        summary: "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",
-        since: "1.2.0",
-        arity: -4,
-        flags: WRITE | DENYOOM | FAST,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(zadd),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zincrby",
-        group: "sorted-set",
-        summary: "Increments the score of a member in a sorted set.",
-        since: "1.2.0",
-        arity: 4,
-        flags: WRITE | DENYOOM | FAST,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(zincrby),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zrem",
-        group: "sorted-set",
-        summary: "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
-        since: "1.2.0",
-        arity: -3,
-        flags: WRITE | FAST,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(zrem),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zscore",
-        group: "sorted-set",
-        summary: "Returns the score of a member in a sorted set.",
-        since: "1.2.0",
-        arity: 3,
-        flags: READONLY | FAST,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zscore),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zmscore",
-        group: "sorted-set",
-        summary: "Returns the score of one or more members in a sorted set.",
-        since: "6.2.0",
-        arity: -3,
-        flags: READONLY | FAST,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zmscore),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zcard",
-        group: "sorted-set",
-        summary: "Returns the number of members in a sorted set.",
-        since: "1.2.0",
-        arity: 2,
-        flags: READONLY | FAST,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zcard),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zcount",
-        group: "sorted-set",
-        summary: "Returns the count of members in a sorted set that have scores within a range.",
-        since: "2.0.0",
-        arity: 4,
-        flags: READONLY | FAST,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zcount),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zlexcount",
-        group: "sorted-set",
-        summary: "Returns the number of members in a sorted set within a lexicographical range.",
-        since: "2.8.9",
-        arity: 4,
-        flags: READONLY | FAST,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zlexcount),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zrange",
-        group: "sorted-set",
-        summary: "Returns members in a sorted set within a range of indexes.",
-        since: "1.2.0",
-        arity: -4,
-        flags: READONLY,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zrange),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zrangestore",
-        group: "sorted-set",
-        summary: "Stores a range of members from sorted set in a key.",
-        since: "6.2.0",
-        arity: -5,
-        flags: WRITE | DENYOOM,
-        acl: &["sortedset"],
-        keys: STORE_KEYS,
-        exec: Exec::Write(zrangestore),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zrevrange",
-        group: "sorted-set",
-        summary: "Returns members in a sorted set within a range of indexes in reverse order.",
-        since: "1.2.0",
-        arity: -4,
-        flags: READONLY,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zrevrange),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zrangebyscore",
-        group: "sorted-set",
-        summary: "Returns members in a sorted set within a range of scores.",
-        since: "1.0.5",
-        arity: -4,
-        flags: READONLY,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zrangebyscore),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zrevrangebyscore",
-        group: "sorted-set",
-        summary: "Returns members in a sorted set within a range of scores in reverse order.",
-        since: "2.2.0",
-        arity: -4,
-        flags: READONLY,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zrevrangebyscore),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zrangebylex",
-        group: "sorted-set",
-        summary: "Returns members in a sorted set within a lexicographical range.",
-        since: "2.8.9",
-        arity: -4,
-        flags: READONLY,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zrangebylex),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zrevrangebylex",
-        group: "sorted-set",
-        summary: "Returns members in a sorted set within a lexicographical range in reverse order.",
-        since: "2.8.9",
-        arity: -4,
-        flags: READONLY,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zrevrangebylex),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zrank",
-        group: "sorted-set",
-        summary: "Returns the index of a member in a sorted set ordered by ascending scores.",
-        since: "2.0.0",
-        arity: -3,
-        flags: READONLY | FAST,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zrank),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zrevrank",
-        group: "sorted-set",
-        summary: "Returns the index of a member in a sorted set ordered by descending scores.",
-        since: "2.0.0",
-        arity: -3,
-        flags: READONLY | FAST,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zrevrank),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zpopmin",
-        group: "sorted-set",
-        summary: "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
-        since: "5.0.0",
-        arity: -2,
-        flags: WRITE | FAST,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(zpopmin),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zpopmax",
-        group: "sorted-set",
-        summary: "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
-        since: "5.0.0",
-        arity: -2,
-        flags: WRITE | FAST,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(zpopmax),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zremrangebyscore",
-        group: "sorted-set",
-        summary: "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.",
-        since: "1.2.0",
-        arity: 4,
-        flags: WRITE,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(zremrangebyscore),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zremrangebyrank",
-        group: "sorted-set",
-        summary: "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.",
-        since: "2.0.0",
-        arity: 4,
-        flags: WRITE,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(zremrangebyrank),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zremrangebylex",
-        group: "sorted-set",
-        summary: "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.",
-        since: "2.8.9",
-        arity: 4,
-        flags: WRITE,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Write(zremrangebylex),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zrandmember",
-        group: "sorted-set",
-        summary: "Returns one or more random members from a sorted set.",
-        since: "6.2.0",
-        arity: -2,
-        flags: READONLY,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zrandmember),
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "zscan",
-        group: "sorted-set",
-        summary: "Iterates over members and scores of a sorted set.",
-        since: "2.8.0",
-        arity: -3,
-        flags: READONLY,
-        acl: &["sortedset"],
-        keys: KeySpec::ONE,
-        exec: Exec::Read(zscan),
-        subcommands: &[],
-    },
+    CommandSpec::new("zadd", -4, Exec::Write(zadd))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RW | UPDATE)])
+        .docs(
+            "sorted-set",
+            "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",
+            "1.2.0",
+        ),
+    CommandSpec::new("zincrby", 4, Exec::Write(zincrby))
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | UPDATE)])
+        .docs(
+            "sorted-set",
+            "Increments the score of a member in a sorted set.",
+            "1.2.0",
+        ),
+    CommandSpec::new("zrem", -3, Exec::Write(zrem))
+        .flags(WRITE | FAST)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RW | DELETE)])
+        .docs(
+            "sorted-set",
+            "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
+            "1.2.0",
+        ),
+    CommandSpec::new("zscore", 3, Exec::Read(zscore))
+        .flags(READONLY | FAST)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns the score of a member in a sorted set.",
+            "1.2.0",
+        ),
+    CommandSpec::new("zmscore", -3, Exec::Read(zmscore))
+        .flags(READONLY | FAST)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns the score of one or more members in a sorted set.",
+            "6.2.0",
+        ),
+    CommandSpec::new("zcard", 2, Exec::Read(zcard))
+        .flags(READONLY | FAST)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO)])
+        .docs(
+            "sorted-set",
+            "Returns the number of members in a sorted set.",
+            "1.2.0",
+        ),
+    CommandSpec::new("zcount", 4, Exec::Read(zcount))
+        .flags(READONLY | FAST)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns the count of members in a sorted set that have scores within a range.",
+            "2.0.0",
+        ),
+    CommandSpec::new("zlexcount", 4, Exec::Read(zlexcount))
+        .flags(READONLY | FAST)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns the number of members in a sorted set within a lexicographical range.",
+            "2.8.9",
+        ),
+    CommandSpec::new("zrange", -4, Exec::Read(zrange))
+        .flags(READONLY)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns members in a sorted set within a range of indexes.",
+            "1.2.0",
+        ),
+    CommandSpec::new("zrangestore", -5, Exec::Write(zrangestore))
+        .flags(WRITE | DENYOOM)
+        .acl(SORTEDSET)
+        .keys(&[
+            KeySpec::index(1).flags(OW | UPDATE),
+            KeySpec::index(2).flags(RO | ACCESS),
+        ])
+        .docs(
+            "sorted-set",
+            "Stores a range of members from sorted set in a key.",
+            "6.2.0",
+        ),
+    CommandSpec::new("zrevrange", -4, Exec::Read(zrevrange))
+        .flags(READONLY)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns members in a sorted set within a range of indexes in reverse order.",
+            "1.2.0",
+        ),
+    CommandSpec::new("zrangebyscore", -4, Exec::Read(zrangebyscore))
+        .flags(READONLY)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns members in a sorted set within a range of scores.",
+            "1.0.5",
+        ),
+    CommandSpec::new("zrevrangebyscore", -4, Exec::Read(zrevrangebyscore))
+        .flags(READONLY)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns members in a sorted set within a range of scores in reverse order.",
+            "2.2.0",
+        ),
+    CommandSpec::new("zrangebylex", -4, Exec::Read(zrangebylex))
+        .flags(READONLY)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns members in a sorted set within a lexicographical range.",
+            "2.8.9",
+        ),
+    CommandSpec::new("zrevrangebylex", -4, Exec::Read(zrevrangebylex))
+        .flags(READONLY)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns members in a sorted set within a lexicographical range in reverse order.",
+            "2.8.9",
+        ),
+    CommandSpec::new("zrank", -3, Exec::Read(zrank))
+        .flags(READONLY | FAST)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns the index of a member in a sorted set ordered by ascending scores.",
+            "2.0.0",
+        ),
+    CommandSpec::new("zrevrank", -3, Exec::Read(zrevrank))
+        .flags(READONLY | FAST)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns the index of a member in a sorted set ordered by descending scores.",
+            "2.0.0",
+        ),
+    CommandSpec::new("zpopmin", -2, Exec::Write(zpopmin))
+        .flags(WRITE | FAST)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | DELETE)])
+        .docs(
+            "sorted-set",
+            "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
+            "5.0.0",
+        ),
+    CommandSpec::new("zpopmax", -2, Exec::Write(zpopmax))
+        .flags(WRITE | FAST)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RW | ACCESS | DELETE)])
+        .docs(
+            "sorted-set",
+            "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
+            "5.0.0",
+        ),
+    CommandSpec::new("zremrangebyscore", 4, Exec::Write(zremrangebyscore))
+        .flags(WRITE)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RW | DELETE)])
+        .docs(
+            "sorted-set",
+            "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.",
+            "1.2.0",
+        ),
+    CommandSpec::new("zremrangebyrank", 4, Exec::Write(zremrangebyrank))
+        .flags(WRITE)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RW | DELETE)])
+        .docs(
+            "sorted-set",
+            "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.",
+            "2.0.0",
+        ),
+    CommandSpec::new("zremrangebylex", 4, Exec::Write(zremrangebylex))
+        .flags(WRITE)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RW | DELETE)])
+        .docs(
+            "sorted-set",
+            "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.",
+            "2.8.9",
+        ),
+    CommandSpec::new("zrandmember", -2, Exec::Read(zrandmember))
+        .flags(READONLY)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Returns one or more random members from a sorted set.",
+            "6.2.0",
+        ),
+    CommandSpec::new("zscan", -3, Exec::Read(zscan))
+        .flags(READONLY)
+        .acl(SORTEDSET)
+        .keys(&[KeySpec::index(1).flags(RO | ACCESS)])
+        .docs(
+            "sorted-set",
+            "Iterates over members and scores of a sorted set.",
+            "2.8.0",
+        ),
 ];
 
 const NAN_ERR: &str = "ERR resulting score is not a number (NaN)";
