@@ -3,6 +3,8 @@
 pub mod acl;
 pub mod admin;
 pub mod app;
+#[cfg(test)]
+mod architecture_tests;
 pub mod certs;
 pub mod clock;
 pub mod cluster;
