@@ -25,10 +25,10 @@ use crate::session::Session;
 /// (the session carries those out: see `server/connection`).
 pub async fn run(s: &mut Session, cmd: ServerCmd, argv: &[Bytes]) -> Option<Frame> {
     let frame = match cmd {
-        ServerCmd::Client(c) => client::run(s, c, argv),
+        ServerCmd::Client(c) => client::run(s, c, argv).unwrap_or_else(|e| e.to_frame()),
         ServerCmd::Config(c) => config::run(s, c, argv).await,
-        ServerCmd::Command(c) => command::run(s, c, argv),
-        ServerCmd::Acl(c) => acl::run(s, c, argv).await,
+        ServerCmd::Command(c) => command::run(s, c, argv).unwrap_or_else(|e| e.to_frame()),
+        ServerCmd::Acl(c) => acl::run(s, c, argv).await.unwrap_or_else(|e| e.to_frame()),
         ServerCmd::Raft(c) => raft::run(&s.node, c, argv).await,
         ServerCmd::Pubsub(c) => pubsub::run(&s.node, c, argv),
         ServerCmd::Publish => pubsub::publish(&s.node, &argv[1], &argv[2]),

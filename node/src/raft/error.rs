@@ -77,3 +77,10 @@ impl RaftCallError {
         Frame::Error(self.to_string())
     }
 }
+
+impl From<RaftCallError> for crate::commands::CmdError {
+    /// A Raft failure met by a server command: the client hears it as it is worded.
+    fn from(e: RaftCallError) -> crate::commands::CmdError {
+        crate::commands::CmdError::Other(e.to_string())
+    }
+}

@@ -193,8 +193,8 @@ impl Session {
         if self.multi.is_some() {
             return Frame::error("ERR WATCH inside MULTI is not allowed");
         }
-        if let Err(frame) = self.read_barrier().await {
-            return frame;
+        if let Err(e) = self.read_barrier().await {
+            return e.to_frame();
         }
         let _gate = self.node.raft.shared.read_gate();
         let mut ks = self.node.raft.read_view(self.db, now_ms());

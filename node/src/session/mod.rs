@@ -20,7 +20,7 @@ use tokio::sync::{broadcast, mpsc};
 use crate::clock::now_ms;
 use crate::commands::CommandSpec;
 use crate::config::ReadConsistency;
-use crate::raft::{ExecRequest, Watch};
+use crate::raft::{ExecRequest, RaftCallError, Watch};
 use crate::state::clients::ClientHandle;
 use crate::state::NodeState;
 
@@ -132,26 +132,18 @@ impl Session {
 
     /// Makes sure local state reflects every write acknowledged before this batch of requests
     /// arrived (once per batch; never with `read-consistency stale`).
-    pub async fn read_barrier(&mut self) -> Result<(), Frame> {
+    pub async fn read_barrier(&mut self) -> Result<(), RaftCallError> {
         if self.barrier_fresh || self.node.read_consistency() == ReadConsistency::Stale {
             return Ok(());
         }
-        self.node
-            .raft
-            .read_barrier()
-            .await
-            .map_err(|e| e.to_frame())?;
+        self.node.raft.read_barrier().await?;
         self.barrier_fresh = true;
         Ok(())
     }
 
     /// ACL reads see every change acknowledged anywhere before they started.
-    pub async fn acl_read_barrier(&mut self) -> Result<(), Frame> {
-        self.node
-            .raft
-            .read_barrier()
-            .await
-            .map_err(|e| e.to_frame())
+    pub async fn acl_read_barrier(&mut self) -> Result<(), RaftCallError> {
+        self.node.raft.read_barrier().await
     }
 
     /// The connection acts as `user` from now on.

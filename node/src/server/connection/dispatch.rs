@@ -228,8 +228,8 @@ impl Connection {
     ) -> Frame {
         let acl_generation = |c: &Self| c.s.node.raft.shared.acl_generation.load(Ordering::Acquire);
         let acl_before = acl_generation(self);
-        if let Err(frame) = self.s.read_barrier().await {
-            return frame;
+        if let Err(e) = self.s.read_barrier().await {
+            return e.to_frame();
         }
         // The barrier may have applied an ACL change made elsewhere before this read: the read
         // answers to the rules as of the barrier, like a write answers to those of its entry.

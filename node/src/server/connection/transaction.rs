@@ -43,8 +43,8 @@ impl Connection {
         // NodeState commands are re-checked here, not at apply: against the rules as of a read
         // barrier, so that a revocation acknowledged anywhere before EXEC refuses them.
         if positions.len() < queue.len() {
-            if let Err(frame) = self.s.acl_read_barrier().await {
-                return frame;
+            if let Err(e) = self.s.acl_read_barrier().await {
+                return e.to_frame();
             }
         }
         let mut results: Vec<Option<Frame>> = vec![None; queue.len()];
