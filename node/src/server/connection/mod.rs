@@ -47,6 +47,12 @@ const PUSH_BATCH: usize = 64 * 1024;
 /// for the client to read, so a client that pipelines without reading holds us to about this.
 const OUT_FLUSH: usize = 1024 * 1024;
 
+/// Whether the connection goes on.
+enum Next {
+    Continue,
+    Close,
+}
+
 pub(super) struct Connection {
     s: Session,
     /// Writes in flight, oldest first.
@@ -111,41 +117,11 @@ impl Connection {
         loop {
             self.s.barrier_fresh = false;
             codec.limits = self.s.limits();
-            loop {
-                match codec.decode(&mut rbuf) {
-                    Ok(Some(argv)) => {
-                        let was_authenticated = self.s.authenticated;
-                        self.handle_command(argv, &mut out).await;
-                        if self.s.authenticated != was_authenticated {
-                            codec.limits = self.s.limits();
-                        }
-                        if self.s.closing {
-                            break;
-                        }
-                        if out.len() >= OUT_FLUSH {
-                            self.resolve_pending(&mut out).await;
-                            if !self.write_out(&mut wr, &out).await? {
-                                return Ok(());
-                            }
-                            out.clear();
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(ProtocolError::Invalid(msg)) => {
-                        self.resolve_pending(&mut out).await;
-                        let text = format!("ERR {msg}");
-                        tracing::debug!(client = %self.s.handle.addr, error = %Escaped(&msg), "protocol error");
-                        self.s.node.stats.record_error(&text);
-                        Frame::Error(text).encode(self.s.protocol, &mut out);
-                        wr.write_all(&out).await?;
-                        return Ok(());
-                    }
-                    Err(ProtocolError::QueryBufferLimit) => {
-                        tracing::warn!(client = %self.s.handle.addr, "closing client that reached max query buffer length");
-                        return Ok(());
-                    }
-                    Err(ProtocolError::Io(e)) => return Err(e),
-                }
+            if let Next::Close = self
+                .run_batch(&mut codec, &mut rbuf, &mut wr, &mut out)
+                .await?
+            {
+                return Ok(());
             }
             self.resolve_pending(&mut out).await;
             if !out.is_empty() {
@@ -163,58 +139,11 @@ impl Connection {
                 let _ = wr.shutdown().await;
                 return Ok(());
             }
-            let idle = self.s.node.runtime.timeout.load(Ordering::Relaxed);
-            let subscribed = self.s.is_subscribed();
-            let idle_limit = if idle == 0 || subscribed || self.s.monitor_rx.is_some() {
-                Duration::from_secs(365 * 24 * 3600)
-            } else {
-                Duration::from_secs(idle)
-            };
-            let monitor = async {
-                match self.s.monitor_rx.as_mut() {
-                    Some(rx) => rx.recv().await.ok(),
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = self.s.handle.kill.notified() => return Ok(()),
-                msg = push_rx.recv() => {
-                    // Messages move from the queue to the write buffer: the meter keeps
-                    // counting them until the write below completes.
-                    if let Some(frame) = msg {
-                        self.s.handle.output.release(frame_cost(&frame));
-                        frame.encode(self.s.protocol, &mut out);
-                        while out.len() < PUSH_BATCH {
-                            let Ok(more) = push_rx.try_recv() else {
-                                break;
-                            };
-                            self.s.handle.output.release(frame_cost(&more));
-                            more.encode(self.s.protocol, &mut out);
-                        }
-                    }
-                }
-                line = monitor => {
-                    if let Some(frame) = line {
-                        frame.encode(self.s.protocol, &mut out);
-                    }
-                }
-                read = rd.read_buf(&mut rbuf) => {
-                    let n = read?;
-                    if n == 0 {
-                        return Ok(());
-                    }
-                    // A kill that arrived with the input wins: a connection closed for an ACL
-                    // change (or its output limit) runs nothing more.
-                    if futures::FutureExt::now_or_never(self.s.handle.kill.notified()).is_some() {
-                        return Ok(());
-                    }
-                    self.s.node.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
-                    self.s.handle.update(|i| i.last_active = Instant::now());
-                }
-                _ = tokio::time::sleep(idle_limit) => {
-                    tracing::debug!(client = %self.s.handle.addr, "closing idle client");
-                    return Ok(());
-                }
+            if let Next::Close = self
+                .wait(&mut rd, &mut rbuf, &mut push_rx, &mut out)
+                .await?
+            {
+                return Ok(());
             }
             if !out.is_empty() {
                 if !self.write_out(&mut wr, &out).await? {
@@ -223,6 +152,124 @@ impl Connection {
                 out.clear();
             }
         }
+    }
+
+    /// Runs every complete request in `rbuf` (one pipeline), writing replies out whenever
+    /// [`OUT_FLUSH`] bytes wait. Close: a protocol error (answered), the query buffer limit,
+    /// or a write the client's limits refused.
+    async fn run_batch<W: AsyncWrite + Unpin>(
+        &mut self,
+        codec: &mut RequestCodec,
+        rbuf: &mut BytesMut,
+        wr: &mut W,
+        out: &mut BytesMut,
+    ) -> std::io::Result<Next> {
+        loop {
+            match codec.decode(rbuf) {
+                Ok(Some(argv)) => {
+                    let was_authenticated = self.s.authenticated;
+                    self.handle_command(argv, out).await;
+                    if self.s.authenticated != was_authenticated {
+                        codec.limits = self.s.limits();
+                    }
+                    if self.s.closing {
+                        return Ok(Next::Continue);
+                    }
+                    if out.len() >= OUT_FLUSH {
+                        self.resolve_pending(out).await;
+                        if !self.write_out(wr, out).await? {
+                            return Ok(Next::Close);
+                        }
+                        out.clear();
+                    }
+                }
+                Ok(None) => return Ok(Next::Continue),
+                Err(ProtocolError::Invalid(msg)) => {
+                    self.resolve_pending(out).await;
+                    let text = format!("ERR {msg}");
+                    tracing::debug!(client = %self.s.handle.addr, error = %Escaped(&msg), "protocol error");
+                    self.s.node.stats.record_error(&text);
+                    Frame::Error(text).encode(self.s.protocol, out);
+                    wr.write_all(out).await?;
+                    return Ok(Next::Close);
+                }
+                Err(ProtocolError::QueryBufferLimit) => {
+                    tracing::warn!(client = %self.s.handle.addr, "closing client that reached max query buffer length");
+                    return Ok(Next::Close);
+                }
+                Err(ProtocolError::Io(e)) => return Err(e),
+            }
+        }
+    }
+
+    /// How long the client may stay silent: `timeout`, never for subscribers and MONITOR.
+    fn idle_limit(&self) -> Duration {
+        let idle = self.s.node.runtime.timeout.load(Ordering::Relaxed);
+        if idle == 0 || self.s.is_subscribed() || self.s.monitor_rx.is_some() {
+            Duration::from_secs(365 * 24 * 3600)
+        } else {
+            Duration::from_secs(idle)
+        }
+    }
+
+    /// Waits for the next thing to do: input (into `rbuf`), pub/sub messages or a MONITOR
+    /// line (encoded into `out`). Close: killed, end of input, or idle too long.
+    async fn wait<R: AsyncRead + Unpin>(
+        &mut self,
+        rd: &mut R,
+        rbuf: &mut BytesMut,
+        push_rx: &mut mpsc::UnboundedReceiver<Frame>,
+        out: &mut BytesMut,
+    ) -> std::io::Result<Next> {
+        let idle_limit = self.idle_limit();
+        let protocol = self.s.protocol;
+        let monitor = async {
+            match self.s.monitor_rx.as_mut() {
+                Some(rx) => rx.recv().await.ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = self.s.handle.kill.notified() => return Ok(Next::Close),
+            msg = push_rx.recv() => {
+                // Messages move from the queue to the write buffer: the meter keeps
+                // counting them until the write completes.
+                if let Some(frame) = msg {
+                    self.s.handle.output.release(frame_cost(&frame));
+                    frame.encode(protocol, out);
+                    while out.len() < PUSH_BATCH {
+                        let Ok(more) = push_rx.try_recv() else {
+                            break;
+                        };
+                        self.s.handle.output.release(frame_cost(&more));
+                        more.encode(protocol, out);
+                    }
+                }
+            }
+            line = monitor => {
+                if let Some(frame) = line {
+                    frame.encode(protocol, out);
+                }
+            }
+            read = rd.read_buf(rbuf) => {
+                let n = read?;
+                if n == 0 {
+                    return Ok(Next::Close);
+                }
+                // A kill that arrived with the input wins: a connection closed for an ACL
+                // change (or its output limit) runs nothing more.
+                if futures::FutureExt::now_or_never(self.s.handle.kill.notified()).is_some() {
+                    return Ok(Next::Close);
+                }
+                self.s.node.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                self.s.handle.update(|i| i.last_active = Instant::now());
+            }
+            _ = tokio::time::sleep(idle_limit) => {
+                tracing::debug!(client = %self.s.handle.addr, "closing idle client");
+                return Ok(Next::Close);
+            }
+        }
+        Ok(Next::Continue)
     }
 
     /// Writes `out` to the client, counted as owed output until it is written; false when the
