@@ -42,7 +42,13 @@ pub async fn run(
     crate::tls::install_default_crypto_provider();
     let mut tasks = Tasks::default();
     let (server_tls, _watchers) = load_tls(&tls, &mut tasks)?;
-    let node = NodeState::start(config, server_tls, set_log_filter).await?;
+    let (node, raft_tasks) = NodeState::start(config, server_tls, set_log_filter).await?;
+    for (name, task) in raft_tasks.0 {
+        tasks.spawn(Stage::Raft, name, async move {
+            task.await;
+            Ok(())
+        });
+    }
     let listeners = crate::server::bind_listeners(&node).await?;
     let seeds = auth::config_seeds(&node)?;
 
@@ -177,6 +183,7 @@ async fn shut_down(node: &Arc<NodeState>, mut tasks: Tasks) {
     }
     tasks.cancel(Stage::Background);
     tasks.cancel(Stage::Peers);
+    tasks.cancel(Stage::Raft);
     tasks.join_all().await;
     if tokio::time::timeout(RAFT_STOP, node.raft.shutdown())
         .await
@@ -195,6 +202,9 @@ enum Stage {
     Background,
     /// The peer service: serves forwarded writes until the clients are gone.
     Peers,
+    /// Raft's own tasks (group commit, forwarding, read barriers, disk watch): stop last,
+    /// before the Raft core itself.
+    Raft,
 }
 
 /// The node's long-lived tasks, each named and stoppable by its stage's token.
@@ -204,6 +214,7 @@ struct Tasks {
     listeners: CancellationToken,
     background: CancellationToken,
     peers: CancellationToken,
+    raft: CancellationToken,
 }
 
 impl Tasks {
@@ -212,6 +223,7 @@ impl Tasks {
             Stage::Listeners => &self.listeners,
             Stage::Background => &self.background,
             Stage::Peers => &self.peers,
+            Stage::Raft => &self.raft,
         }
     }
 

@@ -4,6 +4,10 @@
 
 #![allow(clippy::result_large_err)]
 
+use std::future::Future;
+
+use futures::future::BoxFuture;
+
 use super::*;
 
 /// Keeps the transport's address -> node name map equal to the membership's, so that a dial
@@ -81,35 +85,29 @@ pub enum StartMode {
     Wait,
 }
 
-/// A running Raft member with its storage.
-pub struct RaftNode {
-    pub raft: Raft,
-    proposals: mpsc::UnboundedSender<Proposal>,
-    read_barriers: mpsc::UnboundedSender<oneshot::Sender<Result<(), RaftCallError>>>,
-    forwards: mpsc::UnboundedSender<Proposal>,
-    pub transport: Arc<network::PeerTransport>,
-    metrics: MetricsRx,
-    /// Term in which reads may skip the barrier (see `sole_voter_leader_term`); 0: none.
-    fast_read_term: AtomicU64,
-    pub shared: Arc<SharedState>,
-    /// Free space of the data directory against `min-free-disk`.
-    pub disk: Arc<disk::DiskGuard>,
-    max_entry_size: u64,
-    pub log: LogStore,
-    pub node_id: u64,
-    pub db: sled::Db,
-    dir: std::path::PathBuf,
+/// The tasks a [`RaftNode`] needs running: group commit, forwarding, read barriers, the
+/// member-name map and the disk watch. The composition root spawns them (and stops them).
+#[derive(Default)]
+pub struct RaftTasks(pub Vec<(&'static str, BoxFuture<'static, ()>)>);
+
+impl RaftTasks {
+    fn add(&mut self, name: &'static str, task: impl Future<Output = ()> + Send + 'static) {
+        self.0.push((name, Box::pin(task)));
+    }
 }
 
-impl RaftNode {
-    /// Opens the store under `dir`, starts Raft and, on first start, initialises a one-member
-    /// group. Restarting never re-initialises.
-    pub async fn start(
-        dir: &Path,
-        settings: RaftSettings,
-        table: Arc<CommandTable>,
-        transport: Arc<network::PeerTransport>,
-    ) -> anyhow::Result<RaftNode> {
+/// The node's storage, opened and checked: one sled database (log, vote, state machine).
+struct Storage {
+    db: sled::Db,
+    log: LogStore,
+    sm: StateMachine,
+    shared: Arc<SharedState>,
+    /// The snapshot file was missing or damaged: build a new one once running.
+    rebuild_snapshot: bool,
+}
+
+impl Storage {
+    fn open(dir: &Path, table: Arc<CommandTable>) -> anyhow::Result<Storage> {
         let data_dir = dir.join("data");
         let damaged = |detail: String| {
             anyhow::anyhow!(
@@ -131,82 +129,146 @@ impl RaftNode {
         let log = LogStore::open(&db, dir)?;
         let (sm, shared) = StateMachine::open(&db, table, dir.join("snapshots"))
             .map_err(|e| damaged(e.to_string()))?;
-        let config = RaftConfig {
-            cluster_name: "redoubt".to_string(),
-            heartbeat_interval: 100,
-            election_timeout_min: 300,
-            election_timeout_max: 600,
-            snapshot_policy: SnapshotPolicy::LogsSinceLast(settings.snapshot_logs),
-            max_in_snapshot_log_to_keep: 1000,
-            max_payload_entries: 1000,
-            // A node cut off from the majority does not raise its term, and one that returns
-            // does not depose a healthy leader.
-            enable_pre_vote: Some(true),
-            // Replication to a peer that failed is retried soon, and never waits more than a
-            // second once the peer is back (after a partition heals, say).
-            backoff: "50ms 100ms 200ms ...1s".to_string(),
-            ..Default::default()
-        };
-        let config = Arc::new(config.validate()?);
-        let raft = Raft::new(
-            settings.node_id,
-            config,
-            network::PeerNetwork::new(transport.clone()),
-            log.clone(),
+        Ok(Storage {
+            db,
+            log,
             sm,
-        )
-        .await?;
-        if !raft.is_initialized().await? {
-            let mut members = std::collections::BTreeMap::new();
-            match &settings.start {
-                StartMode::Single => {
-                    members.insert(
-                        settings.node_id,
-                        Member::new(settings.advertise_addr.clone(), settings.node_name.clone()),
-                    );
-                }
-                StartMode::Bootstrap(peers) => {
-                    for (id, member) in peers {
-                        members.insert(*id, member.clone());
-                    }
-                }
-                StartMode::Wait => {}
-            }
-            if !members.is_empty() {
-                tracing::info!(members = ?members.keys().collect::<Vec<_>>(), "initialising the raft group");
-                raft.initialize(members).await?;
+            shared,
+            rebuild_snapshot,
+        })
+    }
+}
+
+/// openraft's settings for Redoubt: 100 ms heartbeats, elections after 300-600 ms, Pre-Vote.
+fn raft_config(settings: &RaftSettings) -> RaftConfig {
+    RaftConfig {
+        cluster_name: "redoubt".to_string(),
+        heartbeat_interval: 100,
+        election_timeout_min: 300,
+        election_timeout_max: 600,
+        snapshot_policy: SnapshotPolicy::LogsSinceLast(settings.snapshot_logs),
+        max_in_snapshot_log_to_keep: 1000,
+        max_payload_entries: 1000,
+        // A node cut off from the majority does not raise its term, and one that returns
+        // does not depose a healthy leader.
+        enable_pre_vote: Some(true),
+        // Replication to a peer that failed is retried soon, and never waits more than a
+        // second once the peer is back (after a partition heals, say).
+        backoff: "50ms 100ms 200ms ...1s".to_string(),
+        ..Default::default()
+    }
+}
+
+/// On a first start, initialises the group: this node alone, or the bootstrap members.
+async fn initialize_if_new(raft: &Raft, settings: &RaftSettings) -> anyhow::Result<()> {
+    if raft.is_initialized().await? {
+        return Ok(());
+    }
+    let mut members = std::collections::BTreeMap::new();
+    match &settings.start {
+        StartMode::Single => {
+            members.insert(
+                settings.node_id,
+                Member::new(settings.advertise_addr.clone(), settings.node_name.clone()),
+            );
+        }
+        StartMode::Bootstrap(peers) => {
+            for (id, member) in peers {
+                members.insert(*id, member.clone());
             }
         }
-        if rebuild_snapshot {
+        StartMode::Wait => {}
+    }
+    if !members.is_empty() {
+        tracing::info!(members = ?members.keys().collect::<Vec<_>>(), "initialising the raft group");
+        raft.initialize(members).await?;
+    }
+    Ok(())
+}
+
+/// A running Raft member with its storage.
+pub struct RaftNode {
+    pub raft: Raft,
+    proposals: mpsc::UnboundedSender<Proposal>,
+    read_barriers: mpsc::UnboundedSender<oneshot::Sender<Result<(), RaftCallError>>>,
+    forwards: mpsc::UnboundedSender<Proposal>,
+    pub transport: Arc<network::PeerTransport>,
+    metrics: MetricsRx,
+    /// Term in which reads may skip the barrier (see `sole_voter_leader_term`); 0: none.
+    fast_read_term: AtomicU64,
+    pub shared: Arc<SharedState>,
+    /// Free space of the data directory against `min-free-disk`.
+    pub disk: Arc<disk::DiskGuard>,
+    max_entry_size: u64,
+    pub log: LogStore,
+    pub node_id: u64,
+    pub db: sled::Db,
+    dir: std::path::PathBuf,
+}
+
+impl RaftNode {
+    /// Opens the store under `dir`, starts Raft and, on first start, initialises the group
+    /// (restarting never re-initialises). Returns the node and the tasks it needs running
+    /// (the caller spawns them: see `app.rs`).
+    pub async fn start(
+        dir: &Path,
+        settings: RaftSettings,
+        table: Arc<CommandTable>,
+        transport: Arc<network::PeerTransport>,
+    ) -> anyhow::Result<(RaftNode, RaftTasks)> {
+        let storage = Storage::open(dir, table)?;
+        let raft = Raft::new(
+            settings.node_id,
+            Arc::new(raft_config(&settings).validate()?),
+            network::PeerNetwork::new(transport.clone()),
+            storage.log.clone(),
+            storage.sm,
+        )
+        .await?;
+        initialize_if_new(&raft, &settings).await?;
+        if storage.rebuild_snapshot {
             if let Err(e) = raft.trigger().snapshot().await {
                 tracing::warn!(error = %e, "cannot start rebuilding the snapshot");
             }
         }
-        tokio::spawn(track_member_names(raft.metrics(), transport.clone()));
         let disk = disk::DiskGuard::new(dir, settings.min_free_disk);
-        tokio::spawn(disk.clone().watch());
-        let (proposals, rx) = mpsc::unbounded_channel();
+        let (proposals, proposals_rx) = mpsc::unbounded_channel();
         let (forwards, forwards_rx) = mpsc::unbounded_channel();
-        tokio::spawn(run_proposer(
-            raft.clone(),
-            log.clone(),
-            rx,
-            forwards.clone(),
-        ));
-        let (read_barriers, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run_read_barriers(
-            raft.clone(),
-            transport.clone(),
-            shared.applied_index.subscribe(),
-            rx,
-        ));
-        tokio::spawn(run_forwarder(
-            raft.clone(),
-            transport.clone(),
-            proposals.clone(),
-            forwards_rx,
-        ));
-        Ok(RaftNode {
+        let (read_barriers, barriers_rx) = mpsc::unbounded_channel();
+        let mut tasks = RaftTasks::default();
+        tasks.add(
+            "member-names",
+            track_member_names(raft.metrics(), transport.clone()),
+        );
+        tasks.add("disk-watch", disk.clone().watch());
+        tasks.add(
+            "proposer",
+            run_proposer(
+                raft.clone(),
+                storage.log.clone(),
+                proposals_rx,
+                forwards.clone(),
+            ),
+        );
+        tasks.add(
+            "read-barriers",
+            run_read_barriers(
+                raft.clone(),
+                transport.clone(),
+                storage.shared.applied_index.subscribe(),
+                barriers_rx,
+            ),
+        );
+        tasks.add(
+            "forwarder",
+            run_forwarder(
+                raft.clone(),
+                transport.clone(),
+                proposals.clone(),
+                forwards_rx,
+            ),
+        );
+        let node = RaftNode {
             metrics: raft.metrics(),
             fast_read_term: AtomicU64::new(0),
             raft,
@@ -214,14 +276,15 @@ impl RaftNode {
             read_barriers,
             forwards,
             transport,
-            shared,
+            shared: storage.shared,
             disk,
             max_entry_size: settings.max_entry_size,
-            log,
+            log: storage.log,
             node_id: settings.node_id,
-            db,
+            db: storage.db,
             dir: dir.to_path_buf(),
-        })
+        };
+        Ok((node, tasks))
     }
 
     /// Queues a client request for the next entry; the receiver gets the state machine's reply.

@@ -26,7 +26,7 @@ use tokio::sync::broadcast;
 use crate::commands::CommandTable;
 use crate::config::{Config, DebugMode, ReadConsistency, Runtime};
 use crate::raft::network::{PeerCredentials, PeerTransport};
-use crate::raft::{RaftNode, RaftSettings, StartMode};
+use crate::raft::{RaftNode, RaftSettings, RaftTasks, StartMode};
 
 /// rustls configurations of the peer channel (they reload their certificates themselves).
 #[derive(Clone)]
@@ -125,7 +125,7 @@ impl NodeState {
         config: Config,
         tls: ServerTls,
         set_log_filter: crate::config::SetLogFilter,
-    ) -> anyhow::Result<Arc<NodeState>> {
+    ) -> anyhow::Result<(Arc<NodeState>, RaftTasks)> {
         let ServerTls {
             peer: peer_tls,
             client: client_tls,
@@ -159,7 +159,7 @@ impl NodeState {
             )
             .bind_source(config.bind_source_addr),
         );
-        let raft = RaftNode::start(
+        let (raft, raft_tasks) = RaftNode::start(
             &config.dir,
             RaftSettings {
                 node_id: config.node_id,
@@ -178,7 +178,7 @@ impl NodeState {
             .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
             .collect();
         let (monitor, _) = broadcast::channel(4096);
-        Ok(Arc::new(NodeState {
+        let node = Arc::new(NodeState {
             transport,
             peer_tls,
             node_name,
@@ -200,7 +200,8 @@ impl NodeState {
             auth: auth::Auth::default(),
             acl_override: arc_swap::ArcSwapOption::empty(),
             seeded: tokio::sync::watch::channel(true).0,
-        }))
+        });
+        Ok((node, raft_tasks))
     }
 
     /// The current `client-output-buffer-limit`.
