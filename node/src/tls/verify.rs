@@ -83,6 +83,69 @@ impl NamePolicy {
     }
 }
 
+/// The handshake signature checks both verifiers make: the current provider's algorithms
+/// (written once for the two rustls verifier traits, which declare them separately).
+macro_rules! delegate_signatures {
+    () => {
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.certs.provider().signature_verification_algorithms,
+            )
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.certs.provider().signature_verification_algorithms,
+            )
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.certs
+                .provider()
+                .signature_verification_algorithms
+                .supported_schemes()
+        }
+    };
+}
+
+/// A peer's certificate checked against the current trust roots (`verify`), then the name
+/// policy; a refusal is explained and logged (rate-limited) as `kind` ("client"/"server").
+fn verify_with<T>(
+    certs: &ReloadableCerts,
+    names: &NamePolicy,
+    kind: &str,
+    end_entity: &CertificateDer<'_>,
+    verify: impl FnOnce(&super::reload::Trust) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let state = certs.state();
+    let result = match &state.trust {
+        None => Err(refusal("no CA is configured to verify it".to_string())),
+        Some(trust) => verify(trust)
+            .map_err(explain)
+            .and_then(|verified| names.check(end_entity).map(|()| verified)),
+    };
+    if let Err(e) = &result {
+        log_refusal(certs, kind, end_entity, e);
+    }
+    result
+}
+
 /// Verifies client certificates against the current trust roots (and the name policy).
 #[derive(Debug)]
 pub(crate) struct CurrentClientVerifier {
@@ -113,55 +176,14 @@ impl ClientCertVerifier for CurrentClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        let state = self.certs.state();
-        let result = match &state.trust {
-            None => Err(refusal("no CA is configured to verify it".to_string())),
-            Some(trust) => trust
+        verify_with(&self.certs, &self.names, "client", end_entity, |trust| {
+            trust
                 .client_verifier
                 .verify_client_cert(end_entity, intermediates, now)
-                .map_err(explain)
-                .and_then(|verified| self.names.check(end_entity).map(|()| verified)),
-        };
-        if let Err(e) = &result {
-            log_refusal(&self.certs, "client", end_entity, e);
-        }
-        result
+        })
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.certs.provider().signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.certs.provider().signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.certs
-            .provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
+    delegate_signatures!();
 }
 
 /// Verifies a server's certificate (chain to the current roots, the name we dialled, and the
@@ -181,55 +203,18 @@ impl ServerCertVerifier for CurrentServerVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let state = self.certs.state();
-        let result = match &state.trust {
-            None => Err(refusal("no CA is configured to verify it".to_string())),
-            Some(trust) => trust
-                .server_verifier
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-                .map_err(explain)
-                .and_then(|verified| self.names.check(end_entity).map(|()| verified)),
-        };
-        if let Err(e) = &result {
-            log_refusal(&self.certs, "server", end_entity, e);
-        }
-        result
+        verify_with(&self.certs, &self.names, "server", end_entity, |trust| {
+            trust.server_verifier.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            )
+        })
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.certs.provider().signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.certs.provider().signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.certs
-            .provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
+    delegate_signatures!();
 }
 
 /// Why a certificate was refused, as the text of a rustls error.
