@@ -175,63 +175,40 @@ fn persistence_section(s: &NodeState, out: &mut String) {
 
 fn stats_section(s: &NodeState, out: &mut String) {
     let st = &s.stats;
-    line(
+    let counters = |list: &[(&str, &std::sync::atomic::AtomicU64)], out: &mut String| {
+        for (name, counter) in list {
+            line(out, name, counter.load(Ordering::Relaxed));
+        }
+    };
+    counters(
+        &[
+            ("total_connections_received", &st.connections_received),
+            ("total_commands_processed", &st.commands_processed),
+            ("total_net_input_bytes", &st.net_input_bytes),
+            ("total_net_output_bytes", &st.net_output_bytes),
+            ("rejected_connections", &st.rejected_connections),
+            ("expired_keys", &st.expired_keys_proposed),
+            (
+                "client_output_buffer_limit_disconnections",
+                &st.client_output_buffer_limit_disconnections,
+            ),
+            ("pubsub_fanout_dropped", &st.pubsub_fanout_dropped),
+        ],
         out,
-        "total_connections_received",
-        st.connections_received.load(Ordering::Relaxed),
-    );
-    line(
-        out,
-        "total_commands_processed",
-        st.commands_processed.load(Ordering::Relaxed),
-    );
-    line(
-        out,
-        "total_net_input_bytes",
-        st.net_input_bytes.load(Ordering::Relaxed),
-    );
-    line(
-        out,
-        "total_net_output_bytes",
-        st.net_output_bytes.load(Ordering::Relaxed),
-    );
-    line(
-        out,
-        "rejected_connections",
-        st.rejected_connections.load(Ordering::Relaxed),
-    );
-    line(
-        out,
-        "expired_keys",
-        st.expired_keys_proposed.load(Ordering::Relaxed),
-    );
-    line(
-        out,
-        "client_output_buffer_limit_disconnections",
-        st.client_output_buffer_limit_disconnections
-            .load(Ordering::Relaxed),
-    );
-    line(
-        out,
-        "pubsub_fanout_dropped",
-        st.pubsub_fanout_dropped.load(Ordering::Relaxed),
     );
     line(out, "pubsub_channels", s.pubsub.channel_count());
     line(out, "pubsub_patterns", s.pubsub.numpat());
-    line(
-        out,
-        "total_error_replies",
-        st.error_replies.load(Ordering::Relaxed),
-    );
     let auth = &s.auth;
-    for (name, counter) in [
-        ("acl_access_denied_auth", &auth.denied_auth),
-        ("acl_access_denied_cmd", &auth.denied_cmd),
-        ("acl_access_denied_key", &auth.denied_key),
-        ("acl_access_denied_channel", &auth.denied_channel),
-    ] {
-        line(out, name, counter.load(Ordering::Relaxed));
-    }
+    counters(
+        &[
+            ("total_error_replies", &st.error_replies),
+            ("acl_access_denied_auth", &auth.denied_auth),
+            ("acl_access_denied_cmd", &auth.denied_cmd),
+            ("acl_access_denied_key", &auth.denied_key),
+            ("acl_access_denied_channel", &auth.denied_channel),
+        ],
+        out,
+    );
 }
 
 fn replication_section(s: &NodeState, out: &mut String) {

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use openraft::async_runtime::WatchReceiver as _;
 use openraft::ChangeMembers;
+use redoubt_proto::peer::peer_client::PeerClient;
 use redoubt_proto::peer::{ElectRequest, JoinRequest, RemoveRequest};
+use tonic::transport::Channel;
 
 use super::error::{from_raft, ClusterError};
 
@@ -23,6 +25,27 @@ pub(super) fn member_named(
         .nodes()
         .find(|(_, m)| !m.name.is_empty() && m.name == name)
         .map(|(id, _)| *id)
+}
+
+/// Where a membership change is made: here when this node leads (its id and address), else
+/// on the leader through this client.
+enum ChangeOn {
+    Here((u64, String)),
+    Leader(PeerClient<Channel>),
+}
+
+async fn change_on(server: &NodeState) -> Result<ChangeOn, ClusterError> {
+    let Some((leader, leader_addr)) = crate::raft::await_leader(&server.raft.raft).await else {
+        return Err(ClusterError::NoLeader);
+    };
+    if leader == server.raft.node_id {
+        return Ok(ChangeOn::Here((leader, leader_addr)));
+    }
+    let client = server
+        .transport
+        .client(&leader_addr)
+        .map_err(ClusterError::Unreachable)?;
+    Ok(ChangeOn::Leader(client))
 }
 
 /// Adds a node (learner until caught up, then voter); on a follower, asks the leader to.
@@ -80,23 +103,19 @@ async fn add_member_once(
     member: Member,
 ) -> Result<(u64, String), ClusterError> {
     let raft = &server.raft.raft;
-    let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
-        return Err(ClusterError::NoLeader);
+    let (leader, leader_addr) = match change_on(server).await? {
+        ChangeOn::Here(leader) => leader,
+        ChangeOn::Leader(mut client) => {
+            let mut req = server.transport.request(JoinRequest {
+                node_id,
+                raft_addr: member.addr.clone(),
+                name: member.name.clone(),
+            });
+            req.set_timeout(Duration::from_secs(120));
+            let reply = client.join(req).await?.into_inner();
+            return Ok((reply.leader_id, reply.leader_addr));
+        }
     };
-    if leader != server.raft.node_id {
-        let mut client = server
-            .transport
-            .client(&leader_addr)
-            .map_err(ClusterError::Unreachable)?;
-        let mut req = server.transport.request(JoinRequest {
-            node_id,
-            raft_addr: member.addr.clone(),
-            name: member.name.clone(),
-        });
-        req.set_timeout(Duration::from_secs(120));
-        let reply = client.join(req).await?.into_inner();
-        return Ok((reply.leader_id, reply.leader_addr));
-    }
     let membership = crate::raft::membership_of(raft);
     check_identity(&membership, node_id, &member)?;
     tracing::info!(node_id, member = %member, "adding a node: learner first");
@@ -114,14 +133,7 @@ async fn add_member_once(
 /// Removes a member (voter or learner); on a follower, asks the leader to.
 pub async fn remove_member(server: &Arc<NodeState>, node_id: u64) -> Result<(), ClusterError> {
     let raft = &server.raft.raft;
-    let Some((leader, leader_addr)) = crate::raft::await_leader(raft).await else {
-        return Err(ClusterError::NoLeader);
-    };
-    if leader != server.raft.node_id {
-        let mut client = server
-            .transport
-            .client(&leader_addr)
-            .map_err(ClusterError::Unreachable)?;
+    if let ChangeOn::Leader(mut client) = change_on(server).await? {
         client
             .remove(server.transport.request(RemoveRequest { node_id }))
             .await?;

@@ -299,24 +299,12 @@ impl RaftNode {
         origin: Option<u64>,
         request: ExecRequest,
     ) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
-        let (reply_to, rx) = oneshot::channel();
-        if let Err(e) = self.admit(&request) {
-            let _ = reply_to.send(Err(e));
-            return rx;
-        }
         let queue = if self.is_leader() {
             &self.proposals
         } else {
             &self.forwards
         };
-        let mut proposal = Proposal::new(request, reply_to);
-        proposal.origin = origin;
-        if let Err(mpsc::error::SendError(p)) = queue.send(proposal) {
-            let _ = p.reply_to.send(Err(RaftCallError::Other(
-                "the raft node is shutting down".into(),
-            )));
-        }
-        rx
+        self.enqueue(queue, origin, request)
     }
 
     /// Whether a client request may become an entry now: not larger than
@@ -359,14 +347,24 @@ impl RaftNode {
         &self,
         request: ExecRequest,
     ) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
+        self.enqueue(&self.proposals, None, request)
+    }
+
+    /// Admits `request` and puts it on `queue` (the proposer or the forwarder).
+    fn enqueue(
+        &self,
+        queue: &mpsc::UnboundedSender<Proposal>,
+        origin: Option<u64>,
+        request: ExecRequest,
+    ) -> oneshot::Receiver<Result<Reply, RaftCallError>> {
         let (reply_to, rx) = oneshot::channel();
         if let Err(e) = self.admit(&request) {
             let _ = reply_to.send(Err(e));
             return rx;
         }
-        if let Err(mpsc::error::SendError(p)) =
-            self.proposals.send(Proposal::new(request, reply_to))
-        {
+        let mut proposal = Proposal::new(request, reply_to);
+        proposal.origin = origin;
+        if let Err(mpsc::error::SendError(p)) = queue.send(proposal) {
             let _ = p.reply_to.send(Err(RaftCallError::Other(
                 "the raft node is shutting down".into(),
             )));
