@@ -169,6 +169,55 @@ pub fn glob_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
 /// `skip_longer` is Redis's `skipLongerMatches`: once the rest of a pattern after a `*` has
 /// failed from every position, no earlier `*` can help by matching more, so the search stops
 /// (without it, patterns like `a*a*a*...b` take exponential time).
+/// A `[...]` class (after its `[`) against byte `c`: the pattern after the class when `c`
+/// is in it (`[^...]`: not in it), None otherwise. A class without `]` runs to the end of the
+/// pattern, as in Redis.
+fn match_class(mut p: &[u8], c: u8, nocase: bool) -> Option<&[u8]> {
+    let eq = |a: u8, b: u8| {
+        if nocase {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
+    };
+    let not = p.first() == Some(&b'^');
+    if not {
+        p = &p[1..];
+    }
+    let mut matched = false;
+    loop {
+        match p.first() {
+            None | Some(b']') => break,
+            Some(b'\\') if p.len() >= 2 => {
+                matched |= eq(p[1], c);
+                p = &p[2..];
+            }
+            Some(_) if p.len() >= 3 && p[1] == b'-' => {
+                let (mut start, mut end) = (p[0], p[2]);
+                if start > end {
+                    std::mem::swap(&mut start, &mut end);
+                }
+                matched |= if nocase {
+                    let c = c.to_ascii_lowercase();
+                    c >= start.to_ascii_lowercase() && c <= end.to_ascii_lowercase()
+                } else {
+                    c >= start && c <= end
+                };
+                p = &p[3..];
+            }
+            Some(&k) => {
+                matched |= eq(k, c);
+                p = &p[1..];
+            }
+        }
+    }
+    if matched == not {
+        return None;
+    }
+    // Skip the closing bracket (a missing one ends the pattern).
+    Some(p.get(1..).unwrap_or(&[]))
+}
+
 fn glob_inner(
     mut p: &[u8],
     mut s: &[u8],
@@ -212,57 +261,10 @@ fn glob_inner(
                 p = &p[1..];
             }
             b'[' => {
-                p = &p[1..];
-                let not = p.first() == Some(&b'^');
-                if not {
-                    p = &p[1..];
-                }
-                let mut matched = false;
-                loop {
-                    match p.first() {
-                        None => break,
-                        Some(b'\\') if p.len() >= 2 => {
-                            if eq(p[1], s[0]) {
-                                matched = true;
-                            }
-                            p = &p[2..];
-                        }
-                        Some(b']') => break,
-                        Some(_) if p.len() >= 3 && p[1] == b'-' => {
-                            let (mut start, mut end) = (p[0], p[2]);
-                            if start > end {
-                                std::mem::swap(&mut start, &mut end);
-                            }
-                            let c = s[0];
-                            let hit = if nocase {
-                                let c = c.to_ascii_lowercase();
-                                c >= start.to_ascii_lowercase() && c <= end.to_ascii_lowercase()
-                            } else {
-                                c >= start && c <= end
-                            };
-                            if hit {
-                                matched = true;
-                            }
-                            p = &p[3..];
-                        }
-                        Some(&c) => {
-                            if eq(c, s[0]) {
-                                matched = true;
-                            }
-                            p = &p[1..];
-                        }
-                    }
-                }
-                if not {
-                    matched = !matched;
-                }
-                if !matched {
+                let Some(rest) = match_class(&p[1..], s[0], nocase) else {
                     return false;
-                }
-                // Skip the closing bracket (a missing one ends the pattern, as in Redis).
-                if !p.is_empty() {
-                    p = &p[1..];
-                }
+                };
+                p = rest;
                 s = &s[1..];
             }
             b'\\' if p.len() >= 2 => {
