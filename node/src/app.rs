@@ -43,15 +43,42 @@ pub async fn run(
     let mut tasks = Tasks::default();
     let (server_tls, _watchers) = load_tls(&tls, &mut tasks)?;
     let (node, raft_tasks) = NodeState::start(config, server_tls, set_log_filter).await?;
+    let listeners = crate::server::bind_listeners(&node).await?;
+    let seeds = auth::config_seeds(&node)?;
+
+    spawn_node_tasks(&mut tasks, &node, raft_tasks, listeners, seeds);
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let outcome = tokio::select! {
+        failed = tasks.first_failure() => Err(failed),
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("SIGINT received, shutting down");
+            Ok(())
+        }
+        _ = term.recv() => {
+            tracing::info!("SIGTERM received, shutting down");
+            Ok(())
+        }
+    };
+    shut_down(&node, tasks).await;
+    tracing::info!("bye");
+    outcome
+}
+
+/// Spawns the node's tasks, each in the stage it stops with.
+fn spawn_node_tasks(
+    tasks: &mut Tasks,
+    node: &Arc<NodeState>,
+    raft_tasks: crate::raft::RaftTasks,
+    listeners: Vec<crate::server::Listener>,
+    seeds: Vec<crate::acl::replicated::Seed>,
+) {
     for (name, task) in raft_tasks.0 {
         tasks.spawn(Stage::Raft, name, async move {
             task.await;
             Ok(())
         });
     }
-    let listeners = crate::server::bind_listeners(&node).await?;
-    let seeds = auth::config_seeds(&node)?;
-
     tasks.spawn(Stage::Background, "active-expire", {
         let node = node.clone();
         async move {
@@ -109,22 +136,6 @@ pub async fn run(
             Ok(())
         });
     }
-
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let outcome = tokio::select! {
-        failed = tasks.first_failure() => Err(failed),
-        _ = tokio::signal::ctrl_c() => {
-            tracing::info!("SIGINT received, shutting down");
-            Ok(())
-        }
-        _ = term.recv() => {
-            tracing::info!("SIGTERM received, shutting down");
-            Ok(())
-        }
-    };
-    shut_down(&node, tasks).await;
-    tracing::info!("bye");
-    outcome
 }
 
 /// Loads the peer and client TLS configurations (their certificates reload by themselves:

@@ -129,31 +129,8 @@ async fn admit(
     let Some(config) = node.client_tls.clone() else {
         return;
     };
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    // The deadline covers the wait for a handshake slot too: a client is never held
-    // longer than TLS_HANDSHAKE_TIMEOUT before it is served or closed.
-    let handshake = async {
-        let _permit = handshakes.acquire().await;
-        acceptor.accept(stream).await
-    };
-    let tls_stream = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            crate::log_limited!(
-                crate::logsafe::CLIENT_HANDSHAKES,
-                addr.ip().to_string(),
-                client = %addr, reason = %crate::logsafe::Escaped(e.to_string()), "TLS handshake with a client failed"
-            );
-            return;
-        }
-        Err(_) => {
-            crate::log_limited!(
-                crate::logsafe::CLIENT_HANDSHAKES,
-                addr.ip().to_string(),
-                client = %addr, "TLS handshake with a client timed out"
-            );
-            return;
-        }
+    let Some(tls_stream) = tls_handshake(config, stream, addr, handshakes).await else {
+        return;
     };
     // tls-auth-clients-user CN: the certificate's common name names the user.
     let user = if node.tls_cn_names_user {
@@ -169,6 +146,40 @@ async fn admit(
         user,
     )
     .await;
+}
+
+/// The TLS handshake of a client on the TLS port, within [`TLS_HANDSHAKE_TIMEOUT`] (the wait
+/// for one of the bounded handshake slots included); None (logged, rate-limited) if it fails.
+async fn tls_handshake(
+    config: Arc<rustls::ServerConfig>,
+    stream: TcpStream,
+    addr: SocketAddr,
+    handshakes: &Semaphore,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let handshake = async {
+        let _permit = handshakes.acquire().await;
+        acceptor.accept(stream).await
+    };
+    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake).await {
+        Ok(Ok(s)) => Some(s),
+        Ok(Err(e)) => {
+            crate::log_limited!(
+                crate::logsafe::CLIENT_HANDSHAKES,
+                addr.ip().to_string(),
+                client = %addr, reason = %crate::logsafe::Escaped(e.to_string()), "TLS handshake with a client failed"
+            );
+            None
+        }
+        Err(_) => {
+            crate::log_limited!(
+                crate::logsafe::CLIENT_HANDSHAKES,
+                addr.ip().to_string(),
+                client = %addr, "TLS handshake with a client timed out"
+            );
+            None
+        }
+    }
 }
 
 fn is_mapped_loopback(ip: IpAddr) -> bool {

@@ -104,28 +104,7 @@ impl TlsConfig {
                 .filter(|v| !v.is_empty())
         };
         let path = |name: &str| get(name).map(PathBuf::from);
-        let tls_port = match get("tls-port") {
-            Some(p) => p
-                .parse::<u16>()
-                .map_err(|_| invalid("tls-port", &p, "expected a port number 0..65535"))?,
-            None => 0,
-        };
-        if tls_port == 0 {
-            if let Some(name) = CLIENT_TLS_DIRECTIVES.iter().find(|n| get(n).is_some()) {
-                return Err(format!(
-                    "'{name}' is set but 'tls-port' is not (set tls-port to serve RESP over TLS, or remove {name})"
-                ));
-            }
-        }
-        if let (Some(port), true) = (get("port"), tls_port != 0) {
-            if port.parse::<u16>().ok() == Some(tls_port) {
-                return Err(invalid(
-                    "tls-port",
-                    &tls_port.to_string(),
-                    "must differ from 'port'",
-                ));
-            }
-        }
+        let tls_port = tls_port_of(&get)?;
         let tls_auth_clients = match get("tls-auth-clients") {
             Some(v) => AuthClients::parse(&v)
                 .ok_or_else(|| invalid("tls-auth-clients", &v, "expected yes, no or optional"))?,
@@ -334,6 +313,34 @@ impl TlsConfig {
         )
         .map(Some)
     }
+}
+
+/// `tls-port` (0: off), refused when client TLS files are set without it or when it is
+/// `port` itself.
+fn tls_port_of(get: &dyn Fn(&str) -> Option<String>) -> Result<u16, String> {
+    let tls_port = match get("tls-port") {
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| invalid("tls-port", &p, "expected a port number 0..65535"))?,
+        None => 0,
+    };
+    if tls_port == 0 {
+        if let Some(name) = CLIENT_TLS_DIRECTIVES.iter().find(|n| get(n).is_some()) {
+            return Err(format!(
+                "'{name}' is set but 'tls-port' is not (set tls-port to serve RESP over TLS, or remove {name})"
+            ));
+        }
+    }
+    if let (Some(port), true) = (get("port"), tls_port != 0) {
+        if port.parse::<u16>().ok() == Some(tls_port) {
+            return Err(invalid(
+                "tls-port",
+                &tls_port.to_string(),
+                "must differ from 'port'",
+            ));
+        }
+    }
+    Ok(tls_port)
 }
 
 #[cfg(test)]
