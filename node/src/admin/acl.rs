@@ -302,8 +302,8 @@ fn replication_user_usable(s: &Session, state: &crate::acl::AclState) -> Result<
 }
 
 async fn propose_acl(s: &mut Session, command: Vec<Bytes>) -> Frame {
-    if let Err(frame) = s.node.wait_seeded().await {
-        return frame;
+    if let Err(e) = s.node.wait_seeded().await {
+        return e.to_frame();
     }
     let user = s.user.clone();
     s.node

@@ -593,6 +593,19 @@ pub enum CmdError {
     IndexOutOfRange,
     #[error("ERR wrong number of arguments for '{0}' command")]
     WrongArity(String),
+    #[error("NOAUTH Authentication required.")]
+    NoAuth,
+    /// An ACL refusal: the text after the code (the user, command, key or channel).
+    #[error("NOPERM {0}")]
+    NoPerm(String),
+    /// Refused inside MULTI (it cannot be queued): the transaction will abort.
+    #[error("ERR Command not allowed inside a transaction")]
+    NotInMulti,
+    #[error("EXECABORT Transaction discarded because of previous errors.")]
+    ExecAbort,
+    /// Retry later: the full text after the code.
+    #[error("TRYAGAIN {0}")]
+    TryAgain(String),
     /// Any other error, full text with its code ("ERR ...", "NOPERM ...").
     #[error("{0}")]
     Other(String),

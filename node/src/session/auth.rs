@@ -8,14 +8,14 @@ use redoubt_proto::resp::Frame;
 use super::Session;
 use crate::acl::log::{Context, Reason, Refusal};
 use crate::acl::Denied;
-use crate::commands::{flag, CommandSpec};
+use crate::commands::{flag, CmdError, CommandSpec};
 
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
 impl Session {
     /// Whether the connection's user may run `argv` (`spec` resolved, subcommands included);
     /// the NOPERM reply otherwise, recorded in the ACL LOG and INFO.
-    pub fn acl_check(&self, spec: &CommandSpec, argv: &[Bytes]) -> Result<(), Frame> {
+    pub fn acl_check(&self, spec: &CommandSpec, argv: &[Bytes]) -> Result<(), CmdError> {
         let Some((denied, object)) = self.acl_denial(spec, argv) else {
             return Ok(());
         };
@@ -25,25 +25,19 @@ impl Session {
             &object,
             &self.user,
         );
-        Err(Frame::Error(format!(
-            "NOPERM {}",
-            denied.message(&self.user, spec)
-        )))
+        Err(CmdError::NoPerm(denied.message(&self.user, spec)))
     }
 
     /// At EXEC, before a queued server command runs: whether the rules in force now still
     /// allow it (a revocation since it was queued refuses it, as Redis 7 re-checks every
     /// queued command); Redis's "ACLs rules changed" refusal otherwise, logged in context
     /// multi.
-    pub fn acl_recheck_queued(&self, spec: &CommandSpec, argv: &[Bytes]) -> Result<(), Frame> {
+    pub fn acl_recheck_queued(&self, spec: &CommandSpec, argv: &[Bytes]) -> Result<(), CmdError> {
         let Some((denied, object)) = self.acl_denial(spec, argv) else {
             return Ok(());
         };
         self.log_refusal(Reason::from(denied), Context::Multi, &object, &self.user);
-        Err(Frame::Error(format!(
-            "NOPERM {}",
-            denied.changed_since_queued_message()
-        )))
+        Err(CmdError::NoPerm(denied.changed_since_queued_message()))
     }
 
     /// At EXEC, for a queued data command the state machine refused at apply (`error` is its

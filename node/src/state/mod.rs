@@ -250,7 +250,7 @@ impl NodeState {
     }
 
     /// Waits (at most 5 s) until this node's config seeds are applied; TRYAGAIN past that.
-    pub async fn wait_seeded(&self) -> Result<(), redoubt_proto::resp::Frame> {
+    pub async fn wait_seeded(&self) -> Result<(), crate::commands::CmdError> {
         if *self.seeded.borrow() {
             return Ok(());
         }
@@ -261,8 +261,9 @@ impl NodeState {
         .await;
         match seeded {
             Ok(true) => Ok(()),
-            _ => Err(redoubt_proto::resp::Frame::error(
-                "TRYAGAIN this node's ACL settings are not in the cluster state yet, retry the command",
+            _ => Err(crate::commands::CmdError::TryAgain(
+                "this node's ACL settings are not in the cluster state yet, retry the command"
+                    .into(),
             )),
         }
     }

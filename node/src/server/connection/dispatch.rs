@@ -49,9 +49,9 @@ impl Connection {
             }
         };
         self.s.handle.update(|i| i.last_cmd = spec.name);
-        if let Err(frame) = self.admit(spec, &argv) {
+        if let Err(e) = self.admit(spec, &argv) {
             self.resolve_pending(out).await;
-            self.reject(spec, frame, out);
+            self.reject(spec, e.to_frame(), out);
             return;
         }
         self.feed_monitor(spec, &argv);
@@ -63,8 +63,8 @@ impl Connection {
         }
         if spec.is_write() && !*self.s.node.seeded.borrow() {
             self.resolve_pending(out).await;
-            if let Err(frame) = self.s.node.wait_seeded().await {
-                self.reply(frame, out);
+            if let Err(e) = self.s.node.wait_seeded().await {
+                self.reply(e.to_frame(), out);
                 return;
             }
         }
@@ -93,16 +93,16 @@ impl Connection {
 
     /// Whether this client may run `spec` now: authenticated (unless the command needs
     /// none), allowed by its ACL user, and allowed in RESP2 subscribed mode.
-    fn admit(&self, spec: &CommandSpec, argv: &[Bytes]) -> Result<(), Frame> {
+    fn admit(&self, spec: &CommandSpec, argv: &[Bytes]) -> Result<(), CmdError> {
         if !self.s.authenticated && spec.flags & flag::NO_AUTH == 0 {
-            return Err(Frame::error("NOAUTH Authentication required."));
+            return Err(CmdError::NoAuth);
         }
         self.s.acl_check(spec, argv)?;
         if self.s.is_subscribed()
             && self.s.protocol == Protocol::Resp2
             && !allowed_when_subscribed(spec)
         {
-            return Err(Frame::Error(format!(
+            return Err(CmdError::Other(format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 spec.name
             )));
@@ -130,7 +130,7 @@ impl Connection {
         if spec.flags & flag::NO_MULTI != 0 || matches!(spec.exec, Exec::Server(ServerCmd::Monitor))
         {
             self.s.multi_dirty = true;
-            return Frame::error("ERR Command not allowed inside a transaction");
+            return CmdError::NotInMulti.to_frame();
         }
         if let Some(q) = self.s.multi.as_mut() {
             q.push((argv, spec));
@@ -234,8 +234,8 @@ impl Connection {
         // The barrier may have applied an ACL change made elsewhere before this read: the read
         // answers to the rules as of the barrier, like a write answers to those of its entry.
         if acl_generation(self) != acl_before {
-            if let Err(frame) = self.s.acl_check(spec, argv) {
-                return frame;
+            if let Err(e) = self.s.acl_check(spec, argv) {
+                return e.to_frame();
             }
         }
         let _gate = self.s.node.raft.shared.read_gate();

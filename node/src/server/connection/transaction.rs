@@ -7,7 +7,7 @@ use redoubt_proto::resp::Frame;
 
 use super::dispatch::{run_on_session, Outcome};
 use super::Connection;
-use crate::commands::{CommandSpec, Exec, ServerCmd};
+use crate::commands::{CmdError, CommandSpec, Exec, ServerCmd};
 
 impl Connection {
     /// EXEC: the queued data commands (and SELECT) as one Raft entry, checked against the
@@ -20,7 +20,7 @@ impl Connection {
         self.s.handle.update(|i| i.multi = None);
         let watches = std::mem::take(&mut self.s.watches);
         if std::mem::take(&mut self.s.multi_dirty) {
-            return Frame::error("EXECABORT Transaction discarded because of previous errors.");
+            return CmdError::ExecAbort.to_frame();
         }
         // Data commands (and SELECT, which moves them between dbs) form one Raft entry;
         // connection-level commands run here, after it, and take their places in the reply.
@@ -37,10 +37,10 @@ impl Connection {
                 positions.push(i);
             }
         }
-        if let Err(frame) = self.s.node.wait_seeded().await {
-            return frame;
+        if let Err(e) = self.s.node.wait_seeded().await {
+            return e.to_frame();
         }
-        // NodeState commands are re-checked here, not at apply: against the rules as of a read
+        // Server commands are re-checked here, not at apply: against the rules as of a read
         // barrier, so that a revocation acknowledged anywhere before EXEC refuses them.
         if positions.len() < queue.len() {
             if let Err(e) = self.s.acl_read_barrier().await {
@@ -77,7 +77,7 @@ impl Connection {
                 Some(f) => f,
                 None => match self.s.acl_recheck_queued(spec, argv) {
                     Ok(()) => self.run_queued(spec, argv).await,
-                    Err(refused) => refused,
+                    Err(refused) => refused.to_frame(),
                 },
             };
             frames.push(frame);
