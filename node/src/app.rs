@@ -112,7 +112,11 @@ fn spawn_node_tasks(
         if let Some(target) = node.config.join.clone() {
             let node = node.clone();
             tasks.spawn(Stage::Background, "join", async move {
-                crate::cluster::join_cluster(node, target).await;
+                let (advertise, name) = (
+                    node.config.raft_advertise_addr.clone(),
+                    node.node_name.clone(),
+                );
+                crate::cluster::join_cluster(node.raft.clone(), target, advertise, name).await;
                 Ok(())
             });
         }

@@ -54,7 +54,7 @@ async fn raft_node(server: &Arc<NodeState>, argv: &[Bytes]) -> Frame {
             }
         };
         let member = crate::raft::Member::new(addr, name);
-        match crate::cluster::add_member(server, id, member).await {
+        match crate::cluster::add_member(&server.raft, id, member).await {
             Ok(_) => Frame::ok(),
             Err(e) => Frame::Error(format!("ERR cannot add node {id}: {e}")),
         }
@@ -63,7 +63,7 @@ async fn raft_node(server: &Arc<NodeState>, argv: &[Bytes]) -> Frame {
             Ok(id) => id,
             Err(f) => return f,
         };
-        match crate::cluster::remove_member(server, id).await {
+        match crate::cluster::remove_member(&server.raft, id).await {
             Ok(()) => Frame::ok(),
             Err(e) => Frame::Error(format!("ERR cannot remove node {id}: {e}")),
         }
@@ -77,7 +77,7 @@ async fn transfer(server: &Arc<NodeState>, target: &[u8]) -> Frame {
         Ok(id) => id,
         Err(f) => return f,
     };
-    match crate::cluster::transfer_leadership(server, id).await {
+    match crate::cluster::transfer_leadership(&server.raft, id).await {
         Ok(()) => Frame::ok(),
         Err(e) => Frame::Error(format!("ERR transfer to node {id} failed: {e}")),
     }

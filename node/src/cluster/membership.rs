@@ -14,7 +14,7 @@ use tonic::transport::Channel;
 use super::error::{from_raft, ClusterError};
 
 use crate::raft::Member;
-use crate::state::NodeState;
+use crate::raft::RaftNode;
 
 /// The id of the member whose identity is `name`.
 pub(super) fn member_named(
@@ -34,14 +34,14 @@ enum ChangeOn {
     Leader(PeerClient<Channel>),
 }
 
-async fn change_on(server: &NodeState) -> Result<ChangeOn, ClusterError> {
-    let Some((leader, leader_addr)) = crate::raft::await_leader(&server.raft.raft).await else {
+async fn change_on(node: &RaftNode) -> Result<ChangeOn, ClusterError> {
+    let Some((leader, leader_addr)) = crate::raft::await_leader(&node.raft).await else {
         return Err(ClusterError::NoLeader);
     };
-    if leader == server.raft.node_id {
+    if leader == node.node_id {
         return Ok(ChangeOn::Here((leader, leader_addr)));
     }
-    let client = server
+    let client = node
         .transport
         .client(&leader_addr)
         .map_err(ClusterError::Unreachable)?;
@@ -50,7 +50,7 @@ async fn change_on(server: &NodeState) -> Result<ChangeOn, ClusterError> {
 
 /// Adds a node (learner until caught up, then voter); on a follower, asks the leader to.
 pub async fn add_member(
-    server: &Arc<NodeState>,
+    node: &RaftNode,
     node_id: u64,
     member: Member,
 ) -> Result<(u64, String), ClusterError> {
@@ -58,7 +58,7 @@ pub async fn add_member(
     // step down once it is contacted; the change is then retried with the next leader.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        match add_member_once(server, node_id, member.clone()).await {
+        match add_member_once(node, node_id, member.clone()).await {
             Err(ClusterError::LeaderMoved | ClusterError::NoLeader)
                 if tokio::time::Instant::now() < deadline =>
             {
@@ -98,15 +98,15 @@ fn check_identity(
 }
 
 async fn add_member_once(
-    server: &Arc<NodeState>,
+    node: &RaftNode,
     node_id: u64,
     member: Member,
 ) -> Result<(u64, String), ClusterError> {
-    let raft = &server.raft.raft;
-    let (leader, leader_addr) = match change_on(server).await? {
+    let raft = &node.raft;
+    let (leader, leader_addr) = match change_on(node).await? {
         ChangeOn::Here(leader) => leader,
         ChangeOn::Leader(mut client) => {
-            let mut req = server.transport.request(JoinRequest {
+            let mut req = node.transport.request(JoinRequest {
                 node_id,
                 raft_addr: member.addr.clone(),
                 name: member.name.clone(),
@@ -131,11 +131,11 @@ async fn add_member_once(
 }
 
 /// Removes a member (voter or learner); on a follower, asks the leader to.
-pub async fn remove_member(server: &Arc<NodeState>, node_id: u64) -> Result<(), ClusterError> {
-    let raft = &server.raft.raft;
-    if let ChangeOn::Leader(mut client) = change_on(server).await? {
+pub async fn remove_member(node: &RaftNode, node_id: u64) -> Result<(), ClusterError> {
+    let raft = &node.raft;
+    if let ChangeOn::Leader(mut client) = change_on(node).await? {
         client
-            .remove(server.transport.request(RemoveRequest { node_id }))
+            .remove(node.transport.request(RemoveRequest { node_id }))
             .await?;
         return Ok(());
     }
@@ -154,7 +154,7 @@ pub async fn remove_member(server: &Arc<NodeState>, node_id: u64) -> Result<(), 
         .await
         .map_err(|e| from_raft("remove node", e))?;
     if let Some(addr) = removed_addr {
-        server.transport.forget(&addr);
+        node.transport.forget(&addr);
     }
     tracing::info!(node_id, "node removed from the cluster");
     Ok(())
@@ -162,11 +162,15 @@ pub async fn remove_member(server: &Arc<NodeState>, node_id: u64) -> Result<(), 
 
 /// A node started with `join`: asks the member at `target` to add it, retrying until it is a
 /// member (the cluster may be electing, or the target down for a moment).
-pub async fn join_cluster(server: Arc<NodeState>, target: String) {
-    let me = server.raft.node_id;
+pub async fn join_cluster(
+    node: Arc<RaftNode>,
+    target: String,
+    advertise_addr: String,
+    name: String,
+) {
+    let me = node.node_id;
     loop {
-        let is_member = server
-            .raft
+        let is_member = node
             .raft
             .metrics()
             .borrow_watched()
@@ -179,14 +183,14 @@ pub async fn join_cluster(server: Arc<NodeState>, target: String) {
             return;
         }
         let result = async {
-            let mut client = server
+            let mut client = node
                 .transport
                 .client(&target)
                 .map_err(tonic::Status::unavailable)?;
-            let mut req = server.transport.request(JoinRequest {
+            let mut req = node.transport.request(JoinRequest {
                 node_id: me,
-                raft_addr: server.config.raft_advertise_addr.clone(),
-                name: server.node_name.clone(),
+                raft_addr: advertise_addr.clone(),
+                name: name.clone(),
             });
             req.set_timeout(Duration::from_secs(120));
             client.join(req).await
@@ -207,8 +211,8 @@ pub async fn join_cluster(server: Arc<NodeState>, target: String) {
 
 /// Moves leadership to `target`: once the target holds the whole log, the leader hands over
 /// (openraft's leadership transfer). On a follower the request goes to the leader.
-pub async fn transfer_leadership(server: &Arc<NodeState>, target: u64) -> Result<(), ClusterError> {
-    let raft = &server.raft.raft;
+pub async fn transfer_leadership(node: &RaftNode, target: u64) -> Result<(), ClusterError> {
+    let raft = &node.raft;
     let membership = crate::raft::membership_of(raft);
     if !membership.voter_ids().any(|v| v == target) {
         return Err(ClusterError::NotVoter(target));
@@ -219,12 +223,12 @@ pub async fn transfer_leadership(server: &Arc<NodeState>, target: u64) -> Result
     if leader == target {
         return Ok(());
     }
-    if leader != server.raft.node_id {
-        let mut client = server
+    if leader != node.node_id {
+        let mut client = node
             .transport
             .client(&leader_addr)
             .map_err(ClusterError::Unreachable)?;
-        let mut req = server.transport.request(ElectRequest {
+        let mut req = node.transport.request(ElectRequest {
             transfer_to: target,
         });
         req.set_timeout(Duration::from_secs(15));
@@ -263,7 +267,7 @@ pub async fn transfer_leadership(server: &Arc<NodeState>, target: u64) -> Result
     let won = raft
         .wait(Some(Duration::from_secs(5)))
         .metrics(
-            |m| m.current_leader.is_some() && m.current_leader != Some(server.raft.node_id),
+            |m| m.current_leader.is_some() && m.current_leader != Some(node.node_id),
             "another node leads",
         )
         .await;

@@ -43,7 +43,7 @@ use tonic::{Request, Response, Status};
 
 use crate::acl::constant_time_eq;
 use crate::raft::network::{META_AUTH, META_USER};
-use crate::raft::{ExecRequest, Member, Membership, Reply, TypeConfig};
+use crate::raft::{ExecRequest, Member, Membership, RaftNode, Reply, TypeConfig};
 use crate::state::NodeState;
 
 /// Who is on the other end of a peer connection.
@@ -144,10 +144,11 @@ pub async fn serve_peers(server: Arc<NodeState>) -> anyhow::Result<()> {
         rx.recv().await.map(|item| (item, rx))
     })
     .boxed();
+    let peers = Arc::new(PeerContext::of(&server));
     let gate = PeerGate {
-        server: server.clone(),
+        peers: peers.clone(),
     };
-    let service = PeerServer::new(PeerService { server })
+    let service = PeerServer::new(PeerService { peers })
         .max_decoding_message_size(MAX_PEER_MESSAGE)
         .max_encoding_message_size(MAX_PEER_MESSAGE);
     // The gate runs on the request head: a call without credentials is refused before its body
@@ -257,7 +258,7 @@ const MAX_PEER_HEADERS: u32 = 16 * 1024;
 /// must have a node identity (TLS) and the replication credentials.
 #[derive(Clone)]
 pub struct PeerGate {
-    server: Arc<NodeState>,
+    peers: Arc<PeerContext>,
 }
 
 impl tonic::service::Interceptor for PeerGate {
@@ -267,7 +268,7 @@ impl tonic::service::Interceptor for PeerGate {
             .as_ref()
             .map(PeerInfo::describe)
             .unwrap_or_else(|| "?".into());
-        if self.server.peer_tls.is_some() && info.as_ref().and_then(|i| i.node.as_ref()).is_none() {
+        if self.peers.peer_tls && info.as_ref().and_then(|i| i.node.as_ref()).is_none() {
             crate::log_limited!(crate::logsafe::PEER_REFUSALS, who.clone(), peer = %who, "refused a peer call: no node certificate");
             return Err(Status::permission_denied("a node certificate is required"));
         }
@@ -280,7 +281,7 @@ impl tonic::service::Interceptor for PeerGate {
             .get(META_AUTH)
             .map(|v| v.as_bytes())
             .unwrap_or_default();
-        if replication_credentials_valid(&self.server, user, auth) {
+        if self.peers.replication_credentials_valid(user, auth) {
             Ok(req)
         } else {
             crate::log_limited!(
@@ -293,9 +294,78 @@ impl tonic::service::Interceptor for PeerGate {
     }
 }
 
+/// What the peer port serves from: the Raft node, this node's subscribers, and what checks a
+/// caller (never the client side of the node: connections, sessions, server commands).
+pub struct PeerContext {
+    pub raft: Arc<RaftNode>,
+    pub pubsub: Arc<crate::state::pubsub::PubSub>,
+    /// For the pubsub class of `client-output-buffer-limit`.
+    pub runtime: Arc<crate::config::Runtime>,
+    pub table: Arc<crate::commands::CommandTable>,
+    /// The replication user (`masteruser`): the only user that authenticates peers.
+    pub masteruser: String,
+    /// Peer TLS is on: callers must present a node certificate.
+    pub peer_tls: bool,
+}
+
+impl PeerContext {
+    /// Whether `user`/`auth` may make peer calls: `user` is the configured replication user
+    /// (`masteruser`), on, with a password (nopass is not enough), `auth` is one of its passwords
+    /// (or the one this node presents itself) and it may run PSYNC (the replication permission,
+    /// `+psync`).
+    pub fn replication_credentials_valid(&self, user: &str, auth: &[u8]) -> bool {
+        // Only the configured replication user authenticates peers: another user allowed to PSYNC
+        // (`default` with +@all among them) is a client, not a node.
+        if !constant_time_eq(user.as_bytes(), self.masteruser.as_bytes()) {
+            return false;
+        }
+        // The credentials this node presents itself (`masteruser`, current `masterauth`).
+        let masterauth = self.raft.transport.masterauth();
+        let expected = masterauth.expose().as_bytes();
+        let own = !expected.is_empty()
+            & constant_time_eq(user.as_bytes(), self.masteruser.as_bytes())
+            & constant_time_eq(auth, expected);
+        // Until the cluster state holds a replication user seeded from config, they decide alone
+        // (a joiner that has no state yet, or the first entries after bootstrap).
+        if !self
+            .raft
+            .shared
+            .acl_seeds
+            .load()
+            .contains_key(crate::state::auth::MASTERUSER_SEED)
+        {
+            return own;
+        }
+        let acl = self.raft.acl();
+        let Some(u) = acl.user(user) else {
+            return false;
+        };
+        let Some(psync) = self.table.canonical(crate::acl::REPLICATION_COMMAND) else {
+            return false;
+        };
+        // The password may also be the one this node presents: during a rotation this node's copy
+        // of the ACL state can lag behind a peer that already switched to the new password, and it
+        // could never catch up if it refused that peer. Being enabled and allowed to PSYNC is
+        // always decided by the ACL state.
+        let password_ok = (!u.passwords.is_empty() && u.check_password(auth)) | own;
+        password_ok && u.may_replicate(psync)
+    }
+
+    pub fn of(node: &NodeState) -> PeerContext {
+        PeerContext {
+            raft: node.raft.clone(),
+            pubsub: node.pubsub.clone(),
+            runtime: node.runtime.clone(),
+            table: node.table.clone(),
+            masteruser: node.config.masteruser.clone(),
+            peer_tls: node.peer_tls.is_some(),
+        }
+    }
+}
+
 /// The peer service of one node.
 pub struct PeerService {
-    server: Arc<NodeState>,
+    peers: Arc<PeerContext>,
 }
 
 /// Who called, as far as membership is concerned.
@@ -399,7 +469,7 @@ impl PeerService {
     }
 
     fn raft(&self) -> &crate::raft::Raft {
-        &self.server.raft.raft
+        &self.peers.raft.raft
     }
 }
 
@@ -411,7 +481,7 @@ impl Peer for PeerService {
     ) -> Result<Response<RaftMessage>, Status> {
         let rpc: AppendEntriesRequest<TypeConfig> = decode(&req.get_ref().payload)?;
         self.require_sender(&req, "append_entries", rpc.vote.leader_id().node_id, false)?;
-        if !rpc.entries.is_empty() && self.server.raft.disk.is_low() {
+        if !rpc.entries.is_empty() && self.peers.raft.disk.is_low() {
             // Taking them could fill the disk (sled then fails for good); the leader retries.
             return Err(Status::resource_exhausted(
                 "this node's disk is below min-free-disk",
@@ -479,7 +549,7 @@ impl Peer for PeerService {
         }
         self.require_sender(&head, "install_snapshot", vote.leader_id().node_id, false)?;
         let file = snapshot::receive(
-            &self.server.raft.snapshot_dir(),
+            &self.peers.raft.snapshot_dir(),
             len,
             first.data,
             &mut stream,
@@ -504,14 +574,14 @@ impl Peer for PeerService {
         req: Request<ForwardRequest>,
     ) -> Result<Response<ForwardReply>, Status> {
         self.require_member(&req, "forward")?;
-        if !self.server.raft.is_leader() {
+        if !self.peers.raft.is_leader() {
             return Err(Status::failed_precondition("not the leader"));
         }
         let requests: Vec<ExecRequest> = decode(&req.get_ref().request)?;
         // Queue them all first, in order: the proposer keeps that order in the log.
         let receivers: Vec<_> = requests
             .into_iter()
-            .map(|r| self.server.raft.propose_local(r))
+            .map(|r| self.peers.raft.propose_local(r))
             .collect();
         let mut replies: Vec<Result<Reply, String>> = Vec::with_capacity(receivers.len());
         for rx in receivers {
@@ -569,11 +639,11 @@ impl Peer for PeerService {
                 c
             }
         };
-        if self.server.peer_tls.is_some() && name.is_empty() {
+        if self.peers.peer_tls && name.is_empty() {
             return Err(Self::refuse(&who, "join", "no node identity given"));
         }
         let member = Member::new(raft_addr, name);
-        let (leader_id, leader_addr) = add_member(&self.server, node_id, member).await?;
+        let (leader_id, leader_addr) = add_member(&self.peers.raft, node_id, member).await?;
         Ok(Response::new(JoinReply {
             leader_id,
             leader_addr,
@@ -581,7 +651,7 @@ impl Peer for PeerService {
     }
 
     async fn status(&self, _req: Request<StatusRequest>) -> Result<Response<StatusReply>, Status> {
-        let st = self.server.raft.status();
+        let st = self.peers.raft.status();
         let (leader_id, leader_addr) = st.leader.unwrap_or((0, String::new()));
         Ok(Response::new(StatusReply {
             node_id: st.node_id,
@@ -605,14 +675,14 @@ impl Peer for PeerService {
                 .await
                 .map_err(|e| Status::internal(e.to_string()))?;
         } else {
-            transfer_leadership(&self.server, target).await?;
+            transfer_leadership(&self.peers.raft, target).await?;
         }
         Ok(Response::new(ElectReply {}))
     }
 
     async fn remove(&self, req: Request<RemoveRequest>) -> Result<Response<RemoveReply>, Status> {
         self.require_member(&req, "remove")?;
-        remove_member(&self.server, req.into_inner().node_id).await?;
+        remove_member(&self.peers.raft, req.into_inner().node_id).await?;
         Ok(Response::new(RemoveReply {}))
     }
 
@@ -622,52 +692,10 @@ impl Peer for PeerService {
     ) -> Result<Response<PublishReply>, Status> {
         self.require_member(&req, "publish")?;
         let PublishRequest { channel, message } = req.into_inner();
-        let limit = self.server.output_limits().pubsub;
-        let n = self.server.pubsub.publish(&channel, &message, limit);
+        let limit = self.peers.runtime.output_limits().pubsub;
+        let n = self.peers.pubsub.publish(&channel, &message, limit);
         Ok(Response::new(PublishReply {
             receivers: n as u64,
         }))
     }
-}
-
-/// Whether `user`/`auth` may make peer calls: `user` is the configured replication user
-/// (`masteruser`), on, with a password (nopass is not enough), `auth` is one of its passwords
-/// (or the one this node presents itself) and it may run PSYNC (the replication permission,
-/// `+psync`).
-pub fn replication_credentials_valid(server: &NodeState, user: &str, auth: &[u8]) -> bool {
-    // Only the configured replication user authenticates peers: another user allowed to PSYNC
-    // (`default` with +@all among them) is a client, not a node.
-    if !constant_time_eq(user.as_bytes(), server.config.masteruser.as_bytes()) {
-        return false;
-    }
-    // The credentials this node presents itself (`masteruser`, current `masterauth`).
-    let masterauth = server.transport.masterauth();
-    let expected = masterauth.expose().as_bytes();
-    let own = !expected.is_empty()
-        & constant_time_eq(user.as_bytes(), server.config.masteruser.as_bytes())
-        & constant_time_eq(auth, expected);
-    // Until the cluster state holds a replication user seeded from config, they decide alone
-    // (a joiner that has no state yet, or the first entries after bootstrap).
-    if !server
-        .raft
-        .shared
-        .acl_seeds
-        .load()
-        .contains_key(crate::state::auth::MASTERUSER_SEED)
-    {
-        return own;
-    }
-    let acl = server.raft.acl();
-    let Some(u) = acl.user(user) else {
-        return false;
-    };
-    let Some(psync) = server.table.canonical(crate::acl::REPLICATION_COMMAND) else {
-        return false;
-    };
-    // The password may also be the one this node presents: during a rotation this node's copy
-    // of the ACL state can lag behind a peer that already switched to the new password, and it
-    // could never catch up if it refused that peer. Being enabled and allowed to PSYNC is
-    // always decided by the ACL state.
-    let password_ok = (!u.passwords.is_empty() && u.check_password(auth)) | own;
-    password_ok && u.may_replicate(psync)
 }
