@@ -672,8 +672,6 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
         Some(nul) => &line[..nul],
         None => line,
     };
-    // The C string view: 0 past the end.
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
     let mut argv = Vec::new();
     let mut p = 0;
     loop {
@@ -683,74 +681,84 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
         if p >= line.len() {
             return Some(argv);
         }
-        let mut current = Vec::new();
-        let mut in_dq = false;
-        let mut in_sq = false;
-        loop {
-            let c = at(p);
-            let mut done = false;
-            if in_dq {
-                if c == b'\\' && at(p + 1) == b'x' {
-                    if let (Some(hi), Some(lo)) = (hex_value(at(p + 2)), hex_value(at(p + 3))) {
-                        current.push(hi * 16 + lo);
-                        p += 3;
-                    } else {
-                        // "\x" without two hex digits: a plain escaped 'x'.
-                        p += 1;
-                        current.push(b'x');
-                    }
-                } else if c == b'\\' && at(p + 1) != 0 {
-                    p += 1;
-                    current.push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    // The closing quote must be followed by a space or nothing at all.
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    // Unterminated quotes.
-                    return None;
+        let (arg, next) = split_one_arg(line, p)?;
+        argv.push(Bytes::from(arg));
+        p = next;
+    }
+}
+
+/// One argument of [`split_args`] starting at `p` (not a space) in the NUL-free `line`: its
+/// bytes (quotes and escapes resolved) and the position after it; `None` on unbalanced quotes
+/// or a closing quote not followed by a space.
+fn split_one_arg(line: &[u8], mut p: usize) -> Option<(Vec<u8>, usize)> {
+    // The C string view: 0 past the end.
+    let at = |i: usize| line.get(i).copied().unwrap_or(0);
+    let mut current = Vec::new();
+    let mut in_dq = false;
+    let mut in_sq = false;
+    loop {
+        let c = at(p);
+        let mut done = false;
+        if in_dq {
+            if c == b'\\' && at(p + 1) == b'x' {
+                if let (Some(hi), Some(lo)) = (hex_value(at(p + 2)), hex_value(at(p + 3))) {
+                    current.push(hi * 16 + lo);
+                    p += 3;
                 } else {
-                    current.push(c);
-                }
-            } else if in_sq {
-                if c == b'\\' && at(p + 1) == b'\'' {
+                    // "\x" without two hex digits: a plain escaped 'x'.
                     p += 1;
-                    current.push(b'\'');
-                } else if c == b'\'' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    current.push(c);
+                    current.push(b'x');
                 }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
-                    b'"' => in_dq = true,
-                    b'\'' => in_sq = true,
-                    _ => current.push(c),
-                }
-            }
-            if at(p) != 0 {
+            } else if c == b'\\' && at(p + 1) != 0 {
                 p += 1;
+                current.push(match at(p) {
+                    b'n' => b'\n',
+                    b'r' => b'\r',
+                    b't' => b'\t',
+                    b'b' => 0x08,
+                    b'a' => 0x07,
+                    other => other,
+                });
+            } else if c == b'"' {
+                // The closing quote must be followed by a space or nothing at all.
+                if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
+                    return None;
+                }
+                done = true;
+            } else if c == 0 {
+                // Unterminated quotes.
+                return None;
+            } else {
+                current.push(c);
             }
-            if done {
-                break;
+        } else if in_sq {
+            if c == b'\\' && at(p + 1) == b'\'' {
+                p += 1;
+                current.push(b'\'');
+            } else if c == b'\'' {
+                if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
+                    return None;
+                }
+                done = true;
+            } else if c == 0 {
+                return None;
+            } else {
+                current.push(c);
+            }
+        } else {
+            match c {
+                b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
+                b'"' => in_dq = true,
+                b'\'' => in_sq = true,
+                _ => current.push(c),
             }
         }
-        argv.push(Bytes::from(current));
+        if at(p) != 0 {
+            p += 1;
+        }
+        if done {
+            return Some((current, p));
+        }
     }
 }
 
@@ -842,53 +850,13 @@ fn parse_token(buf: &[u8], pos: usize) -> Result<Option<(Token, usize)>, Protoco
             }
             Token::BigNumber(line)
         }
-        b'$' | b'!' | b'=' => {
-            let len = number("bulk length")?;
-            if kind == b'$' && len == -1 {
-                return Ok(Some((Token::Null, next)));
-            }
-            let len = usize::try_from(len)
-                .ok()
-                .filter(|&l| l < usize::MAX - next - 2)
-                .ok_or_else(|| invalid("Protocol error: invalid bulk length"))?;
-            let end = next + len;
-            if buf.len() < end + 2 {
-                return Ok(None);
-            }
-            if &buf[end..end + 2] != CRLF {
-                return Err(invalid("Protocol error: expected CRLF after bulk data"));
-            }
-            let data = next..end;
-            let token = match kind {
-                b'$' => Token::Bulk(data),
-                b'!' => Token::Error(data),
-                _ => {
-                    if len < 4 || buf[next + 3] != b':' {
-                        return Err(invalid("Protocol error: invalid verbatim string"));
-                    }
-                    Token::Verbatim(next + 4..end)
-                }
-            };
-            return Ok(Some((token, end + 2)));
-        }
+        b'$' | b'!' | b'=' => return parse_blob(buf, kind, number("bulk length")?, next),
         b'*' | b'%' | b'~' | b'>' | b'|' => {
             let n = number("aggregate length")?;
             if kind == b'*' && n == -1 {
                 return Ok(Some((Token::NullArray, next)));
             }
-            let n = u64::try_from(n)
-                .map_err(|_| invalid("Protocol error: invalid aggregate length"))?;
-            let (agg, count) = match kind {
-                b'*' => (Aggregate::Array, Some(n)),
-                b'~' => (Aggregate::Set, Some(n)),
-                b'>' => (Aggregate::Push, Some(n)),
-                b'%' => (Aggregate::Map, n.checked_mul(2)),
-                _ => (Aggregate::Attribute, n.checked_mul(2)),
-            };
-            let count = count
-                .filter(|&c| i64::try_from(c).is_ok())
-                .ok_or_else(|| invalid("Protocol error: invalid aggregate length"))?;
-            Token::Aggregate(agg, count)
+            aggregate_token(kind, n)?
         }
         other => {
             return Err(invalid(format!(
@@ -898,6 +866,60 @@ fn parse_token(buf: &[u8], pos: usize) -> Result<Option<(Token, usize)>, Protoco
         }
     };
     Ok(Some((token, next)))
+}
+
+/// The rest of a blob element (`$`, `!` or `=` in `kind`) whose header line announced `len`
+/// bytes and ends at `next`: the token and the position after it, `Ok(None)` when more input
+/// is needed.
+fn parse_blob(
+    buf: &[u8],
+    kind: u8,
+    len: i64,
+    next: usize,
+) -> Result<Option<(Token, usize)>, ProtocolError> {
+    if kind == b'$' && len == -1 {
+        return Ok(Some((Token::Null, next)));
+    }
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|&l| l < usize::MAX - next - 2)
+        .ok_or_else(|| invalid("Protocol error: invalid bulk length"))?;
+    let end = next + len;
+    if buf.len() < end + 2 {
+        return Ok(None);
+    }
+    if &buf[end..end + 2] != CRLF {
+        return Err(invalid("Protocol error: expected CRLF after bulk data"));
+    }
+    let data = next..end;
+    let token = match kind {
+        b'$' => Token::Bulk(data),
+        b'!' => Token::Error(data),
+        _ => {
+            if len < 4 || buf[next + 3] != b':' {
+                return Err(invalid("Protocol error: invalid verbatim string"));
+            }
+            Token::Verbatim(next + 4..end)
+        }
+    };
+    Ok(Some((token, end + 2)))
+}
+
+/// The header of an aggregate of `kind` (`*`, `%`, `~`, `>` or `|`) announcing `n` elements
+/// (`n` pairs for maps and attributes).
+fn aggregate_token(kind: u8, n: i64) -> Result<Token, ProtocolError> {
+    let n = u64::try_from(n).map_err(|_| invalid("Protocol error: invalid aggregate length"))?;
+    let (agg, count) = match kind {
+        b'*' => (Aggregate::Array, Some(n)),
+        b'~' => (Aggregate::Set, Some(n)),
+        b'>' => (Aggregate::Push, Some(n)),
+        b'%' => (Aggregate::Map, n.checked_mul(2)),
+        _ => (Aggregate::Attribute, n.checked_mul(2)),
+    };
+    let count = count
+        .filter(|&c| i64::try_from(c).is_ok())
+        .ok_or_else(|| invalid("Protocol error: invalid aggregate length"))?;
+    Ok(Token::Aggregate(agg, count))
 }
 
 /// An aggregate whose elements are still being scanned.

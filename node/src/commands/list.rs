@@ -656,17 +656,25 @@ fn linsert(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
     Ok(Frame::Integer(meta.count as i64))
 }
 
-/// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] -> the index of the first
-/// match (nil if none) or, with COUNT, an array of the indexes of up to num-matches matches.
-fn lpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
-    let element = &argv[2];
+/// The options of LPOS.
+struct LposArgs {
+    /// Which match to start from (negative: counted from the tail); never 0.
+    rank: i64,
+    /// COUNT: how many matches to return (0: all); None without COUNT.
+    count: Option<u64>,
+    /// MAXLEN: how many elements to compare at most (0: no limit).
+    maxlen: u64,
+}
+
+/// Parses `[RANK rank] [COUNT num-matches] [MAXLEN len]`, the options of LPOS.
+fn parse_lpos_args(opts: &[Bytes]) -> Result<LposArgs, CmdError> {
     let mut rank: i64 = 1;
     let mut count: Option<u64> = None;
     let mut maxlen: u64 = 0;
-    let mut j = 3;
-    while j < argv.len() {
-        let opt = &argv[j];
-        let value = argv.get(j + 1);
+    let mut j = 0;
+    while j < opts.len() {
+        let opt = &opts[j];
+        let value = opts.get(j + 1);
         match value {
             Some(v) if is_kw(opt, "RANK") => {
                 rank = parse_i64(v)?;
@@ -694,6 +702,22 @@ fn lpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
         }
         j += 2;
     }
+    Ok(LposArgs {
+        rank,
+        count,
+        maxlen,
+    })
+}
+
+/// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] -> the index of the first
+/// match (nil if none) or, with COUNT, an array of the indexes of up to num-matches matches.
+fn lpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    let element = &argv[2];
+    let LposArgs {
+        rank,
+        count,
+        maxlen,
+    } = parse_lpos_args(&argv[3..])?;
     let Some(meta) = lookup_list(ctx, &argv[1])? else {
         return Ok(if count.is_some() {
             Frame::Array(Vec::new())

@@ -672,12 +672,12 @@ struct AddFlags {
     incr: bool,
 }
 
-fn zadd_generic(
-    ctx: &mut Ctx<'_>,
-    key: &Bytes,
-    mut flags: AddFlags,
-    args: &[Bytes],
-) -> Result<Frame, CmdError> {
+/// Reads the ZADD options at the front of `args` into `flags` and checks their combination;
+/// returns the (score, member) pairs that follow them.
+fn parse_add_args<'a>(
+    flags: &mut AddFlags,
+    args: &'a [Bytes],
+) -> Result<Vec<(f64, &'a Bytes)>, CmdError> {
     let mut idx = 0;
     while let Some(opt) = args.get(idx) {
         if is_kw(opt, "NX") {
@@ -720,7 +720,17 @@ fn zadd_generic(
     for pair in pairs.chunks_exact(2) {
         items.push((parse_f64(&pair[0])?, &pair[1]));
     }
+    Ok(items)
+}
 
+/// ZADD and ZINCRBY: applies the (score, member) pairs after the options in `args` to `key`.
+fn zadd_generic(
+    ctx: &mut Ctx<'_>,
+    key: &Bytes,
+    mut flags: AddFlags,
+    args: &[Bytes],
+) -> Result<Frame, CmdError> {
+    let items = parse_add_args(&mut flags, args)?;
     let existing = lookup_zset(ctx, key)?;
     if existing.is_none() && flags.xx {
         return Ok(if flags.incr {
