@@ -80,7 +80,12 @@ impl ZsetRecords {
         Ok(())
     }
 
-    pub(super) fn remove(&self, ctx: &mut Ctx<'_>, member: &[u8], score: f64) -> Result<(), CmdError> {
+    pub(super) fn remove(
+        &self,
+        ctx: &mut Ctx<'_>,
+        member: &[u8],
+        score: f64,
+    ) -> Result<(), CmdError> {
         ctx.ks
             .txn
             .remove(hashed_member_key(&self.by_member, member))?;
