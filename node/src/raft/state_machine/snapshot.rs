@@ -189,7 +189,11 @@ impl StateMachine {
     /// Replaces the keyspace (and the ACL state) with the records of the snapshot in `file`,
     /// read in pieces: its checksum is checked in a first pass, before anything is replaced.
     /// Then the file becomes the current snapshot (copied in pieces).
-    pub(super) fn install_file(&mut self, meta: &SnapshotMeta, file: &mut std::fs::File) -> io::Result<()> {
+    pub(super) fn install_file(
+        &mut self,
+        meta: &SnapshotMeta,
+        file: &mut std::fs::File,
+    ) -> io::Result<()> {
         let body = verify_snapshot_stream(file)?;
         let mut batch = sled::Batch::default();
         for item in self.shared.keyspace.iter() {
