@@ -35,7 +35,7 @@ pub enum Frame {
     Map(Vec<(Frame, Frame)>),
     /// RESP3 `~<n>`; RESP2 an array.
     Set(Vec<Frame>),
-    /// RESP3 `,<d>`; RESP2 a bulk string of [`format_double`].
+    /// RESP3 `,<d>`; RESP2 a bulk string of [`format_double`](super::format_double).
     Double(f64),
     /// RESP3 `#t`/`#f`; RESP2 the integer 1/0.
     Boolean(bool),

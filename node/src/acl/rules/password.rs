@@ -138,7 +138,7 @@ fn hash_token(token: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// For the node that hashed a client's rules with [`hash_rules`](super::hash_rules) before
+/// For the node that hashed a client's rules with [`hash_rules`](crate::acl::hash_rules) before
 /// proposing them: `error`, the reply to the hashed rules, with a rule that was a plaintext
 /// password in `original` (`<pass` is `!hash` in the log) shown as `<redacted>`, as the
 /// error to `original` itself would show it.

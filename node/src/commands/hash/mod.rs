@@ -7,7 +7,7 @@
 //!
 //! The member helpers of `members.rs` (removing and reading members, SCAN arguments and
 //! replies, random sampling) are shared with the set commands. HINCRBYFLOAT computes in the
-//! emulated 80-bit `long double` of [`long_double`], as INCRBYFLOAT does.
+//! emulated 80-bit `long double` of [`long_double`](super::long_double), as INCRBYFLOAT does.
 //!
 //! This file holds the command table and the field helpers every handler uses; the handlers
 //! are grouped by concern: `fields.rs` (setting, reading and deleting fields, HGETALL/HKEYS/

@@ -2,7 +2,8 @@
 //!
 //! Values are the `value` of a string [`Meta`]; every change goes through `save_meta` or
 //! `overwrite`, so expiry index, counters and WATCH versions stay right. INCRBYFLOAT computes
-//! in an emulated 80-bit `long double` ([`long_double`]) so its digits are Redis's own.
+//! in an emulated 80-bit `long double` ([`long_double`](super::long_double)) so its digits are
+//! Redis's own.
 //!
 //! This file holds the command table (with SET's key-flag function) and the string lookup
 //! every handler shares; the handlers are grouped by concern: `options.rs` (the SET/GETEX
