@@ -1,7 +1,7 @@
 //! The command table and the handlers of data commands.
 //!
 //! Every command Redoubt knows is one declarative [`CommandSpec`] (name, arity, flags, ACL
-//! categories, key specs, docs) in the file of its group (`string.rs` holds GET/SET/...).
+//! categories, key specs, docs) in the module of its group (`string/` holds GET/SET/...).
 //! Data commands carry a handler that runs against a [`Keyspace`]: reads on the serving node
 //! after a linearizable barrier, writes inside the state machine when their Raft entry is
 //! applied. Connection and server commands (`Exec::Server`) are carried out by the connection
