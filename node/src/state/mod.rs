@@ -119,6 +119,18 @@ fn bootstrap_members(
     Ok(members)
 }
 
+/// How this node's Raft group starts: initialised here (bootstrap, or a single node), or
+/// waiting to be added (`join`, or one of the bootstrap node's peers).
+fn start_mode(config: &Config, own_name: &str, peer_tls: bool) -> anyhow::Result<StartMode> {
+    Ok(if config.bootstrap {
+        StartMode::Bootstrap(bootstrap_members(config, own_name, peer_tls)?)
+    } else if config.join.is_some() || !config.peers.is_empty() {
+        StartMode::Wait
+    } else {
+        StartMode::Single
+    })
+}
+
 impl NodeState {
     /// Opens storage, starts Raft and returns the shared server state.
     pub async fn start(
@@ -142,13 +154,7 @@ impl NodeState {
             .as_ref()
             .map(|t| t.node_name.clone())
             .unwrap_or_default();
-        let start = if config.bootstrap {
-            StartMode::Bootstrap(bootstrap_members(&config, &node_name, peer_tls.is_some())?)
-        } else if config.join.is_some() || !config.peers.is_empty() {
-            StartMode::Wait
-        } else {
-            StartMode::Single
-        };
+        let start = start_mode(&config, &node_name, peer_tls.is_some())?;
         let transport = Arc::new(
             PeerTransport::new(
                 peer_tls.as_ref().map(|t| t.client.clone()),
