@@ -34,7 +34,6 @@ async fn propose_expired(node: &NodeState) {
     let now = now_ms();
     for db in 0..DATABASES {
         let keys = {
-            let _gate = node.raft.shared.read_gate();
             let view = node.raft.read_view(db, now);
             match view.expired_keys(db, now, BATCH) {
                 Ok(k) => k,

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use crate::state::NodeState;
-use crate::store::{Keyspace, Txn, DATABASES};
+use crate::store::DATABASES;
 
 use crate::sync::Locked as _;
 use crate::REDIS_VERSION;
@@ -159,18 +159,14 @@ fn memory_section(s: &NodeState, out: &mut String) {
         .map(|pages| pages * 4096)
         .unwrap_or(0);
     line(out, "used_memory_rss", rss);
-    line(
-        out,
-        "used_memory_disk",
-        s.raft.db.size_on_disk().unwrap_or(0),
-    );
+    line(out, "used_memory_disk", s.raft.storage_bytes());
     line(out, "maxmemory", 0);
 }
 
 fn persistence_section(s: &NodeState, out: &mut String) {
     line(out, "loading", 0);
     line(out, "aof_enabled", 1);
-    line(out, "raft_log_entries", s.raft.log.len());
+    line(out, "raft_log_entries", s.raft.log_entries());
 }
 
 fn stats_section(s: &NodeState, out: &mut String) {
@@ -272,8 +268,7 @@ fn errorstats_section(s: &NodeState, out: &mut String) {
 }
 
 fn keyspace_section(s: &NodeState, out: &mut String) {
-    let _gate = s.raft.shared.read_gate();
-    let ks = Keyspace::new(Txn::read_only(s.raft.shared.keyspace.clone()), 0, 0, 0);
+    let ks = s.raft.read_view(0, 0);
     for db in 0..DATABASES {
         if let Ok((keys, expires)) = ks.counters(db) {
             if keys > 0 {

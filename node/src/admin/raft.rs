@@ -16,7 +16,7 @@ use crate::state::NodeState;
 pub async fn run(server: &Arc<NodeState>, cmd: RaftCmd, argv: &[Bytes]) -> Frame {
     match cmd {
         RaftCmd::Info => Frame::Verbatim(Bytes::from(raft_info(server))),
-        RaftCmd::Leader => match leader_of(&server.raft.raft) {
+        RaftCmd::Leader => match leader_of(server.raft.openraft()) {
             Some((id, addr)) => Frame::Array(vec![Frame::Integer(id as i64), Frame::bulk(addr)]),
             None => Frame::NullArray,
         },

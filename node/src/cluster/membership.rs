@@ -35,14 +35,14 @@ enum ChangeOn {
 }
 
 async fn change_on(node: &RaftNode) -> Result<ChangeOn, ClusterError> {
-    let Some((leader, leader_addr)) = crate::raft::await_leader(&node.raft).await else {
+    let Some((leader, leader_addr)) = crate::raft::await_leader(node.openraft()).await else {
         return Err(ClusterError::NoLeader);
     };
-    if leader == node.node_id {
+    if leader == node.id() {
         return Ok(ChangeOn::Here((leader, leader_addr)));
     }
     let client = node
-        .transport
+        .transport()
         .client(&leader_addr)
         .map_err(ClusterError::Unreachable)?;
     Ok(ChangeOn::Leader(client))
@@ -102,11 +102,11 @@ async fn add_member_once(
     node_id: u64,
     member: Member,
 ) -> Result<(u64, String), ClusterError> {
-    let raft = &node.raft;
+    let raft = &node.openraft();
     let (leader, leader_addr) = match change_on(node).await? {
         ChangeOn::Here(leader) => leader,
         ChangeOn::Leader(mut client) => {
-            let mut req = node.transport.request(JoinRequest {
+            let mut req = node.transport().request(JoinRequest {
                 node_id,
                 raft_addr: member.addr.clone(),
                 name: member.name.clone(),
@@ -132,10 +132,10 @@ async fn add_member_once(
 
 /// Removes a member (voter or learner); on a follower, asks the leader to.
 pub async fn remove_member(node: &RaftNode, node_id: u64) -> Result<(), ClusterError> {
-    let raft = &node.raft;
+    let raft = &node.openraft();
     if let ChangeOn::Leader(mut client) = change_on(node).await? {
         client
-            .remove(node.transport.request(RemoveRequest { node_id }))
+            .remove(node.transport().request(RemoveRequest { node_id }))
             .await?;
         return Ok(());
     }
@@ -154,7 +154,7 @@ pub async fn remove_member(node: &RaftNode, node_id: u64) -> Result<(), ClusterE
         .await
         .map_err(|e| from_raft("remove node", e))?;
     if let Some(addr) = removed_addr {
-        node.transport.forget(&addr);
+        node.transport().forget(&addr);
     }
     tracing::info!(node_id, "node removed from the cluster");
     Ok(())
@@ -168,10 +168,10 @@ pub async fn join_cluster(
     advertise_addr: String,
     name: String,
 ) {
-    let me = node.node_id;
+    let me = node.id();
     loop {
         let is_member = node
-            .raft
+            .openraft()
             .metrics()
             .borrow_watched()
             .membership_config
@@ -184,10 +184,10 @@ pub async fn join_cluster(
         }
         let result = async {
             let mut client = node
-                .transport
+                .transport()
                 .client(&target)
                 .map_err(tonic::Status::unavailable)?;
-            let mut req = node.transport.request(JoinRequest {
+            let mut req = node.transport().request(JoinRequest {
                 node_id: me,
                 raft_addr: advertise_addr.clone(),
                 name: name.clone(),
@@ -212,7 +212,7 @@ pub async fn join_cluster(
 /// Moves leadership to `target`: once the target holds the whole log, the leader hands over
 /// (openraft's leadership transfer). On a follower the request goes to the leader.
 pub async fn transfer_leadership(node: &RaftNode, target: u64) -> Result<(), ClusterError> {
-    let raft = &node.raft;
+    let raft = &node.openraft();
     let membership = crate::raft::membership_of(raft);
     if !membership.voter_ids().any(|v| v == target) {
         return Err(ClusterError::NotVoter(target));
@@ -223,12 +223,12 @@ pub async fn transfer_leadership(node: &RaftNode, target: u64) -> Result<(), Clu
     if leader == target {
         return Ok(());
     }
-    if leader != node.node_id {
+    if leader != node.id() {
         let mut client = node
-            .transport
+            .transport()
             .client(&leader_addr)
             .map_err(ClusterError::Unreachable)?;
-        let mut req = node.transport.request(ElectRequest {
+        let mut req = node.transport().request(ElectRequest {
             transfer_to: target,
         });
         req.set_timeout(Duration::from_secs(15));
@@ -267,7 +267,7 @@ pub async fn transfer_leadership(node: &RaftNode, target: u64) -> Result<(), Clu
     let won = raft
         .wait(Some(Duration::from_secs(5)))
         .metrics(
-            |m| m.current_leader.is_some() && m.current_leader != Some(node.node_id),
+            |m| m.current_leader.is_some() && m.current_leader != Some(node.id()),
             "another node leads",
         )
         .await;

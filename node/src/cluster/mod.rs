@@ -320,7 +320,7 @@ impl PeerContext {
             return false;
         }
         // The credentials this node presents itself (`masteruser`, current `masterauth`).
-        let masterauth = self.raft.transport.masterauth();
+        let masterauth = self.raft.transport().masterauth();
         let expected = masterauth.expose().as_bytes();
         let own = !expected.is_empty()
             & constant_time_eq(user.as_bytes(), self.masteruser.as_bytes())
@@ -329,9 +329,7 @@ impl PeerContext {
         // (a joiner that has no state yet, or the first entries after bootstrap).
         if !self
             .raft
-            .shared
-            .acl_seeds
-            .load()
+            .acl_seeds()
             .contains_key(crate::state::auth::MASTERUSER_SEED)
         {
             return own;
@@ -469,7 +467,7 @@ impl PeerService {
     }
 
     fn raft(&self) -> &crate::raft::Raft {
-        &self.peers.raft.raft
+        self.peers.raft.openraft()
     }
 }
 
@@ -481,7 +479,7 @@ impl Peer for PeerService {
     ) -> Result<Response<RaftMessage>, Status> {
         let rpc: AppendEntriesRequest<TypeConfig> = decode(&req.get_ref().payload)?;
         self.require_sender(&req, "append_entries", rpc.vote.leader_id().node_id, false)?;
-        if !rpc.entries.is_empty() && self.peers.raft.disk.is_low() {
+        if !rpc.entries.is_empty() && self.peers.raft.disk_is_low() {
             // Taking them could fill the disk (sled then fails for good); the leader retries.
             return Err(Status::resource_exhausted(
                 "this node's disk is below min-free-disk",

@@ -20,8 +20,8 @@ use crate::sync::Locked as _;
 /// Redis Cluster bus message to an unreachable node is lost; failures are logged too.
 pub fn fan_out_publish(server: &Arc<NodeState>, channel: Bytes, message: Bytes) {
     use std::sync::atomic::Ordering;
-    let m = server.raft.raft.metrics().borrow_watched().clone();
-    let me = server.raft.node_id;
+    let m = server.raft.openraft().metrics().borrow_watched().clone();
+    let me = server.raft.id();
     let cap = server.output_limits().replica.hard;
     let cost = (channel.len() + message.len()) as u64;
     let mut queues = server.publish_queues.locked();

@@ -41,7 +41,7 @@ use state_machine::{SharedState, StateMachine};
 use barrier::*;
 pub use error::RaftCallError;
 use forward::*;
-pub use node::{RaftNode, RaftSettings, RaftTasks, StartMode};
+pub use node::{RaftNode, RaftSettings, RaftTasks, ReadView, StartMode};
 use proposer::*;
 pub use status::{MemberStatus, RaftStatus};
 

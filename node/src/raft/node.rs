@@ -186,27 +186,99 @@ async fn initialize_if_new(raft: &Raft, settings: &RaftSettings) -> anyhow::Resu
     Ok(())
 }
 
+/// A consistent read of the keyspace: the view and the apply gate it holds.
+pub struct ReadView<'a> {
+    _gate: std::sync::RwLockReadGuard<'a, ()>,
+    keyspace: Keyspace,
+}
+
+impl std::ops::Deref for ReadView<'_> {
+    type Target = Keyspace;
+    fn deref(&self) -> &Keyspace {
+        &self.keyspace
+    }
+}
+
+impl std::ops::DerefMut for ReadView<'_> {
+    fn deref_mut(&mut self) -> &mut Keyspace {
+        &mut self.keyspace
+    }
+}
+
 /// A running Raft member with its storage.
 pub struct RaftNode {
-    pub raft: Raft,
+    pub(super) raft: Raft,
     proposals: mpsc::UnboundedSender<Proposal>,
     read_barriers: mpsc::UnboundedSender<oneshot::Sender<Result<(), RaftCallError>>>,
     forwards: mpsc::UnboundedSender<Proposal>,
-    pub transport: Arc<network::PeerTransport>,
+    transport: Arc<network::PeerTransport>,
     metrics: MetricsRx,
     /// Term in which reads may skip the barrier (see `sole_voter_leader_term`); 0: none.
     fast_read_term: AtomicU64,
-    pub shared: Arc<SharedState>,
+    shared: Arc<SharedState>,
     /// Free space of the data directory against `min-free-disk`.
-    pub disk: Arc<disk::DiskGuard>,
+    disk: Arc<disk::DiskGuard>,
     max_entry_size: u64,
-    pub log: LogStore,
-    pub node_id: u64,
-    pub db: sled::Db,
+    pub(super) log: LogStore,
+    node_id: u64,
+    db: sled::Db,
     dir: std::path::PathBuf,
 }
 
 impl RaftNode {
+    /// This node's id in the group.
+    pub fn id(&self) -> u64 {
+        self.node_id
+    }
+
+    /// The openraft handle: for the peer service (it hands Raft RPCs to it) and membership
+    /// changes. Client writes and reads go through this node's own methods instead.
+    pub fn openraft(&self) -> &Raft {
+        &self.raft
+    }
+
+    /// The peer channel's client side (also forwarding and identity probes).
+    pub fn transport(&self) -> &Arc<network::PeerTransport> {
+        &self.transport
+    }
+
+    /// The ACL state's generation: it moves with every applied ACL change.
+    pub fn acl_generation(&self) -> u64 {
+        self.shared
+            .acl_generation
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Notified at every applied ACL change.
+    pub fn acl_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.acl_changes.subscribe()
+    }
+
+    /// The config seeds (by source) the replicated ACL state has taken in.
+    pub fn acl_seeds(&self) -> Arc<crate::acl::replicated::SeedFingerprints> {
+        self.shared.acl_seeds.load_full()
+    }
+
+    /// Runs `f` on the replicated ACL state without touching reference counts.
+    pub fn with_acl<R>(&self, f: impl FnOnce(&crate::acl::AclState) -> R) -> R {
+        f(&self.shared.acl.load())
+    }
+
+    /// The data directory is below `min-free-disk`: appends are refused.
+    pub fn disk_is_low(&self) -> bool {
+        self.disk.is_low()
+    }
+
+    /// Bytes the storage takes on disk (INFO).
+    pub fn storage_bytes(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// Entries in the Raft log (INFO).
+    pub fn log_entries(&self) -> usize {
+        self.log.len()
+    }
+
     /// Opens the store under `dir`, starts Raft and, on first start, initialises the group
     /// (restarting never re-initialises). Returns the node and the tasks it needs running
     /// (the caller spawns them: see `app.rs`).
@@ -463,9 +535,13 @@ impl RaftNode {
             .is_ok()
     }
 
-    /// A read-only view of the committed keyspace. Hold the returned guard while reading.
-    pub fn read_view(&self, db: u8, now_ms: u64) -> Keyspace {
-        Keyspace::new(Txn::read_only(self.shared.keyspace.clone()), db, now_ms, 0)
+    /// A read-only view of the committed keyspace of database `db` at time `now_ms`. It holds
+    /// the apply gate (shared) while it lives, so it never sees half of an applied batch.
+    pub fn read_view(&self, db: u8, now_ms: u64) -> ReadView<'_> {
+        ReadView {
+            _gate: self.shared.read_gate(),
+            keyspace: Keyspace::new(Txn::read_only(self.shared.keyspace.clone()), db, now_ms, 0),
+        }
     }
 
     pub async fn shutdown(&self) {

@@ -196,7 +196,6 @@ impl Session {
         if let Err(e) = self.read_barrier().await {
             return e.to_frame();
         }
-        let _gate = self.node.raft.shared.read_gate();
         let mut ks = self.node.raft.read_view(self.db, now_ms());
         for key in keys {
             if self

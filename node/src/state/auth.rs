@@ -165,7 +165,7 @@ impl NodeState {
 /// subscribe to one of their channels or patterns. Runs on every node, so a DELUSER anywhere
 /// closes them all.
 pub async fn close_revoked_connections(server: Arc<NodeState>) {
-    let mut changes = server.raft.shared.acl_changes.subscribe();
+    let mut changes = server.raft.acl_changes();
     while changes.changed().await.is_ok() {
         let acl = server.raft.acl();
         let subscriptions = server.pubsub.by_client();
@@ -281,7 +281,7 @@ pub fn replication_user_definition(server: &NodeState) -> Option<(String, Vec<By
 
 /// Whether the replicated state already holds `seed` (this config was applied before).
 pub fn seed_applied(server: &NodeState, seed: &Seed) -> bool {
-    replicated::seen(&server.raft.shared.acl_seeds.load(), seed)
+    replicated::seen(&server.raft.acl_seeds(), seed)
 }
 
 /// The ACL state of a node whose seeds are on their way: `base` (the replicated state) with
@@ -357,7 +357,7 @@ pub fn start_seeding(
     }
     let provisional = Provisional::build(
         server.raft.acl(),
-        &server.raft.shared.acl_seeds.load(),
+        &server.raft.acl_seeds(),
         pending.clone(),
         lock_default,
     );

@@ -240,7 +240,7 @@ impl NodeState {
     /// check runs on every connection's thread at once).
     pub fn with_acl<R>(&self, f: impl FnOnce(&crate::acl::AclState) -> R) -> R {
         if self.acl_override.load().is_none() {
-            return f(&self.raft.shared.acl.load());
+            return self.raft.with_acl(f);
         }
         f(&self.acl())
     }
@@ -276,11 +276,11 @@ impl NodeState {
 
     /// The provisional state over the current replicated one (rebuilt when that moved on).
     fn provisional_acl(&self, p: Arc<auth::Provisional>) -> Arc<crate::acl::AclState> {
-        let base = self.raft.shared.acl.load_full();
+        let base = self.raft.acl();
         if Arc::ptr_eq(&base, &p.base) {
             return p.state.clone();
         }
-        let fresh = Arc::new(p.rebuild(base, &self.raft.shared.acl_seeds.load()));
+        let fresh = Arc::new(p.rebuild(base, &self.raft.acl_seeds()));
         let state = fresh.state.clone();
         // Only replaces the provisional state it started from: never brings back one that
         // seeding has cleared meanwhile.

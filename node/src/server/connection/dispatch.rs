@@ -226,7 +226,7 @@ impl Connection {
         handler: crate::commands::Handler,
         argv: &[Bytes],
     ) -> Frame {
-        let acl_generation = |c: &Self| c.s.node.raft.shared.acl_generation.load(Ordering::Acquire);
+        let acl_generation = |c: &Self| c.s.node.raft.acl_generation();
         let acl_before = acl_generation(self);
         if let Err(e) = self.s.read_barrier().await {
             return e.to_frame();
@@ -238,7 +238,6 @@ impl Connection {
                 return e.to_frame();
             }
         }
-        let _gate = self.s.node.raft.shared.read_gate();
         let mut ks = self.s.node.raft.read_view(self.s.db, now_ms());
         let mut rng = Rng::new(rand::random());
         let mut ctx = Ctx {
