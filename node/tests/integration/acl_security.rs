@@ -2,13 +2,10 @@
 //! MONITOR (AUTH / HELLO AUTH show "(redacted)"), error replies, nor any file of the data dir
 //! (Raft log and snapshot included). Failed AUTHs are logged with the client's address.
 
-mod acl_common;
-mod common;
-
 use std::time::{Duration, Instant};
 
-use acl_common::*;
-use common::*;
+use crate::acl_common::*;
+use crate::common::*;
 
 /// Asserts that none of `passwords` occurs in `what`.
 fn assert_no_password(what: &str, content: &[u8], passwords: &[&str]) {

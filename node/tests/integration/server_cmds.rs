@@ -2,11 +2,9 @@
 //! start-up options that change them (rename-command, enable-debug-command, requirepass),
 //! the client limits (maxclients, timeout) and a redis-cli session.
 
-mod common;
-
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::*;
+use crate::common::*;
 use redoubt_cluster_tests::{redis_cli_available, run_redis_cli};
 
 async fn info(c: &mut MultiplexedConnection, section: &[&str]) -> String {

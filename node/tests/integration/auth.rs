@@ -4,14 +4,11 @@
 //! auth-failure-delay and protected-mode. Texts are Redis 7.2's (tests/unit/auth.tcl,
 //! acl.tcl) and /tmp/notes/acl-contract.md.
 
-mod acl_common;
-mod common;
-
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use acl_common::*;
-use common::*;
+use crate::acl_common::*;
+use crate::common::*;
 
 const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
 

@@ -3,13 +3,10 @@
 //! USERS, DELUSER, ACL LOG and the INFO denial counters. Expected texts are Redis 7.2's (ported
 //! from Redis's tests/unit/acl.tcl and acl-v2.tcl) and /tmp/notes/acl-contract.md.
 
-mod acl_common;
-mod common;
-
 use std::time::Duration;
 
-use acl_common::*;
-use common::*;
+use crate::acl_common::*;
+use crate::common::*;
 
 /// The ACL LIST line of a user created by a bare `ACL SETUSER <name>` (Redis 7.2: new users
 /// carry `sanitize-payload`, like `default`).

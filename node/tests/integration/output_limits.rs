@@ -4,11 +4,9 @@
 //! RSS to 1.4 GB); CLIENT LIST `omem` and INFO `client_recent_max_output_buffer` show what a
 //! client is owed; CONFIG GET / SET speak Redis's format.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use redoubt_cluster_tests::peak_rss_kib;
 
 fn client_list_line(list: &str, name: &str) -> Option<String> {

@@ -71,6 +71,7 @@ async fn strlen(c: &mut redis::aio::MultiplexedConnection, key: &str) -> i64 {
 
 #[tokio::test]
 async fn a_64mb_value_replicates_and_small_writes_follow_on_every_node() {
+    let _alone = crate::LARGE_WRITES.lock().await;
     let cluster = Cluster::start(3, ClusterOptions::new());
     let leader = cluster.wait_for_leader(LEADER_TIMEOUT).await;
     let term_before = cluster.raft_view(leader).await.expect("raft view").term;

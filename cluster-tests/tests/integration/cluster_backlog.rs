@@ -1,6 +1,11 @@
-//! A follower far behind catches up by a streamed snapshot (issue 9, part 1), in a test binary
-//! of its own: it writes a lot and should not share the machine with the other large-write
-//! tests. `REDOUBT_TEST_BACKLOG_MB=500` (release build) gives the issue's figure.
+//! A follower far behind catches up by a streamed snapshot (issue 9, part 1). It writes a lot:
+//! it holds [`crate::LARGE_WRITES`] so that it never shares the machine with the other
+//! large-write tests. `REDOUBT_TEST_BACKLOG_MB=500` (release build) gives the issue's figure:
+//!
+//! ```sh
+//! REDOUBT_TEST_BACKLOG_MB=500 cargo test --release -p redoubt-cluster-tests --test integration \
+//!     a_follower_behind_a_large_backlog_catches_up_by_snapshot -- --nocapture
+//! ```
 
 use std::time::Duration;
 
@@ -11,6 +16,7 @@ use redoubt_cluster_tests::cluster::{set, Cluster, ClusterOptions, LEADER_TIMEOU
 /// small writes work everywhere. Run by hand with 500 for the issue's figure.
 #[tokio::test]
 async fn a_follower_behind_a_large_backlog_catches_up_by_snapshot() {
+    let _alone = crate::LARGE_WRITES.lock().await;
     let backlog_mb: usize = std::env::var("REDOUBT_TEST_BACKLOG_MB")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -1,10 +1,8 @@
 //! MULTI/EXEC/WATCH/DISCARD and pub/sub over real TCP, with Redis 7.2's replies.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures::StreamExt;
 
 const MSG_WAIT: Duration = Duration::from_secs(5);

@@ -4,13 +4,11 @@
 //! (`redoubt certs init` / `redoubt certs issue --client`); the client is tokio-rustls with
 //! the ring provider, talking raw RESP.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use redoubt_cluster_tests::raw::{encode_cmd, reply_len};
 use redoubt_cluster_tests::{free_port, run_redoubt};
 use rustls::pki_types::pem::PemObject;

@@ -2,11 +2,9 @@
 //! newline or an ANSI escape never reaches the log raw, and a flood of failed AUTHs writes a
 //! few lines and one summary instead of a line per attempt.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const FORGED: &str = "2026-12-03T00:00:00.000000Z  WARN redoubt: admin granted to mallory";
 

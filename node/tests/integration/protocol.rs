@@ -1,11 +1,9 @@
 //! The wire protocol: RESP2/RESP3 framing, inline commands, pipelining, and what the server
 //! does with malformed input (exact Redis error texts, connection closed, server alive).
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use tokio::io::AsyncWriteExt;
 
 const CLOSE_WAIT: Duration = Duration::from_secs(5);

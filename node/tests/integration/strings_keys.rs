@@ -1,12 +1,10 @@
 //! String commands (GET/SET and friends) and keyspace commands (DEL, EXPIRE, SCAN, SELECT...)
 //! over real TCP, with Redis 7.2's replies and error texts.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::*;
+use crate::common::*;
 
 fn in_range(v: &Value, lo: i64, hi: i64) -> bool {
     matches!(v, Value::Int(n) if (lo..=hi).contains(n))

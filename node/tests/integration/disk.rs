@@ -3,13 +3,11 @@
 //! promptly on SIGTERM. Runs on a small tmpfs, so it needs root (mount); skipped with a message
 //! otherwise.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// A tmpfs mounted for the test, unmounted on drop.
 struct Tmpfs {

@@ -1,10 +1,8 @@
 //! Hashes, lists, sets and sorted sets over real TCP, with Redis 7.2's replies and errors.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
+use crate::common::*;
 
 /// Iterates a SCAN-family command (`HSCAN key`, `SSCAN key`, `ZSCAN key`) to its end and
 /// returns every item it produced, in order.

@@ -1,13 +1,11 @@
 //! Start-up configuration: bad values stop the node with one line naming the directive,
 //! and the layers (TOML file < REDOUBT_* environment < --flags) are honoured.
 
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use redoubt_cluster_tests::{free_port, ping_answers, run_redoubt};
 
 /// Runs redoubt with `args` (plus a fresh dir and raft port), expecting it to refuse to

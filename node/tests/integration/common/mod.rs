@@ -1,7 +1,6 @@
 //! Shared helpers of the node's integration tests: start a node, run a command, build the
 //! expected `redis::Value`s. Every test starts its own `redoubt` process (see
 //! `redoubt-cluster-tests`), so tests run in parallel without sharing state.
-#![allow(dead_code)]
 
 use std::future::Future;
 use std::time::Duration;

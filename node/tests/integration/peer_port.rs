@@ -11,14 +11,12 @@
 //! - credentials are checked before a request body is read (peak RSS stays flat while a
 //!   150 MB body is offered without them).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::{all_files, contains_bytes};
 use bytes::Bytes;
-use common::{all_files, contains_bytes};
 use hyper_util::rt::TokioIo;
 use openraft::raft::{AppendEntriesRequest, VoteRequest};
 use redis::aio::MultiplexedConnection;

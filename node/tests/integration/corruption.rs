@@ -3,12 +3,10 @@
 //! and answered `ERR internal storage error` for the keys it could not read); a damaged snapshot
 //! file next to intact data is removed and rebuilt, and the node serves all its data.
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use redoubt_cluster_tests::run_redoubt;
 
 const MARKER: &[u8] = b"corrupt-me-marker-";

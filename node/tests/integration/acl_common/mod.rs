@@ -1,7 +1,6 @@
-//! Helpers shared by the ACL / AUTH integration tests (acl.rs, auth.rs, acl_file.rs,
-//! acl_security.rs): logging in as a user, reading ACL GETUSER / ACL LOG replies, and Redis's
-//! exact reply texts.
-#![allow(dead_code)]
+//! Helpers shared by the ACL / AUTH tests (the `acl`, `auth`, `acl_file` and `acl_security`
+//! modules): logging in as a user, reading ACL GETUSER / ACL LOG replies, and Redis's exact
+//! reply texts.
 
 use std::net::{Ipv4Addr, SocketAddr};
 

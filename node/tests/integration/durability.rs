@@ -1,11 +1,9 @@
 //! What a client was told is written stays written: across kill -9, SIGTERM and repeated
 //! restarts on the same data dir, with no write lost and none applied twice.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 async fn set_keys(c: &mut MultiplexedConnection, prefix: &str, n: usize) {
     let mut pipe = redis::pipe();

@@ -2,15 +2,12 @@
 //! 0600), ACL LOAD of an edited file, ACL LOAD of a bad file (all or nothing, `<path>:<line>:`
 //! errors) and ACL SAVE / LOAD without an aclfile.
 
-mod acl_common;
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use acl_common::*;
-use common::*;
+use crate::acl_common::*;
+use crate::common::*;
 
 /// A tempdir holding `users.acl` with `content` (outside the node's data dir).
 fn acl_file(content: &str) -> (tempfile::TempDir, PathBuf) {
