@@ -164,28 +164,20 @@ async fn deleted_user_connections_closed_on_all_nodes() {
         &["ACL", "SETUSER", bystander.0, "on", &rule, "~*", "+@all"],
     )
     .await;
-    connections_are_closed_everywhere(
-        &cluster,
-        "deluser",
-        followers[0],
-        &["ACL", "DELUSER", "{u}"],
-        (bystander.0, &bystander.1),
-    )
-    .await;
-    connections_are_closed_everywhere(
-        &cluster,
-        "off",
-        followers[1],
-        &["ACL", "SETUSER", "{u}", "off"],
-        (bystander.0, &bystander.1),
-    )
-    .await;
-    connections_are_closed_everywhere(
-        &cluster,
-        "off-on-leader",
-        leader,
-        &["ACL", "SETUSER", "{u}", "off"],
-        (bystander.0, &bystander.1),
-    )
-    .await;
+    // (phase, the node the revocation is sent to, the revocation)
+    let revocations: [(&str, usize, &[&str]); 3] = [
+        ("deluser", followers[0], &["ACL", "DELUSER", "{u}"]),
+        ("off", followers[1], &["ACL", "SETUSER", "{u}", "off"]),
+        ("off-on-leader", leader, &["ACL", "SETUSER", "{u}", "off"]),
+    ];
+    for (phase, revoker, revoke) in revocations {
+        connections_are_closed_everywhere(
+            &cluster,
+            phase,
+            revoker,
+            revoke,
+            (bystander.0, &bystander.1),
+        )
+        .await;
+    }
 }

@@ -11,6 +11,29 @@ use super::*;
 const AUTH_WITHOUT_PASSWORD: &str = "AUTH <password> called without any password configured for \
      the default user. Are you sure your configuration is correct?";
 
+/// What a connection without the password gets, command by command: refusals, never a reply.
+const WITHOUT_THE_PASSWORD: [(&[&str], &str, &str); 3] = [
+    (&["PING"], "NOAUTH", NOAUTH),
+    (&["SET", "unauthenticated", "x"], "NOAUTH", NOAUTH),
+    (&["AUTH", "not-the-password"], "WRONGPASS", WRONGPASS),
+];
+
+/// Sends each of [`WITHOUT_THE_PASSWORD`] on `c`, a connection to node `id` that has not
+/// authenticated, and asserts its refusal.
+async fn refused_without_the_password(c: &mut MultiplexedConnection, id: usize, when: &str) {
+    for (args, code, detail) in WITHOUT_THE_PASSWORD {
+        assert_error(
+            call::<String>(c, args).await,
+            code,
+            detail,
+            &format!(
+                "{} on node {id} without the password, {when}",
+                args.join(" ")
+            ),
+        );
+    }
+}
+
 #[tokio::test]
 async fn requirepass_is_replicated() {
     // The harness's own clients (leader polls) connect without AUTH, so the cluster starts
@@ -34,25 +57,7 @@ async fn requirepass_is_replicated() {
         set(&mut c, id, &format!("rp:{id}"), "v").await;
         // ... and from then on this node refuses connections without it.
         let mut anon = cluster.client(id).await;
-        assert_error(
-            call::<String>(&mut anon, &["PING"]).await,
-            "NOAUTH",
-            NOAUTH,
-            &format!("PING without AUTH on node {id} after CONFIG SET requirepass on node 2"),
-        );
-        assert_error(
-            call::<String>(&mut anon, &["SET", "unauthenticated", "x"]).await,
-            "NOAUTH",
-            NOAUTH,
-            &format!("SET without AUTH on node {id}"),
-        );
-        let mut wrong = cluster.client(id).await;
-        assert_error(
-            call::<String>(&mut wrong, &["AUTH", "not-the-password"]).await,
-            "WRONGPASS",
-            WRONGPASS,
-            &format!("AUTH with a wrong password on node {id}"),
-        );
+        refused_without_the_password(&mut anon, id, "after CONFIG SET requirepass on node 2").await;
         let mut two = cluster.client(id).await;
         ok(&cluster, &mut two, id, &["AUTH", "default", &pw]).await;
         let mut by_url = connect_as(&cluster, id, "", &pw).await;
@@ -143,18 +148,7 @@ async fn requirepass_given_at_start_is_required_on_every_node() {
     let mut authed = BTreeMap::new();
     for id in &ids {
         let mut c = cluster.client(*id).await;
-        assert_error(
-            call::<String>(&mut c, &["PING"]).await,
-            "NOAUTH",
-            NOAUTH,
-            &format!("PING without AUTH on node {id} of a cluster started with requirepass"),
-        );
-        assert_error(
-            call::<String>(&mut c, &["AUTH", "not-the-password"]).await,
-            "WRONGPASS",
-            WRONGPASS,
-            &format!("AUTH with a wrong password on node {id}"),
-        );
+        refused_without_the_password(&mut c, *id, "in a cluster started with requirepass").await;
         ok(&cluster, &mut c, *id, &["AUTH", &pw]).await;
         authed.insert(*id, c);
     }

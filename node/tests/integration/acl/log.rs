@@ -119,12 +119,16 @@ async fn acl_log_records_command_key_channel_and_auth_denials() {
     assert_eq!(acl_log(&mut c, &["2"]).await.len(), 2);
 
     // Inside MULTI: refused when queued, context multi.
-    expect(&mut u, &["MULTI"], ok()).await;
-    expect_err(&mut u, &["INCR", "foo"], &noperm_cmd("antirez", "incr")).await;
-    expect_err(
+    expect_each(
         &mut u,
-        &["EXEC"],
-        "EXECABORT Transaction discarded because of previous errors.",
+        &[
+            (&["MULTI"], Ok(ok())),
+            (&["INCR", "foo"], Err(&noperm_cmd("antirez", "incr"))),
+            (
+                &["EXEC"],
+                Err("EXECABORT Transaction discarded because of previous errors."),
+            ),
+        ],
     )
     .await;
     let e = &acl_log(&mut c, &[]).await[0];
@@ -243,89 +247,72 @@ async fn info_stats_counts_denials_by_kind() {
         "a fresh node has denied nothing"
     );
 
-    // Auth: AUTH, HELLO 3 AUTH and HELLO 2 AUTH failures.
+    // Auth: AUTH, HELLO 3 AUTH and HELLO 2 AUTH failures, each counted at once.
     let mut raw = RawConn::connect(node.port()).await;
-    assert_eq!(
-        show(&raw.call(&[b"AUTH", b"notrealuser", b"1233456"]).await),
-        format!("-{WRONGPASS}\r\n")
-    );
-    assert_eq!(counters(&mut c, &names).await, [1, 0, 0, 0]);
-    assert_eq!(
-        show(
-            &raw.call(&[b"HELLO", b"3", b"AUTH", b"notrealuser", b"1233456"])
-                .await
+    let failed_auths: [(&[&[u8]], [i64; 4]); 3] = [
+        (&[b"AUTH", b"notrealuser", b"1233456"], [1, 0, 0, 0]),
+        (
+            &[b"HELLO", b"3", b"AUTH", b"notrealuser", b"1233456"],
+            [2, 0, 0, 0],
         ),
-        format!("-{WRONGPASS}\r\n")
-    );
-    assert_eq!(
-        show(
-            &raw.call(&[b"HELLO", b"2", b"AUTH", b"notrealuser", b"1233456"])
-                .await
+        (
+            &[b"HELLO", b"2", b"AUTH", b"notrealuser", b"1233456"],
+            [3, 0, 0, 0],
         ),
-        format!("-{WRONGPASS}\r\n")
-    );
-    assert_eq!(counters(&mut c, &names).await, [3, 0, 0, 0]);
+    ];
+    for (argv, counts) in failed_auths {
+        assert_eq!(
+            show(&raw.call(argv).await),
+            format!("-{WRONGPASS}\r\n"),
+            "{}",
+            show(&argv.join(&b' '))
+        );
+        assert_eq!(
+            counters(&mut c, &names).await,
+            counts,
+            "after {}",
+            show(&argv.join(&b' '))
+        );
+    }
 
-    // Command.
-    expect(
-        &mut c,
-        &[
-            "ACL",
-            "SETUSER",
+    // Command, key and channel: a user allowed everything but that, refused it once.
+    /// (user, its rules, a command it may not run, the refusal, the counters after it)
+    type Denial<'a> = (&'a str, &'a [&'a str], &'a [&'a str], String, [i64; 4]);
+    let denials: [Denial; 3] = [
+        (
             "invalidcmduser",
-            "on",
-            ">passwd",
-            "nocommands",
-        ],
-        ok(),
-    )
-    .await;
-    let mut u = login(&node, "invalidcmduser", "passwd").await;
-    expect_err(
-        &mut u,
-        &["ACL", "LIST"],
-        &noperm_cmd("invalidcmduser", "acl|list"),
-    )
-    .await;
-    assert_eq!(counters(&mut c, &names).await, [3, 1, 0, 0]);
-
-    // Key.
-    expect(
-        &mut c,
-        &[
-            "ACL",
-            "SETUSER",
+            &["nocommands"],
+            &["ACL", "LIST"],
+            noperm_cmd("invalidcmduser", "acl|list"),
+            [3, 1, 0, 0],
+        ),
+        (
             "invalidkeyuser",
-            "on",
-            ">passwd",
-            "resetkeys",
-            "allcommands",
-        ],
-        ok(),
-    )
-    .await;
-    let mut u = login(&node, "invalidkeyuser", "passwd").await;
-    expect_err(&mut u, &["GET", "x"], NOPERM_KEY).await;
-    assert_eq!(counters(&mut c, &names).await, [3, 1, 1, 0]);
-
-    // Channel.
-    expect(
-        &mut c,
-        &[
-            "ACL",
-            "SETUSER",
+            &["resetkeys", "allcommands"],
+            &["GET", "x"],
+            NOPERM_KEY.to_string(),
+            [3, 1, 1, 0],
+        ),
+        (
             "invalidchanneluser",
-            "on",
-            ">passwd",
-            "resetchannels",
-            "allcommands",
-        ],
-        ok(),
-    )
-    .await;
-    let mut u = login(&node, "invalidchanneluser", "passwd").await;
-    expect_err(&mut u, &["PUBLISH", "x", "m"], NOPERM_CHANNEL).await;
-    assert_eq!(counters(&mut c, &names).await, [3, 1, 1, 1]);
+            &["resetchannels", "allcommands"],
+            &["PUBLISH", "x", "m"],
+            NOPERM_CHANNEL.to_string(),
+            [3, 1, 1, 1],
+        ),
+    ];
+    for (user, rules, command, refusal, counts) in &denials {
+        let mut setuser = vec!["ACL", "SETUSER", user, "on", ">passwd"];
+        setuser.extend_from_slice(rules);
+        expect(&mut c, &setuser, ok()).await;
+        let mut u = login(&node, user, "passwd").await;
+        expect_err(&mut u, command, refusal).await;
+        assert_eq!(
+            counters(&mut c, &names).await,
+            *counts,
+            "after {command:?} by {user}"
+        );
+    }
     // DRYRUN is not a denial.
     let _ = q(&mut c, &["ACL", "DRYRUN", "invalidcmduser", "GET", "x"]).await;
     assert_eq!(counters(&mut c, &names).await, [3, 1, 1, 1]);

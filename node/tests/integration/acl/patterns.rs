@@ -10,15 +10,20 @@ use crate::common::*;
 #[tokio::test]
 async fn key_patterns_by_access() {
     let (node, mut c) = start().await;
-    expect(&mut c, &["SET", "ro:str", "bar"], ok()).await;
-    expect(&mut c, &["SADD", "ro:a", "x", "y"], int(2)).await;
-    expect(&mut c, &["SADD", "ro:b", "y", "z"], int(2)).await;
-    expect(
+    expect_each(
         &mut c,
         &[
-            "ACL", "SETUSER", "kp", "on", ">kppw", "+@all", "&*", "%R~ro:*", "%W~wo:*", "%RW~rw:*",
+            (&["SET", "ro:str", "bar"], Ok(ok())),
+            (&["SADD", "ro:a", "x", "y"], Ok(int(2))),
+            (&["SADD", "ro:b", "y", "z"], Ok(int(2))),
+            (
+                &[
+                    "ACL", "SETUSER", "kp", "on", ">kppw", "+@all", "&*", "%R~ro:*", "%W~wo:*",
+                    "%RW~rw:*",
+                ],
+                Ok(ok()),
+            ),
         ],
-        ok(),
     )
     .await;
     assert_eq!(
@@ -26,30 +31,36 @@ async fn key_patterns_by_access() {
         "%R~ro:* %W~wo:* ~rw:*"
     );
     let mut u = login(&node, "kp", "kppw").await;
-    expect(&mut u, &["PING"], simple("PONG")).await;
-    // Read-only pattern: reads yes, writes no.
-    expect(&mut u, &["GET", "ro:str"], b("bar")).await;
-    expect(&mut u, &["SMEMBERS", "ro:nothing"], arr(vec![])).await;
-    expect_err(&mut u, &["SET", "ro:str", "v"], NOPERM_KEY).await;
-    expect_err(&mut u, &["DEL", "ro:str"], NOPERM_KEY).await;
-    expect_err(&mut u, &["APPEND", "ro:str", "x"], NOPERM_KEY).await;
-    // Write-only pattern: inserts yes, reads no.
-    expect(&mut u, &["LPUSH", "wo:list", "10"], int(1)).await;
-    expect_err(&mut u, &["GET", "wo:str"], NOPERM_KEY).await;
-    expect_err(&mut u, &["LRANGE", "wo:list", "0", "-1"], NOPERM_KEY).await;
-    // Neither.
-    expect_err(&mut u, &["GET", "other"], NOPERM_KEY).await;
-    expect_err(&mut u, &["LPUSH", "notwrite", "10"], NOPERM_KEY).await;
-    // ~ is both.
-    expect(&mut u, &["SET", "rw:x", "1"], ok()).await;
-    expect(&mut u, &["GET", "rw:x"], b("1")).await;
-    // Multi-key commands: every key is checked.
-    expect(&mut u, &["MGET", "ro:str", "rw:x"], bulks(&["bar", "1"])).await;
-    expect_err(&mut u, &["MGET", "ro:str", "other"], NOPERM_KEY).await;
-    // COPY reads its source and writes its destination.
-    expect(&mut u, &["COPY", "ro:str", "wo:copy"], int(1)).await;
-    expect_err(&mut u, &["COPY", "wo:copy", "ro:copy2"], NOPERM_KEY).await;
-    expect_err(&mut u, &["COPY", "ro:str", "ro:copy3"], NOPERM_KEY).await;
+    expect_each(
+        &mut u,
+        &[
+            (&["PING"], Ok(simple("PONG"))),
+            // Read-only pattern: reads yes, writes no.
+            (&["GET", "ro:str"], Ok(b("bar"))),
+            (&["SMEMBERS", "ro:nothing"], Ok(arr(vec![]))),
+            (&["SET", "ro:str", "v"], Err(NOPERM_KEY)),
+            (&["DEL", "ro:str"], Err(NOPERM_KEY)),
+            (&["APPEND", "ro:str", "x"], Err(NOPERM_KEY)),
+            // Write-only pattern: inserts yes, reads no.
+            (&["LPUSH", "wo:list", "10"], Ok(int(1))),
+            (&["GET", "wo:str"], Err(NOPERM_KEY)),
+            (&["LRANGE", "wo:list", "0", "-1"], Err(NOPERM_KEY)),
+            // Neither.
+            (&["GET", "other"], Err(NOPERM_KEY)),
+            (&["LPUSH", "notwrite", "10"], Err(NOPERM_KEY)),
+            // ~ is both.
+            (&["SET", "rw:x", "1"], Ok(ok())),
+            (&["GET", "rw:x"], Ok(b("1"))),
+            // Multi-key commands: every key is checked.
+            (&["MGET", "ro:str", "rw:x"], Ok(bulks(&["bar", "1"]))),
+            (&["MGET", "ro:str", "other"], Err(NOPERM_KEY)),
+            // COPY reads its source and writes its destination.
+            (&["COPY", "ro:str", "wo:copy"], Ok(int(1))),
+            (&["COPY", "wo:copy", "ro:copy2"], Err(NOPERM_KEY)),
+            (&["COPY", "ro:str", "ro:copy3"], Err(NOPERM_KEY)),
+        ],
+    )
+    .await;
     expect(&mut c, &["GET", "wo:copy"], b("bar")).await;
     // SINTERSTORE likewise: destination written, sources read.
     expect(&mut u, &["SINTERSTORE", "wo:dst", "ro:a", "ro:b"], int(1)).await;
@@ -66,16 +77,20 @@ async fn key_patterns_by_access() {
         NOPERM_KEY,
     )
     .await;
-    expect(&mut c, &["EXISTS", "ro:dst"], int(0)).await;
-    // Nothing refused was done.
-    expect(&mut c, &["GET", "ro:str"], b("bar")).await;
-    expect(&mut c, &["EXISTS", "ro:copy2", "ro:copy3"], int(0)).await;
-    // A user without key patterns reaches no key, whatever the command (acl.tcl "By default
-    // users are not able to access any key").
-    expect(
+    expect_each(
         &mut c,
-        &["ACL", "SETUSER", "nokeys", "on", ">nkpw", "+set", "+ping"],
-        ok(),
+        &[
+            (&["EXISTS", "ro:dst"], Ok(int(0))),
+            // Nothing refused was done.
+            (&["GET", "ro:str"], Ok(b("bar"))),
+            (&["EXISTS", "ro:copy2", "ro:copy3"], Ok(int(0))),
+            // A user without key patterns reaches no key, whatever the command (acl.tcl "By default
+            // users are not able to access any key").
+            (
+                &["ACL", "SETUSER", "nokeys", "on", ">nkpw", "+set", "+ping"],
+                Ok(ok()),
+            ),
+        ],
     )
     .await;
     let mut nk = login(&node, "nokeys", "nkpw").await;
@@ -87,9 +102,15 @@ async fn key_patterns_by_access() {
         ok(),
     )
     .await;
-    expect(&mut nk, &["SET", "foo:1", "a"], ok()).await;
-    expect(&mut nk, &["SET", "bar:2", "b"], ok()).await;
-    expect_err(&mut nk, &["SET", "zap:3", "c"], NOPERM_KEY).await;
+    expect_each(
+        &mut nk,
+        &[
+            (&["SET", "foo:1", "a"], Ok(ok())),
+            (&["SET", "bar:2", "b"], Ok(ok())),
+            (&["SET", "zap:3", "c"], Err(NOPERM_KEY)),
+        ],
+    )
+    .await;
 }
 
 /// &pattern rules on PUBLISH, SUBSCRIBE (glob match) and PSUBSCRIBE (literal match).
@@ -118,10 +139,16 @@ async fn channel_patterns_on_publish_and_subscribe() {
         "&news.* &exact"
     );
     let mut u = login(&node, "ps", "pspw").await;
-    expect(&mut u, &["PUBLISH", "news.1", "m"], int(0)).await;
-    expect(&mut u, &["PUBLISH", "exact", "m"], int(0)).await;
-    expect_err(&mut u, &["PUBLISH", "other", "m"], NOPERM_CHANNEL).await;
-    expect_err(&mut u, &["PUBLISH", "exact2", "m"], NOPERM_CHANNEL).await;
+    expect_each(
+        &mut u,
+        &[
+            (&["PUBLISH", "news.1", "m"], Ok(int(0))),
+            (&["PUBLISH", "exact", "m"], Ok(int(0))),
+            (&["PUBLISH", "other", "m"], Err(NOPERM_CHANNEL)),
+            (&["PUBLISH", "exact2", "m"], Err(NOPERM_CHANNEL)),
+        ],
+    )
+    .await;
 
     let mut sub = raw_auth(&node, &["ps", "pspw"]).await;
     assert_eq!(
@@ -176,12 +203,16 @@ async fn channel_patterns_on_publish_and_subscribe() {
     expect(&mut c, &["ACL", "SETUSER", "nochan", "allchannels"], ok()).await;
     expect(&mut nc, &["PUBLISH", "foo", "bar"], int(0)).await;
     // In a transaction, a refused PUBLISH is refused when queued.
-    expect(&mut u, &["MULTI"], ok()).await;
-    expect_err(&mut u, &["PUBLISH", "notallowed", "x"], NOPERM_CHANNEL).await;
-    expect_err(
+    expect_each(
         &mut u,
-        &["EXEC"],
-        "EXECABORT Transaction discarded because of previous errors.",
+        &[
+            (&["MULTI"], Ok(ok())),
+            (&["PUBLISH", "notallowed", "x"], Err(NOPERM_CHANNEL)),
+            (
+                &["EXEC"],
+                Err("EXECABORT Transaction discarded because of previous errors."),
+            ),
+        ],
     )
     .await;
 }

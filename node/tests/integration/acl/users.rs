@@ -104,58 +104,76 @@ async fn password_rules_decide_who_can_log_in() {
     let (node, mut c) = start().await;
     let wrongpass = format!("-{WRONGPASS}\r\n");
     // Each attempt on a new connection (turning the user off closes its connections).
-    macro_rules! auth {
-        ($user:expr, $pass:expr) => {
-            show(
-                &RawConn::connect(node.port())
-                    .await
-                    .call(&[b"AUTH", $user.as_bytes(), $pass.as_bytes()])
-                    .await,
-            )
-        };
+    async fn auth(port: u16, user: &str, pass: &str) -> String {
+        let mut raw = RawConn::connect(port).await;
+        show(&raw.call(&[b"AUTH", user.as_bytes(), pass.as_bytes()]).await)
     }
-    expect(
-        &mut c,
-        &["ACL", "SETUSER", "pw", ">p1", "~*", "+@all"],
-        ok(),
-    )
-    .await;
-    assert_eq!(auth!("pw", "p1"), wrongpass, "a new user is off");
-    expect(&mut c, &["ACL", "SETUSER", "pw", "on"], ok()).await;
-    assert_eq!(auth!("pw", "p1"), "+OK\r\n");
-    assert_eq!(auth!("pw", "p2"), wrongpass);
-    expect(&mut c, &["ACL", "SETUSER", "pw", ">p2"], ok()).await;
-    assert_eq!(auth!("pw", "p1"), "+OK\r\n");
-    assert_eq!(auth!("pw", "p2"), "+OK\r\n");
-    assert_eq!(auth!("pw", "p3"), wrongpass);
-    expect(&mut c, &["ACL", "SETUSER", "pw", "<p1"], ok()).await;
-    assert_eq!(auth!("pw", "p1"), wrongpass, "<p1 removed p1");
-    assert_eq!(auth!("pw", "p2"), "+OK\r\n");
     let hash = format!("#{}", sha256_hex("p3"));
-    expect(&mut c, &["ACL", "SETUSER", "pw", &hash], ok()).await;
-    assert_eq!(auth!("pw", "p3"), "+OK\r\n", "#hash of p3 lets p3 in");
     let unhash = format!("!{}", sha256_hex("p3"));
-    expect(&mut c, &["ACL", "SETUSER", "pw", &unhash], ok()).await;
-    assert_eq!(auth!("pw", "p3"), wrongpass, "!hash of p3 removed it");
-    assert_eq!(auth!("pw", "p2"), "+OK\r\n");
-    expect(&mut c, &["ACL", "SETUSER", "pw", "nopass"], ok()).await;
-    assert_eq!(auth!("pw", "anything"), "+OK\r\n", "nopass: any password");
-    assert_eq!(auth!("pw", ""), "+OK\r\n");
-    expect(&mut c, &["ACL", "SETUSER", "pw", "resetpass"], ok()).await;
-    assert_eq!(auth!("pw", "anything"), wrongpass, "resetpass: no password");
-    assert_eq!(auth!("pw", "p2"), wrongpass);
-    // Adding a password after nopass turns nopass off; nopass after a password drops it.
-    expect(&mut c, &["ACL", "SETUSER", "pw", "nopass", ">p4"], ok()).await;
-    assert_eq!(auth!("pw", "other"), wrongpass);
-    assert_eq!(auth!("pw", "p4"), "+OK\r\n");
-    expect(&mut c, &["ACL", "SETUSER", "pw", ">p5", "nopass"], ok()).await;
-    assert_eq!(auth!("pw", "other"), "+OK\r\n");
-    expect(&mut c, &["ACL", "SETUSER", "pw", "off"], ok()).await;
-    assert_eq!(auth!("pw", "other"), wrongpass, "off: nobody gets in");
-    expect(&mut c, &["ACL", "SETUSER", "pw", "on", "off", "on"], ok()).await;
-    assert_eq!(auth!("pw", "other"), "+OK\r\n", "the last of on/off wins");
+    /// ACL SETUSER pw <rules>, then AUTH pw <password>: accepted or not; what the step shows.
+    type Step<'a> = (&'a [&'a str], &'a [(&'a str, bool)], &'a str);
+    let steps: &[Step] = &[
+        (
+            &[">p1", "~*", "+@all"],
+            &[("p1", false)],
+            "a new user is off",
+        ),
+        (&["on"], &[("p1", true), ("p2", false)], "on"),
+        (
+            &[">p2"],
+            &[("p1", true), ("p2", true), ("p3", false)],
+            ">p2 adds a password",
+        ),
+        (&["<p1"], &[("p1", false), ("p2", true)], "<p1 removed p1"),
+        (&[&hash], &[("p3", true)], "#hash of p3 lets p3 in"),
+        (
+            &[&unhash],
+            &[("p3", false), ("p2", true)],
+            "!hash of p3 removed it",
+        ),
+        (
+            &["nopass"],
+            &[("anything", true), ("", true)],
+            "nopass: any password",
+        ),
+        (
+            &["resetpass"],
+            &[("anything", false), ("p2", false)],
+            "resetpass: no password",
+        ),
+        // Adding a password after nopass turns nopass off; nopass after a password drops it.
+        (
+            &["nopass", ">p4"],
+            &[("other", false), ("p4", true)],
+            "a password after nopass",
+        ),
+        (
+            &[">p5", "nopass"],
+            &[("other", true)],
+            "nopass after a password",
+        ),
+        (&["off"], &[("other", false)], "off: nobody gets in"),
+        (
+            &["on", "off", "on"],
+            &[("other", true)],
+            "the last of on/off wins",
+        ),
+    ];
+    for (rules, attempts, why) in steps {
+        let mut argv = vec!["ACL", "SETUSER", "pw"];
+        argv.extend_from_slice(rules);
+        expect(&mut c, &argv, ok()).await;
+        for (pass, accepted) in *attempts {
+            let want = if *accepted { "+OK\r\n" } else { &wrongpass };
+            assert_eq!(
+                auth(node.port(), "pw", pass).await,
+                want,
+                "AUTH pw {pass:?} after ACL SETUSER pw {rules:?}: {why}"
+            );
+        }
+    }
     // Unknown users.
-    assert_eq!(auth!("nosuchuser", "x"), wrongpass);
+    assert_eq!(auth(node.port(), "nosuchuser", "x").await, wrongpass);
 }
 
 #[tokio::test]
@@ -196,30 +214,27 @@ async fn users_are_sorted_and_deluser_counts() {
         .map(|l| l.split(' ').nth(1).expect("a name"))
         .collect();
     assert_eq!(names, ["alice", "bob", "default", "mike", "zed"]);
-    expect(
+    expect_each(
         &mut c,
-        &["ACL", "DELUSER", "alice", "mike", "nosuch"],
-        int(2),
+        &[
+            (&["ACL", "DELUSER", "alice", "mike", "nosuch"], Ok(int(2))),
+            (&["ACL", "DELUSER", "nosuch"], Ok(int(0))),
+            (&["ACL", "USERS"], Ok(bulks(&["bob", "default", "zed"]))),
+            (
+                &["ACL", "DELUSER", "default"],
+                Err("ERR The 'default' user cannot be removed"),
+            ),
+            // With default among them, nothing is removed.
+            (
+                &["ACL", "DELUSER", "zed", "default"],
+                Err("ERR The 'default' user cannot be removed"),
+            ),
+            (&["ACL", "USERS"], Ok(bulks(&["bob", "default", "zed"]))),
+            // A deleted user cannot log in any more, and is not in ACL LIST.
+            (&["ACL", "SETUSER", "zed", "on", ">zedpw"], Ok(ok())),
+        ],
     )
     .await;
-    expect(&mut c, &["ACL", "DELUSER", "nosuch"], int(0)).await;
-    expect(&mut c, &["ACL", "USERS"], bulks(&["bob", "default", "zed"])).await;
-    expect_err(
-        &mut c,
-        &["ACL", "DELUSER", "default"],
-        "ERR The 'default' user cannot be removed",
-    )
-    .await;
-    // With default among them, nothing is removed.
-    expect_err(
-        &mut c,
-        &["ACL", "DELUSER", "zed", "default"],
-        "ERR The 'default' user cannot be removed",
-    )
-    .await;
-    expect(&mut c, &["ACL", "USERS"], bulks(&["bob", "default", "zed"])).await;
-    // A deleted user cannot log in any more, and is not in ACL LIST.
-    expect(&mut c, &["ACL", "SETUSER", "zed", "on", ">zedpw"], ok()).await;
     let _zed = login(&node, "zed", "zedpw").await;
     expect(&mut c, &["ACL", "DELUSER", "zed"], int(1)).await;
     let Err(err) = connect_as(node.port(), "zed", "zedpw").await else {

@@ -8,44 +8,49 @@ use crate::common::*;
 #[tokio::test]
 async fn hset_hget_hmget_hlen_hexists_hstrlen() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["HSET", "h", "f1", "v1", "f2", "v2"], int(2)).await;
-    expect(&mut c, &["HSET", "h", "f1", "new", "f3", "v3"], int(1)).await;
-    expect(&mut c, &["HGET", "h", "f1"], b("new")).await;
-    expect(&mut c, &["HGET", "h", "nope"], nil()).await;
-    expect(&mut c, &["HGET", "missing", "f"], nil()).await;
-    expect(
+    expect_each(
         &mut c,
-        &["HMGET", "h", "f1", "nope", "f3"],
-        arr(vec![b("new"), nil(), b("v3")]),
+        &[
+            (&["HSET", "h", "f1", "v1", "f2", "v2"], Ok(int(2))),
+            (&["HSET", "h", "f1", "new", "f3", "v3"], Ok(int(1))),
+            (&["HGET", "h", "f1"], Ok(b("new"))),
+            (&["HGET", "h", "nope"], Ok(nil())),
+            (&["HGET", "missing", "f"], Ok(nil())),
+            (
+                &["HMGET", "h", "f1", "nope", "f3"],
+                Ok(arr(vec![b("new"), nil(), b("v3")])),
+            ),
+            (&["HMGET", "missing", "a", "b"], Ok(arr(vec![nil(), nil()]))),
+            (&["HLEN", "h"], Ok(int(3))),
+            (&["HLEN", "missing"], Ok(int(0))),
+            (&["HSET", "h", "f"], Err(&arity("hset"))),
+            (&["HSET", "h", "a", "1", "b"], Err(&arity("hset"))),
+            (&["HMSET", "h", "a", "1", "b", "2"], Ok(ok())),
+            (&["HLEN", "h"], Ok(int(5))),
+            (&["HSTRLEN", "h", "f1"], Ok(int(3))),
+            (&["HSTRLEN", "h", "nope"], Ok(int(0))),
+            (&["HEXISTS", "h", "f1"], Ok(int(1))),
+            (&["HEXISTS", "h", "nope"], Ok(int(0))),
+            (&["HEXISTS", "missing", "f"], Ok(int(0))),
+        ],
     )
     .await;
-    expect(
-        &mut c,
-        &["HMGET", "missing", "a", "b"],
-        arr(vec![nil(), nil()]),
-    )
-    .await;
-    expect(&mut c, &["HLEN", "h"], int(3)).await;
-    expect(&mut c, &["HLEN", "missing"], int(0)).await;
-    expect_err(&mut c, &["HSET", "h", "f"], &arity("hset")).await;
-    expect_err(&mut c, &["HSET", "h", "a", "1", "b"], &arity("hset")).await;
-    expect(&mut c, &["HMSET", "h", "a", "1", "b", "2"], ok()).await;
-    expect(&mut c, &["HLEN", "h"], int(5)).await;
-    expect(&mut c, &["HSTRLEN", "h", "f1"], int(3)).await;
-    expect(&mut c, &["HSTRLEN", "h", "nope"], int(0)).await;
-    expect(&mut c, &["HEXISTS", "h", "f1"], int(1)).await;
-    expect(&mut c, &["HEXISTS", "h", "nope"], int(0)).await;
-    expect(&mut c, &["HEXISTS", "missing", "f"], int(0)).await;
 }
 
 #[tokio::test]
 async fn hdel_removes_fields_and_the_empty_hash() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["HSET", "h", "a", "1", "b", "2"], int(2)).await;
-    expect(&mut c, &["HDEL", "h", "a", "nope"], int(1)).await;
-    expect(&mut c, &["HDEL", "h", "b", "b"], int(1)).await;
-    expect(&mut c, &["EXISTS", "h"], int(0)).await;
-    expect(&mut c, &["HDEL", "missing", "a"], int(0)).await;
+    expect_each(
+        &mut c,
+        &[
+            (&["HSET", "h", "a", "1", "b", "2"], Ok(int(2))),
+            (&["HDEL", "h", "a", "nope"], Ok(int(1))),
+            (&["HDEL", "h", "b", "b"], Ok(int(1))),
+            (&["EXISTS", "h"], Ok(int(0))),
+            (&["HDEL", "missing", "a"], Ok(int(0))),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -77,43 +82,49 @@ async fn hgetall_hkeys_hvals() {
 #[tokio::test]
 async fn hincrby_and_hincrbyfloat() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["HINCRBY", "h", "n", "5"], int(5)).await;
-    expect(&mut c, &["HINCRBY", "h", "n", "-2"], int(3)).await;
-    expect(&mut c, &["HGET", "h", "n"], b("3")).await;
-    expect(&mut c, &["HSET", "h", "s", "abc"], int(1)).await;
-    expect_err(
+    expect_each(
         &mut c,
-        &["HINCRBY", "h", "s", "1"],
-        "ERR hash value is not an integer",
+        &[
+            (&["HINCRBY", "h", "n", "5"], Ok(int(5))),
+            (&["HINCRBY", "h", "n", "-2"], Ok(int(3))),
+            (&["HGET", "h", "n"], Ok(b("3"))),
+            (&["HSET", "h", "s", "abc"], Ok(int(1))),
+            (
+                &["HINCRBY", "h", "s", "1"],
+                Err("ERR hash value is not an integer"),
+            ),
+            (&["HINCRBY", "h", "n", "abc"], Err(NOT_INTEGER)),
+            (&["HSET", "h", "big", "9223372036854775807"], Ok(int(1))),
+            (
+                &["HINCRBY", "h", "big", "1"],
+                Err("ERR increment or decrement would overflow"),
+            ),
+            (&["HINCRBYFLOAT", "h", "f", "10.5"], Ok(b("10.5"))),
+            (&["HINCRBYFLOAT", "h", "f", "0.1"], Ok(b("10.6"))),
+            (
+                &["HINCRBYFLOAT", "h", "s", "1"],
+                Err("ERR hash value is not a float"),
+            ),
+            (&["HINCRBYFLOAT", "h", "f", "abc"], Err(NOT_FLOAT)),
+            (&["HSET", "h", "e", "5.0e3"], Ok(int(1))),
+            (&["HINCRBYFLOAT", "h", "e", "2.0e2"], Ok(b("5200"))),
+        ],
     )
     .await;
-    expect_err(&mut c, &["HINCRBY", "h", "n", "abc"], NOT_INTEGER).await;
-    expect(&mut c, &["HSET", "h", "big", "9223372036854775807"], int(1)).await;
-    expect_err(
-        &mut c,
-        &["HINCRBY", "h", "big", "1"],
-        "ERR increment or decrement would overflow",
-    )
-    .await;
-    expect(&mut c, &["HINCRBYFLOAT", "h", "f", "10.5"], b("10.5")).await;
-    expect(&mut c, &["HINCRBYFLOAT", "h", "f", "0.1"], b("10.6")).await;
-    expect_err(
-        &mut c,
-        &["HINCRBYFLOAT", "h", "s", "1"],
-        "ERR hash value is not a float",
-    )
-    .await;
-    expect_err(&mut c, &["HINCRBYFLOAT", "h", "f", "abc"], NOT_FLOAT).await;
-    expect(&mut c, &["HSET", "h", "e", "5.0e3"], int(1)).await;
-    expect(&mut c, &["HINCRBYFLOAT", "h", "e", "2.0e2"], b("5200")).await;
 }
 
 #[tokio::test]
 async fn hsetnx_sets_only_new_fields() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["HSETNX", "h", "f", "v"], int(1)).await;
-    expect(&mut c, &["HSETNX", "h", "f", "w"], int(0)).await;
-    expect(&mut c, &["HGET", "h", "f"], b("v")).await;
+    expect_each(
+        &mut c,
+        &[
+            (&["HSETNX", "h", "f", "v"], Ok(int(1))),
+            (&["HSETNX", "h", "f", "w"], Ok(int(0))),
+            (&["HGET", "h", "f"], Ok(b("v"))),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -179,11 +190,17 @@ async fn hscan_visits_every_field_once() {
 #[tokio::test]
 async fn hash_commands_refuse_other_types() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["SET", "s", "v"], ok()).await;
-    expect_err(&mut c, &["HSET", "s", "f", "v"], WRONGTYPE).await;
-    expect_err(&mut c, &["HGET", "s", "f"], WRONGTYPE).await;
-    expect_err(&mut c, &["HGETALL", "s"], WRONGTYPE).await;
-    expect_err(&mut c, &["HDEL", "s", "f"], WRONGTYPE).await;
-    expect_err(&mut c, &["HLEN", "s"], WRONGTYPE).await;
-    expect_err(&mut c, &["HINCRBY", "s", "f", "1"], WRONGTYPE).await;
+    expect_each(
+        &mut c,
+        &[
+            (&["SET", "s", "v"], Ok(ok())),
+            (&["HSET", "s", "f", "v"], Err(WRONGTYPE)),
+            (&["HGET", "s", "f"], Err(WRONGTYPE)),
+            (&["HGETALL", "s"], Err(WRONGTYPE)),
+            (&["HDEL", "s", "f"], Err(WRONGTYPE)),
+            (&["HLEN", "s"], Err(WRONGTYPE)),
+            (&["HINCRBY", "s", "f", "1"], Err(WRONGTYPE)),
+        ],
+    )
+    .await;
 }

@@ -8,28 +8,38 @@ use crate::common::*;
 #[tokio::test]
 async fn sadd_srem_smembers_sismember_scard() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["SADD", "s", "a", "b", "c", "a"], int(3)).await;
-    expect(&mut c, &["SADD", "s", "a", "d"], int(1)).await;
-    expect(&mut c, &["SCARD", "s"], int(4)).await;
-    expect(&mut c, &["SCARD", "missing"], int(0)).await;
-    expect(&mut c, &["SISMEMBER", "s", "a"], int(1)).await;
-    expect(&mut c, &["SISMEMBER", "s", "zz"], int(0)).await;
-    expect(&mut c, &["SISMEMBER", "missing", "a"], int(0)).await;
-    expect(
+    expect_each(
         &mut c,
-        &["SMISMEMBER", "s", "a", "zz", "d"],
-        arr(vec![int(1), int(0), int(1)]),
+        &[
+            (&["SADD", "s", "a", "b", "c", "a"], Ok(int(3))),
+            (&["SADD", "s", "a", "d"], Ok(int(1))),
+            (&["SCARD", "s"], Ok(int(4))),
+            (&["SCARD", "missing"], Ok(int(0))),
+            (&["SISMEMBER", "s", "a"], Ok(int(1))),
+            (&["SISMEMBER", "s", "zz"], Ok(int(0))),
+            (&["SISMEMBER", "missing", "a"], Ok(int(0))),
+            (
+                &["SMISMEMBER", "s", "a", "zz", "d"],
+                Ok(arr(vec![int(1), int(0), int(1)])),
+            ),
+        ],
     )
     .await;
     assert_eq!(
         sorted_strings(&q(&mut c, &["SMEMBERS", "s"]).await),
         ["a", "b", "c", "d"]
     );
-    expect(&mut c, &["SREM", "s", "a", "zz"], int(1)).await;
-    expect(&mut c, &["SREM", "s", "b", "c", "d"], int(3)).await;
-    expect(&mut c, &["EXISTS", "s"], int(0)).await;
-    expect(&mut c, &["SMEMBERS", "missing"], arr(vec![])).await;
-    expect(&mut c, &["SREM", "missing", "a"], int(0)).await;
+    expect_each(
+        &mut c,
+        &[
+            (&["SREM", "s", "a", "zz"], Ok(int(1))),
+            (&["SREM", "s", "b", "c", "d"], Ok(int(3))),
+            (&["EXISTS", "s"], Ok(int(0))),
+            (&["SMEMBERS", "missing"], Ok(arr(vec![]))),
+            (&["SREM", "missing", "a"], Ok(int(0))),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -62,13 +72,17 @@ async fn spop_and_srandmember() {
     let mut everything: HashSet<String> = rest.into_iter().chain(two).collect();
     everything.insert(popped);
     assert_eq!(everything, members, "SPOP returned each member once");
-    expect(&mut c, &["EXISTS", "s"], int(0)).await;
-    expect(&mut c, &["SPOP", "s"], nil()).await;
-    expect(&mut c, &["SRANDMEMBER", "s"], nil()).await;
-    expect_err(
+    expect_each(
         &mut c,
-        &["SPOP", "s", "-1"],
-        "ERR value is out of range, must be positive",
+        &[
+            (&["EXISTS", "s"], Ok(int(0))),
+            (&["SPOP", "s"], Ok(nil())),
+            (&["SRANDMEMBER", "s"], Ok(nil())),
+            (
+                &["SPOP", "s", "-1"],
+                Err("ERR value is out of range, must be positive"),
+            ),
+        ],
     )
     .await;
 }
@@ -76,27 +90,39 @@ async fn spop_and_srandmember() {
 #[tokio::test]
 async fn smove_between_sets() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["SADD", "a", "x", "y"], int(2)).await;
-    expect(&mut c, &["SADD", "b", "z"], int(1)).await;
-    expect(&mut c, &["SMOVE", "a", "b", "x"], int(1)).await;
-    expect(&mut c, &["SMOVE", "a", "b", "nope"], int(0)).await;
-    expect(&mut c, &["SISMEMBER", "b", "x"], int(1)).await;
-    expect(&mut c, &["SISMEMBER", "a", "x"], int(0)).await;
-    expect(&mut c, &["SMOVE", "a", "b", "y"], int(1)).await;
-    expect(&mut c, &["EXISTS", "a"], int(0)).await;
-    expect(&mut c, &["SMOVE", "missing", "b", "x"], int(0)).await;
-    expect(&mut c, &["SET", "str", "v"], ok()).await;
-    expect_err(&mut c, &["SMOVE", "b", "str", "z"], WRONGTYPE).await;
-    expect(&mut c, &["SCARD", "b"], int(3)).await;
+    expect_each(
+        &mut c,
+        &[
+            (&["SADD", "a", "x", "y"], Ok(int(2))),
+            (&["SADD", "b", "z"], Ok(int(1))),
+            (&["SMOVE", "a", "b", "x"], Ok(int(1))),
+            (&["SMOVE", "a", "b", "nope"], Ok(int(0))),
+            (&["SISMEMBER", "b", "x"], Ok(int(1))),
+            (&["SISMEMBER", "a", "x"], Ok(int(0))),
+            (&["SMOVE", "a", "b", "y"], Ok(int(1))),
+            (&["EXISTS", "a"], Ok(int(0))),
+            (&["SMOVE", "missing", "b", "x"], Ok(int(0))),
+            (&["SET", "str", "v"], Ok(ok())),
+            (&["SMOVE", "b", "str", "z"], Err(WRONGTYPE)),
+            (&["SCARD", "b"], Ok(int(3))),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn set_algebra_and_store_variants() {
     let (_node, mut c) = start().await;
-    expect(&mut c, &["SADD", "k1", "a", "b", "c", "d"], int(4)).await;
-    expect(&mut c, &["SADD", "k2", "c"], int(1)).await;
-    expect(&mut c, &["SADD", "k3", "a", "c", "e"], int(3)).await;
-    expect(&mut c, &["SINTER", "k1", "k2", "k3"], bulks(&["c"])).await;
+    expect_each(
+        &mut c,
+        &[
+            (&["SADD", "k1", "a", "b", "c", "d"], Ok(int(4))),
+            (&["SADD", "k2", "c"], Ok(int(1))),
+            (&["SADD", "k3", "a", "c", "e"], Ok(int(3))),
+            (&["SINTER", "k1", "k2", "k3"], Ok(bulks(&["c"]))),
+        ],
+    )
+    .await;
     assert_eq!(
         sorted_strings(&q(&mut c, &["SUNION", "k1", "k2", "k3"]).await),
         ["a", "b", "c", "d", "e"]
@@ -105,9 +131,15 @@ async fn set_algebra_and_store_variants() {
         sorted_strings(&q(&mut c, &["SDIFF", "k1", "k2", "k3"]).await),
         ["b", "d"]
     );
-    expect(&mut c, &["SINTER", "k1", "missing"], arr(vec![])).await;
-    expect(&mut c, &["SDIFF", "missing", "k1"], arr(vec![])).await;
-    expect(&mut c, &["SINTERSTORE", "dst", "k1", "k3"], int(2)).await;
+    expect_each(
+        &mut c,
+        &[
+            (&["SINTER", "k1", "missing"], Ok(arr(vec![]))),
+            (&["SDIFF", "missing", "k1"], Ok(arr(vec![]))),
+            (&["SINTERSTORE", "dst", "k1", "k3"], Ok(int(2))),
+        ],
+    )
+    .await;
     assert_eq!(
         sorted_strings(&q(&mut c, &["SMEMBERS", "dst"]).await),
         ["a", "c"]
@@ -123,34 +155,31 @@ async fn set_algebra_and_store_variants() {
         ["b", "d"]
     );
     // An empty result deletes the destination.
-    expect(&mut c, &["SINTERSTORE", "dst", "k1", "missing"], int(0)).await;
-    expect(&mut c, &["EXISTS", "dst"], int(0)).await;
-    expect(&mut c, &["SINTERCARD", "2", "k1", "k3"], int(2)).await;
-    expect(
+    expect_each(
         &mut c,
-        &["SINTERCARD", "2", "k1", "k3", "LIMIT", "1"],
-        int(1),
+        &[
+            (&["SINTERSTORE", "dst", "k1", "missing"], Ok(int(0))),
+            (&["EXISTS", "dst"], Ok(int(0))),
+            (&["SINTERCARD", "2", "k1", "k3"], Ok(int(2))),
+            (&["SINTERCARD", "2", "k1", "k3", "LIMIT", "1"], Ok(int(1))),
+            (
+                &["SINTERCARD", "0", "k1"],
+                Err("ERR numkeys should be greater than 0"),
+            ),
+            (
+                &["SINTERCARD", "3", "k1", "k2"],
+                Err("ERR Number of keys can't be greater than number of args"),
+            ),
+            (&["SET", "str", "v"], Ok(ok())),
+            (&["SINTER", "k1", "str"], Err(WRONGTYPE)),
+            (&["SUNION", "k1", "str"], Err(WRONGTYPE)),
+            (&["SADD", "str", "a"], Err(WRONGTYPE)),
+            // A store command overwrites a destination of any type.
+            (&["SUNIONSTORE", "str", "k2"], Ok(int(1))),
+            (&["TYPE", "str"], Ok(simple("set"))),
+        ],
     )
     .await;
-    expect_err(
-        &mut c,
-        &["SINTERCARD", "0", "k1"],
-        "ERR numkeys should be greater than 0",
-    )
-    .await;
-    expect_err(
-        &mut c,
-        &["SINTERCARD", "3", "k1", "k2"],
-        "ERR Number of keys can't be greater than number of args",
-    )
-    .await;
-    expect(&mut c, &["SET", "str", "v"], ok()).await;
-    expect_err(&mut c, &["SINTER", "k1", "str"], WRONGTYPE).await;
-    expect_err(&mut c, &["SUNION", "k1", "str"], WRONGTYPE).await;
-    expect_err(&mut c, &["SADD", "str", "a"], WRONGTYPE).await;
-    // A store command overwrites a destination of any type.
-    expect(&mut c, &["SUNIONSTORE", "str", "k2"], int(1)).await;
-    expect(&mut c, &["TYPE", "str"], simple("set")).await;
 }
 
 #[tokio::test]

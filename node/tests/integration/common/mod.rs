@@ -75,6 +75,31 @@ pub async fn expect_err(con: &mut MultiplexedConnection, args: &[&str], want: &s
     assert_eq!(got, Err(want.to_string()), "reply to {args:?}");
 }
 
+/// Asserts what a command gets back: `Ok(reply)`, or `Err(the error's text)`.
+pub async fn expect_result(
+    con: &mut MultiplexedConnection,
+    args: &[&str],
+    want: &Result<Value, &str>,
+) {
+    let got = try_q(con, args).await;
+    assert_eq!(
+        got.as_ref().map_err(String::as_str),
+        want.as_ref().map_err(|e| *e),
+        "reply to {args:?}"
+    );
+}
+
+/// [`expect_result`] for each command in turn: a table of steps on one connection, each
+/// seeing what the ones before it did.
+pub async fn expect_each(
+    con: &mut MultiplexedConnection,
+    steps: &[(&[&str], Result<Value, &str>)],
+) {
+    for (args, want) in steps {
+        expect_result(con, args, want).await;
+    }
+}
+
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
