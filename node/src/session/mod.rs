@@ -9,6 +9,8 @@
 mod auth;
 mod commands;
 mod pubsub;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
