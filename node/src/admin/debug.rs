@@ -9,21 +9,22 @@ use redoubt_proto::resp::Frame;
 
 use super::help;
 use crate::commands::args::lower;
+use crate::commands::CmdError;
 use crate::config::DebugMode;
 use crate::session::Session;
 
 /// DEBUG SLEEP / SET-ACTIVE-EXPIRE / HELP, when `enable-debug-command` allows this client.
-pub async fn run(s: &mut Session, argv: &[Bytes]) -> Frame {
+pub async fn run(s: &mut Session, argv: &[Bytes]) -> Result<Frame, CmdError> {
     let allowed = match s.node.debug_mode() {
         DebugMode::Yes => true,
         DebugMode::Local => s.handle.addr.ip().is_loopback(),
         DebugMode::No => false,
     };
     if !allowed {
-        return Frame::error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+        return Err(CmdError::other("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
     }
     let sub = lower(&argv[1]);
-    match sub.as_str() {
+    Ok(match sub.as_str() {
         "sleep" if argv.len() == 3 => {
             let secs = crate::commands::args::parse_f64_opt(&argv[2]).unwrap_or(0.0);
             if secs > 0.0 {
@@ -45,9 +46,11 @@ pub async fn run(s: &mut Session, argv: &[Bytes]) -> Frame {
             "HELP",
             "    Print this help.",
         ]),
-        _ => Frame::Error(format!(
-            "ERR unknown subcommand '{}'. Try DEBUG HELP.",
-            String::from_utf8_lossy(&argv[1])
-        )),
-    }
+        _ => {
+            return Err(CmdError::Other(format!(
+                "ERR unknown subcommand '{}'. Try DEBUG HELP.",
+                String::from_utf8_lossy(&argv[1])
+            )))
+        }
+    })
 }

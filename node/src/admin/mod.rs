@@ -18,39 +18,42 @@ pub mod raft;
 use bytes::Bytes;
 use redoubt_proto::resp::Frame;
 
-use crate::commands::ServerCmd;
+use crate::commands::{CmdError, ServerCmd};
 use crate::session::Session;
 
 /// Runs one server command for `s`'s client. `None` when `cmd` is a connection command
 /// (the session carries those out: see `server/connection`).
 pub async fn run(s: &mut Session, cmd: ServerCmd, argv: &[Bytes]) -> Option<Frame> {
-    let frame = match cmd {
-        ServerCmd::Client(c) => client::run(s, c, argv).unwrap_or_else(|e| e.to_frame()),
-        ServerCmd::Config(c) => config::run(s, c, argv).await,
-        ServerCmd::Command(c) => command::run(s, c, argv).unwrap_or_else(|e| e.to_frame()),
-        ServerCmd::Acl(c) => acl::run(s, c, argv).await.unwrap_or_else(|e| e.to_frame()),
+    let result: Result<Frame, CmdError> = match cmd {
+        ServerCmd::Client(c) => client::run(s, c, argv),
+        ServerCmd::Config(c) => Ok(config::run(s, c, argv).await),
+        ServerCmd::Command(c) => command::run(s, c, argv),
+        ServerCmd::Acl(c) => acl::run(s, c, argv).await,
         ServerCmd::Raft(c) => raft::run(&s.node, c, argv).await,
-        ServerCmd::Pubsub(c) => pubsub::run(&s.node, c, argv),
-        ServerCmd::Publish => pubsub::publish(&s.node, &argv[1], &argv[2]),
+        ServerCmd::Pubsub(c) => Ok(pubsub::run(&s.node, c, argv)),
+        ServerCmd::Publish => Ok(pubsub::publish(&s.node, &argv[1], &argv[2])),
         ServerCmd::Debug => debug::run(s, argv).await,
-        ServerCmd::Info => Frame::Verbatim(Bytes::from(info::render(&s.node, &argv[1..]))),
+        ServerCmd::Info => Ok(Frame::Verbatim(Bytes::from(info::render(
+            &s.node,
+            &argv[1..],
+        )))),
         ServerCmd::Time => {
             let now = crate::clock::since_epoch();
-            Frame::Array(vec![
+            Ok(Frame::Array(vec![
                 Frame::bulk(now.as_secs().to_string()),
                 Frame::bulk(now.subsec_micros().to_string()),
-            ])
+            ]))
         }
         ServerCmd::Lastsave => {
             let started = crate::clock::since_epoch()
                 .as_secs()
                 .saturating_sub(s.node.started.elapsed().as_secs());
-            Frame::Integer(started as i64)
+            Ok(Frame::Integer(started as i64))
         }
         // Redis's replication handshake: Redoubt nodes replicate through Raft on the peer port.
-        ServerCmd::Psync => not_available("psync"),
-        ServerCmd::Sync => not_available("sync"),
-        ServerCmd::Replconf => not_available("replconf"),
+        ServerCmd::Psync => Err(not_available("psync")),
+        ServerCmd::Sync => Err(not_available("sync")),
+        ServerCmd::Replconf => Err(not_available("replconf")),
         ServerCmd::Ping
         | ServerCmd::Echo
         | ServerCmd::Hello
@@ -69,11 +72,11 @@ pub async fn run(s: &mut Session, cmd: ServerCmd, argv: &[Bytes]) -> Option<Fram
         | ServerCmd::Watch
         | ServerCmd::Monitor => return None,
     };
-    Some(frame)
+    Some(result.unwrap_or_else(|e| e.to_frame()))
 }
 
-fn not_available(name: &str) -> Frame {
-    Frame::Error(format!("ERR command '{name}' is not available"))
+fn not_available(name: &str) -> CmdError {
+    CmdError::Other(format!("ERR command '{name}' is not available"))
 }
 
 /// A HELP reply: one status line per line of text.

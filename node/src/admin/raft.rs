@@ -7,80 +7,80 @@ use std::sync::Arc;
 use bytes::Bytes;
 use redoubt_proto::resp::Frame;
 
+use crate::cluster::ClusterError;
 use crate::commands::args::{is_kw, parse_i64_opt};
 use crate::commands::server::RaftCmd;
+use crate::commands::CmdError;
 use crate::raft::leader_of;
 use crate::state::NodeState;
 
 /// Runs one RAFT.* command line.
-pub async fn run(server: &Arc<NodeState>, cmd: RaftCmd, argv: &[Bytes]) -> Frame {
+pub async fn run(server: &Arc<NodeState>, cmd: RaftCmd, argv: &[Bytes]) -> Result<Frame, CmdError> {
     match cmd {
-        RaftCmd::Info => Frame::Verbatim(Bytes::from(raft_info(server))),
-        RaftCmd::Leader => match leader_of(server.raft.openraft()) {
+        RaftCmd::Info => Ok(Frame::Verbatim(Bytes::from(raft_info(server)))),
+        RaftCmd::Leader => Ok(match leader_of(server.raft.openraft()) {
             Some((id, addr)) => Frame::Array(vec![Frame::Integer(id as i64), Frame::bulk(addr)]),
             None => Frame::NullArray,
-        },
-        RaftCmd::Node => raft_node(server, argv).await,
-        RaftCmd::Transfer => transfer(server, &argv[1]).await,
+        }),
+        RaftCmd::Node if is_kw(&argv[1], "ADD") && argv.len() == 4 => {
+            add_node(server, node_id_arg(&argv[2])?, &argv[3]).await
+        }
+        RaftCmd::Node if is_kw(&argv[1], "REMOVE") && argv.len() == 3 => {
+            let id = node_id_arg(&argv[2])?;
+            crate::cluster::remove_member(&server.raft, id)
+                .await
+                .map_err(|e| failed(format!("cannot remove node {id}"), e))?;
+            Ok(Frame::ok())
+        }
+        RaftCmd::Node => Err(CmdError::other(
+            "ERR syntax error: RAFT.NODE ADD <id> <host:port> | RAFT.NODE REMOVE <id>",
+        )),
+        RaftCmd::Transfer => {
+            let id = node_id_arg(&argv[1])?;
+            crate::cluster::transfer_leadership(&server.raft, id)
+                .await
+                .map_err(|e| failed(format!("transfer to node {id} failed"), e))?;
+            Ok(Frame::ok())
+        }
     }
 }
 
-fn node_id_arg(arg: &[u8]) -> Result<u64, Frame> {
+/// A membership change's failure as the operator hears it: what was tried, then why.
+fn failed(what: String, e: ClusterError) -> CmdError {
+    CmdError::Other(format!("ERR {what}: {e}"))
+}
+
+fn node_id_arg(arg: &[u8]) -> Result<u64, CmdError> {
     match parse_i64_opt(arg) {
         Some(id) if id > 0 => Ok(id as u64),
-        _ => Err(Frame::error(
+        _ => Err(CmdError::other(
             "ERR invalid node id: expected a positive integer",
         )),
     }
 }
 
-async fn raft_node(server: &Arc<NodeState>, argv: &[Bytes]) -> Frame {
-    if is_kw(&argv[1], "ADD") && argv.len() == 4 {
-        let id = match node_id_arg(&argv[2]) {
-            Ok(id) => id,
-            Err(f) => return f,
-        };
-        let addr = String::from_utf8_lossy(&argv[3]).into_owned();
-        if !addr.contains(':') {
-            return Frame::error("ERR invalid address: expected host:port");
-        }
-        // The node is bound to the identity its peer port proves, not to a name typed here.
-        let name = match server.transport.probe_identity(&addr).await {
-            Ok(name) => name.unwrap_or_default(),
-            Err(e) => {
-                return Frame::Error(format!(
-                    "ERR cannot add node {id}: cannot verify its identity: {e}"
-                ))
-            }
-        };
-        let member = crate::raft::Member::new(addr, name);
-        match crate::cluster::add_member(&server.raft, id, member).await {
-            Ok(_) => Frame::ok(),
-            Err(e) => Frame::Error(format!("ERR cannot add node {id}: {e}")),
-        }
-    } else if is_kw(&argv[1], "REMOVE") && argv.len() == 3 {
-        let id = match node_id_arg(&argv[2]) {
-            Ok(id) => id,
-            Err(f) => return f,
-        };
-        match crate::cluster::remove_member(&server.raft, id).await {
-            Ok(()) => Frame::ok(),
-            Err(e) => Frame::Error(format!("ERR cannot remove node {id}: {e}")),
-        }
-    } else {
-        Frame::error("ERR syntax error: RAFT.NODE ADD <id> <host:port> | RAFT.NODE REMOVE <id>")
+/// RAFT.NODE ADD id host:port: the node is bound to the identity its peer port proves, not
+/// to a name typed here.
+async fn add_node(server: &NodeState, id: u64, addr: &[u8]) -> Result<Frame, CmdError> {
+    let addr = String::from_utf8_lossy(addr).into_owned();
+    if !addr.contains(':') {
+        return Err(CmdError::other("ERR invalid address: expected host:port"));
     }
-}
-
-async fn transfer(server: &Arc<NodeState>, target: &[u8]) -> Frame {
-    let id = match node_id_arg(target) {
-        Ok(id) => id,
-        Err(f) => return f,
-    };
-    match crate::cluster::transfer_leadership(&server.raft, id).await {
-        Ok(()) => Frame::ok(),
-        Err(e) => Frame::Error(format!("ERR transfer to node {id} failed: {e}")),
-    }
+    let name = server
+        .transport
+        .probe_identity(&addr)
+        .await
+        .map_err(|e| {
+            CmdError::Other(format!(
+                "ERR cannot add node {id}: cannot verify its identity: {e}"
+            ))
+        })?
+        .unwrap_or_default();
+    let member = crate::raft::Member::new(addr, name);
+    crate::cluster::add_member(&server.raft, id, member)
+        .await
+        .map_err(|e| failed(format!("cannot add node {id}"), e))?;
+    Ok(Frame::ok())
 }
 
 /// INFO-style text of the node's Raft view.
