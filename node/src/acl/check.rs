@@ -128,18 +128,6 @@ pub fn key_access(spec: &CommandSpec, argv: &[Bytes]) -> Vec<(usize, Access)> {
         .collect()
 }
 
-/// The channel arguments of a Pub/Sub command and whether each is a pattern (PSUBSCRIBE):
-/// PUBLISH / SPUBLISH (argument 1), SUBSCRIBE / SSUBSCRIBE / PSUBSCRIBE (all). The
-/// UNSUBSCRIBE family is not checked, as in Redis.
-fn channel_args(spec: &CommandSpec, argv: &[Bytes]) -> Vec<(usize, bool)> {
-    match spec.name {
-        "publish" | "spublish" => (argv.len() > 1).then_some((1, false)).into_iter().collect(),
-        "subscribe" | "ssubscribe" => (1..argv.len()).map(|i| (i, false)).collect(),
-        "psubscribe" => (1..argv.len()).map(|i| (i, true)).collect(),
-        _ => Vec::new(),
-    }
-}
-
 impl User {
     /// Whether this user holds the replication permission: on, and allowed to run PSYNC
     /// (`psync` is the table's spec of [`super::REPLICATION_COMMAND`]). Passwords are the
@@ -175,7 +163,8 @@ impl User {
                     }
                 }
                 if !selector.all_channels {
-                    let channels = channels.get_or_insert_with(|| channel_args(spec, argv));
+                    let channels =
+                        channels.get_or_insert_with(|| spec.channels.positions(argv.len()));
                     for &(index, is_pattern) in channels.iter() {
                         let channel = argv.get(index).map(|c| c.as_ref()).unwrap_or_default();
                         if !selector.allows_channel(channel, is_pattern) {
@@ -647,8 +636,10 @@ mod tests {
             "spublish",
             flag::PUBSUB,
             &[KeySpec::index(1).flags(NOT_KEY)],
-        );
-        static SSUBSCRIBE: CommandSpec = fake("ssubscribe", flag::PUBSUB, SHARD);
+        )
+        .channels(crate::commands::Channels::First);
+        static SSUBSCRIBE: CommandSpec =
+            fake("ssubscribe", flag::PUBSUB, SHARD).channels(crate::commands::Channels::All);
         static SUNSUBSCRIBE: CommandSpec = fake("sunsubscribe", flag::PUBSUB, SHARD);
         let u = user("+@all resetchannels &channel");
         let sp = |line: &str| u.check(&SPUBLISH, &argv(line));

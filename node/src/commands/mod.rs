@@ -360,6 +360,32 @@ pub enum Exec {
     Container,
 }
 
+/// Where a Pub/Sub command names its channels, for ACL channel permissions (Redis checks
+/// PUBLISH / SPUBLISH's first argument and every channel of SUBSCRIBE / SSUBSCRIBE /
+/// PSUBSCRIBE; the UNSUBSCRIBE family is not checked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channels {
+    None,
+    /// Argument 1 (PUBLISH channel message).
+    First,
+    /// Every argument from 1 on.
+    All,
+    /// Every argument from 1 on, each a pattern (PSUBSCRIBE).
+    AllPatterns,
+}
+
+impl Channels {
+    /// The channel arguments of `argv` and whether each is a pattern.
+    pub fn positions(self, argc: usize) -> Vec<(usize, bool)> {
+        match self {
+            Channels::None => Vec::new(),
+            Channels::First => (argc > 1).then_some((1, false)).into_iter().collect(),
+            Channels::All => (1..argc).map(|i| (i, false)).collect(),
+            Channels::AllPatterns => (1..argc).map(|i| (i, true)).collect(),
+        }
+    }
+}
+
 /// One entry of the command table.
 pub struct CommandSpec {
     /// Lower-case name; subcommands are named `container|sub` as in Redis 7.
@@ -378,6 +404,8 @@ pub struct CommandSpec {
     pub keys: &'static [KeySpec],
     pub exec: Exec,
     pub subcommands: &'static [CommandSpec],
+    /// Where a Pub/Sub command's channels are (ACL channel permissions).
+    pub channels: Channels,
 }
 
 /// The table's one builder: `CommandSpec::new(name, arity, exec)` then the optional parts.
@@ -394,6 +422,7 @@ impl CommandSpec {
             keys: &[],
             exec,
             subcommands: &[],
+            channels: Channels::None,
         }
     }
 
@@ -416,6 +445,12 @@ impl CommandSpec {
 
     pub const fn subcommands(mut self, subcommands: &'static [CommandSpec]) -> CommandSpec {
         self.subcommands = subcommands;
+        self
+    }
+
+    /// Where its channels are (PUBLISH, SUBSCRIBE, PSUBSCRIBE...).
+    pub const fn channels(mut self, channels: Channels) -> CommandSpec {
+        self.channels = channels;
         self
     }
 

@@ -4,7 +4,7 @@
 //! entries are here so that COMMAND, ACL and rename-command see every command the same way.
 
 use super::flag::*;
-use super::{CommandSpec, Exec, KeySpec};
+use super::{Channels, CommandSpec, Exec, KeySpec};
 
 /// A command that is not a data command, by name: connection, transaction, pub/sub and
 /// server commands. The connection loop and `admin/` match on it, so the compiler checks that
@@ -523,6 +523,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         ),
     // pub/sub
     CommandSpec::new("subscribe", -2, Exec::Server(ServerCmd::Subscribe))
+        .channels(Channels::All)
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE)
         .acl(PUBSUB_CAT)
         .docs(
@@ -539,6 +540,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             "2.0.0",
         ),
     CommandSpec::new("psubscribe", -2, Exec::Server(ServerCmd::Psubscribe))
+        .channels(Channels::AllPatterns)
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE)
         .acl(PUBSUB_CAT)
         .docs(
@@ -555,6 +557,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             "2.0.0",
         ),
     CommandSpec::new("publish", 3, Exec::Server(ServerCmd::Publish))
+        .channels(Channels::First)
         .flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE)
         .acl(PUBSUB_CAT)
         .docs("pubsub", "Posts a message to a channel.", "2.0.0"),

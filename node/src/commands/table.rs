@@ -318,6 +318,23 @@ mod tests {
     use crate::commands::{KeyRef, LegacyRange};
 
     #[test]
+    fn pubsub_commands_declare_their_channels() {
+        use crate::commands::Channels;
+        for spec in all_specs() {
+            let expected = match spec.name {
+                "publish" => Channels::First,
+                "subscribe" => Channels::All,
+                "psubscribe" => Channels::AllPatterns,
+                _ => Channels::None,
+            };
+            assert_eq!(spec.channels, expected, "{}", spec.name);
+            if spec.channels != Channels::None {
+                assert!(spec.flags & flag::PUBSUB != 0, "{}", spec.name);
+            }
+        }
+    }
+
+    #[test]
     fn every_spec_is_well_formed_and_unique() {
         let mut names = std::collections::HashSet::new();
         for spec in all_specs() {
