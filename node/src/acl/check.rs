@@ -12,7 +12,7 @@ use super::User;
 use crate::commands::{flag, key_flag, CommandSpec};
 
 /// Why a command line is refused (Redis's ACL_DENIED_*), with the argument index at fault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Denied {
     Command,
     Key { index: usize },

@@ -176,6 +176,10 @@ pub struct Reply {
     pub frame: Frame,
     /// Database selected after the entry (SELECT inside MULTI).
     pub db: u8,
+    /// The commands of a transaction the ACL refused at apply (their position and why), so
+    /// the connection logs each refusal without reading the reply's text.
+    #[serde(default)]
+    pub refused: Vec<(u32, crate::acl::Denied)>,
 }
 
 impl Reply {
@@ -183,6 +187,7 @@ impl Reply {
         Reply {
             frame: Frame::ok(),
             db: 0,
+            refused: Vec::new(),
         }
     }
 }

@@ -40,29 +40,16 @@ impl Session {
         Err(CmdError::NoPerm(denied.changed_since_queued_message()))
     }
 
-    /// At EXEC, for a queued data command the state machine refused at apply (`error` is its
-    /// reply): records the refusal in the ACL LOG, in context multi, as Redis does. The
-    /// refused key or channel is named when this node's rules show which one; otherwise the
-    /// reason comes from the reply and the command names the object.
-    pub fn log_refused_at_exec(&self, spec: &CommandSpec, argv: &[Bytes], error: &str) {
-        let Some(text) = error.strip_prefix("NOPERM ") else {
-            return;
-        };
-        let from_reply = [
-            Denied::Command,
-            Denied::Key { index: 0 },
-            Denied::Channel { index: 0 },
-        ]
-        .into_iter()
-        .find(|d| d.changed_since_queued_message() == text);
-        let Some(from_reply) = from_reply else {
-            return;
-        };
+    /// At EXEC, for a queued data command the state machine refused at apply (`denied`, as
+    /// the entry's reply says): records the refusal in the ACL LOG, in context multi, as
+    /// Redis does. The refused key or channel is named when this node's rules show the same
+    /// reason; otherwise the command names the object.
+    pub fn log_refused_at_exec(&self, spec: &CommandSpec, argv: &[Bytes], denied: Denied) {
         let (reason, object) = match self.acl_denial(spec, argv) {
-            Some((local, object)) if Reason::from(local) == Reason::from(from_reply) => {
+            Some((local, object)) if Reason::from(local) == Reason::from(denied) => {
                 (Reason::from(local), object)
             }
-            _ => (Reason::from(from_reply), spec.full_name().to_string()),
+            _ => (Reason::from(denied), spec.full_name().to_string()),
         };
         self.log_refusal(reason, Context::Multi, &object, &self.user);
     }

@@ -21,6 +21,8 @@ pub struct AclView {
     pub state: Arc<AclState>,
     pub seeds: SeedFingerprints,
     pub changed: bool,
+    /// The refusal of the command just run, if the ACL refused it.
+    pub refused: Option<Denied>,
 }
 
 impl StateMachine {
@@ -32,6 +34,7 @@ impl StateMachine {
             state: self.shared.acl.load_full(),
             seeds: self.seeds.clone(),
             changed: false,
+            refused: None,
         };
         let mut replies = Vec::new();
         let mut last = None;
@@ -108,12 +111,14 @@ pub fn apply_exec(
                     return Reply {
                         frame: Frame::NullArray,
                         db: req.db,
+                        refused: Vec::new(),
                     }
                 }
                 Err(e) => {
                     return Reply {
                         frame: CmdError::from(e).to_frame(),
                         db: req.db,
+                        refused: Vec::new(),
                     }
                 }
             }
@@ -121,15 +126,23 @@ pub fn apply_exec(
     }
     ks.db = req.db;
     let mut frames = Vec::with_capacity(req.commands.len());
-    for argv in &req.commands {
+    let mut refused = Vec::new();
+    for (i, argv) in req.commands.iter().enumerate() {
         frames.push(run_one(table, ks, acl, &mut rng, req, argv));
+        if let Some(denied) = acl.refused.take() {
+            refused.push((i as u32, denied));
+        }
     }
     let frame = if req.multi {
         Frame::Array(frames)
     } else {
         frames.pop().unwrap_or(Frame::Null)
     };
-    Reply { frame, db: ks.db }
+    Reply {
+        frame,
+        db: ks.db,
+        refused,
+    }
 }
 
 /// The spec an entry's command line refers to (subcommand specs for containers).
@@ -145,7 +158,7 @@ fn permitted(
     req: &ExecRequest,
     spec: &CommandSpec,
     argv: &[Bytes],
-) -> Result<(), Frame> {
+) -> Result<(), (Denied, Frame)> {
     if req.internal {
         return Ok(());
     }
@@ -162,7 +175,7 @@ fn permitted(
     } else {
         denied.message(&req.user, spec)
     };
-    Err(Frame::Error(format!("NOPERM {text}")))
+    Err((denied, Frame::Error(format!("NOPERM {text}"))))
 }
 
 fn run_one(
@@ -180,7 +193,8 @@ fn run_one(
     let seed_line = name == "acl" && argv.get(1).is_some_and(|s| s.as_ref() == b"seed");
     let spec = match entry_spec(table, argv) {
         Some(spec) => {
-            if let Err(frame) = permitted(&acl.state, req, spec, argv) {
+            if let Err((denied, frame)) = permitted(&acl.state, req, spec, argv) {
+                acl.refused = Some(denied);
                 return frame;
             }
             Some(spec)

@@ -48,11 +48,17 @@ impl Connection {
             }
         }
         let mut results: Vec<Option<Frame>> = vec![None; queue.len()];
+        let mut refused: Vec<Option<crate::acl::Denied>> = vec![None; queue.len()];
         if !entry_cmds.is_empty() || !watches.is_empty() {
             let req = self.s.exec_request(entry_cmds, true, watches);
             match self.s.node.raft.execute(req).await {
                 Ok(reply) => match reply.frame {
                     Frame::Array(frames) => {
+                        for (i, denied) in reply.refused {
+                            if let Some(&pos) = positions.get(i as usize) {
+                                refused[pos] = Some(denied);
+                            }
+                        }
                         for (pos, f) in positions.into_iter().zip(frames) {
                             results[pos] = Some(f);
                         }
@@ -68,12 +74,11 @@ impl Connection {
         }
         self.s.running_exec = true;
         let mut frames = Vec::with_capacity(queue.len());
-        for ((argv, spec), result) in queue.iter().zip(results) {
+        for (((argv, spec), result), denied) in queue.iter().zip(results).zip(refused) {
+            if let Some(denied) = denied {
+                self.s.log_refused_at_exec(spec, argv, denied);
+            }
             let frame = match result {
-                Some(Frame::Error(e)) => {
-                    self.s.log_refused_at_exec(spec, argv, &e);
-                    Frame::Error(e)
-                }
                 Some(f) => f,
                 None => match self.s.acl_recheck_queued(spec, argv) {
                     Ok(()) => self.run_queued(spec, argv).await,
