@@ -26,7 +26,7 @@ pub(super) enum Outcome {
 
 impl Connection {
     /// Runs one request, appending its reply (or queueing its write) in request order.
-    pub(super) async fn handle_command(&mut self, mut argv: Vec<Bytes>, out: &mut BytesMut) {
+    pub(super) async fn handle_command(&mut self, argv: Vec<Bytes>, out: &mut BytesMut) {
         self.s
             .node
             .stats
@@ -68,7 +68,7 @@ impl Connection {
                 return;
             }
         }
-        self.carry_out(spec, argv.as_mut_slice(), out).await;
+        self.carry_out(spec, argv, out).await;
     }
 
     /// The spec a command line names (subcommand resolved), with its arity checked. On
@@ -144,7 +144,7 @@ impl Connection {
     async fn carry_out(
         &mut self,
         spec: &'static CommandSpec,
-        argv: &mut [Bytes],
+        mut argv: Vec<Bytes>,
         out: &mut BytesMut,
     ) {
         match spec.exec {
@@ -153,26 +153,26 @@ impl Connection {
                 if self.pending.len() >= MAX_IN_FLIGHT {
                     self.resolve_pending(out).await;
                 }
-                self.submit_write(spec, argv.to_vec());
+                self.submit_write(spec, argv);
             }
             Exec::Read(_) if !self.pending.is_empty() && self.pending.len() < MAX_IN_FLIGHT => {
                 // A read pipelined behind writes still in flight rides in the log with them:
                 // the state machine runs it in order, so it sees exactly the writes sent
                 // before it, without stalling the rest of the pipeline.
                 argv[0] = Bytes::from_static(spec.name.as_bytes());
-                self.submit_write(spec, argv.to_vec());
+                self.submit_write(spec, argv);
             }
             Exec::Read(handler) => {
                 self.resolve_pending(out).await;
                 let started = Instant::now();
-                let frame = self.run_read(spec, handler, argv).await;
+                let frame = self.run_read(spec, handler, &argv).await;
                 self.record(spec, started, &frame);
                 self.reply(frame, out);
             }
             Exec::Server(cmd) => {
                 self.resolve_pending(out).await;
                 let started = Instant::now();
-                match self.run_server(cmd, argv).await {
+                match self.run_server(cmd, &argv).await {
                     Outcome::Reply(frame) => {
                         self.record(spec, started, &frame);
                         self.reply(frame, out);
