@@ -152,6 +152,11 @@ fn raft_config(settings: &RaftSettings) -> RaftConfig {
         // A node cut off from the majority does not raise its term, and one that returns
         // does not depose a healthy leader.
         enable_pre_vote: Some(true),
+        // A restarted leader stands for election in a new term instead of resuming in its old
+        // one: entries it had sent before a crash but not yet written itself would otherwise
+        // be proposed again under the same log ids with other contents, and followers that
+        // hold the first ones would keep them (the log ids match), diverging for good.
+        enable_leader_restore: Some(false),
         // Replication to a peer that failed is retried soon, and never waits more than a
         // second once the peer is back (after a partition heals, say).
         backoff: "50ms 100ms 200ms ...1s".to_string(),
