@@ -183,6 +183,34 @@ pub async fn set(c: &mut MultiplexedConnection, node: usize, key: &str, value: &
     }
 }
 
+/// [`set`], asked again while its outcome is unknown because the leader changed (or no
+/// leader is known yet): SET is idempotent, and an election is allowed where this is used.
+pub async fn set_through_elections(
+    c: &mut MultiplexedConnection,
+    node: usize,
+    key: &str,
+    value: &str,
+) {
+    for _ in 0..50 {
+        let r: redis::RedisResult<String> =
+            redis::cmd("SET").arg(key).arg(value).query_async(c).await;
+        match r {
+            Ok(ok) => {
+                assert_eq!(ok, "OK", "SET {key} on node {node}");
+                return;
+            }
+            Err(e)
+                if e.to_string().contains("leader changed")
+                    || e.to_string().contains("TRYAGAIN") =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("SET {key} {value} on node {node} failed: {e}"),
+        }
+    }
+    panic!("SET {key} on node {node}: no leader settled within 5 s");
+}
+
 /// GET on node `node` through `c`.
 pub async fn get(c: &mut MultiplexedConnection, node: usize, key: &str) -> Option<String> {
     redis::cmd("GET")
@@ -347,7 +375,7 @@ impl Cluster {
     pub async fn small_writes_work_everywhere(&self, tag: &str) {
         for id in self.live_members() {
             let mut c = self.client(id).await;
-            set(&mut c, id, &format!("{tag}-{id}"), "v").await;
+            set_through_elections(&mut c, id, &format!("{tag}-{id}"), "v").await;
         }
         for id in self.live_members() {
             let mut c = self.client(id).await;
