@@ -199,10 +199,8 @@ pub async fn set_through_elections(
                 assert_eq!(ok, "OK", "SET {key} on node {node}");
                 return;
             }
-            Err(e)
-                if e.to_string().contains("leader changed")
-                    || e.to_string().contains("TRYAGAIN") =>
-            {
+            // Not applied (is_retryable), or applied or not (the leader changed mid-write).
+            Err(e) if is_retryable(&e) || e.to_string().contains("leader changed") => {
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
             Err(e) => panic!("SET {key} {value} on node {node} failed: {e}"),
