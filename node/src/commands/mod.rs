@@ -674,13 +674,12 @@ impl From<StoreError> for CmdError {
 #[cfg(test)]
 pub mod testutil {
     use super::*;
-    use crate::store::Txn;
+    use crate::store::{Records, Txn};
 
     pub struct TestDb {
         pub ks: Keyspace,
         pub rng: Rng,
         pub protocol: Protocol,
-        _db: sled::Db,
     }
 
     impl Default for TestDb {
@@ -691,13 +690,10 @@ pub mod testutil {
 
     impl TestDb {
         pub fn new() -> TestDb {
-            let db = sled::Config::new().temporary(true).open().expect("sled");
-            let tree = db.open_tree("keyspace").expect("tree");
             TestDb {
-                ks: Keyspace::new(Txn::writable(tree), 0, 1_700_000_000_000, 1),
+                ks: Keyspace::new(Txn::writable(Records::new()), 0, 1_700_000_000_000, 1),
                 rng: Rng::new(42),
                 protocol: Protocol::Resp2,
-                _db: db,
             }
         }
 

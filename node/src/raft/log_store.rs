@@ -182,6 +182,11 @@ impl LogStore {
         }
     }
 
+    /// The index of the last entry purged from the log (None: the log holds every entry).
+    pub fn purged_index(&self) -> io::Result<Option<u64>> {
+        Ok(self.get_meta::<LogId>(KEY_PURGED)?.map(|l| l.index))
+    }
+
     /// The last committed index openraft saved (0 if none).
     pub fn committed_index(&self) -> u64 {
         self.get_meta::<Option<LogId>>(KEY_COMMITTED)

@@ -96,7 +96,9 @@ impl RaftTasks {
     }
 }
 
-/// The node's storage, opened and checked: one sled database (log, vote, state machine).
+/// The node's storage, opened and checked: the Raft log (vote, committed, log entries) in its
+/// own sled database under `data/`, and the state machine in memory, loaded from the newest
+/// snapshot under `snapshots/` (openraft replays the log after it).
 struct Storage {
     db: sled::Db,
     log: LogStore,
@@ -105,6 +107,10 @@ struct Storage {
     /// The snapshot file was missing or damaged: build a new one once running.
     rebuild_snapshot: bool,
 }
+
+/// Trees that earlier versions kept the keyspace in (it is in memory now, and every record of
+/// it is in the snapshot or the log after it).
+const OLD_TREES: [&str; 2] = ["keyspace", "sm_meta"];
 
 impl Storage {
     fn open(dir: &Path, table: Arc<CommandTable>) -> anyhow::Result<Storage> {
@@ -119,16 +125,46 @@ impl Storage {
         };
         let db = sled::Config::new()
             .path(&data_dir)
-            .cache_capacity(256 * 1024 * 1024)
+            .cache_capacity(64 * 1024 * 1024)
             .flush_every_ms(Some(1000))
             .open()
             .map_err(|e| damaged(e.to_string()))?;
         verify_storage(&db, dir).map_err(damaged)?;
-        let rebuild_snapshot = state_machine::check_snapshot_file(&dir.join("snapshots"))
-            .map_err(|e| anyhow::anyhow!("cannot read the snapshot file: {e}"))?;
         let log = LogStore::open(&db, dir)?;
-        let (sm, shared) = StateMachine::open(&db, table, dir.join("snapshots"))
-            .map_err(|e| damaged(e.to_string()))?;
+        let snapshot_dir = dir.join("snapshots");
+        let (sm, shared, rebuild_snapshot) = match StateMachine::open(
+            table.clone(),
+            snapshot_dir.clone(),
+        ) {
+            Ok((sm, shared)) => (sm, shared, false),
+            Err(state_machine::SnapshotDamaged::Damaged { path, reason }) => {
+                // The log can stand in for the snapshot only while it still holds every entry.
+                if log.purged_index()?.is_some() {
+                    return Err(anyhow::anyhow!(
+                        "the snapshot file '{}' is damaged ({reason}) and the log no longer holds \
+                         the entries it covers; this node will not serve it. Stop it, move '{}' \
+                         aside and start the node again to rejoin its cluster and receive the data \
+                         from the others (a single node: restore a backup)",
+                        path.display(),
+                        dir.display()
+                    ));
+                }
+                tracing::warn!(file = %path.display(), %reason, "the snapshot file is damaged: removing it; the log still holds every entry, so the state is rebuilt from it and a new snapshot is written");
+                std::fs::remove_file(&path)?;
+                let (sm, shared) = StateMachine::open(table, snapshot_dir)?;
+                (sm, shared, true)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for name in OLD_TREES {
+            if db
+                .tree_names()
+                .iter()
+                .any(|t| t.as_ref() == name.as_bytes())
+            {
+                db.drop_tree(name).map_err(|e| damaged(e.to_string()))?;
+            }
+        }
         Ok(Storage {
             db,
             log,
@@ -191,20 +227,20 @@ async fn initialize_if_new(raft: &Raft, settings: &RaftSettings) -> anyhow::Resu
     Ok(())
 }
 
-/// A consistent read of the keyspace: the view and the apply gate it holds.
-pub struct ReadView<'a> {
-    _gate: std::sync::RwLockReadGuard<'a, ()>,
+/// A consistent read of the keyspace: a point-in-time view of everything applied up to some
+/// batch, held without a lock.
+pub struct ReadView {
     keyspace: Keyspace,
 }
 
-impl std::ops::Deref for ReadView<'_> {
+impl std::ops::Deref for ReadView {
     type Target = Keyspace;
     fn deref(&self) -> &Keyspace {
         &self.keyspace
     }
 }
 
-impl std::ops::DerefMut for ReadView<'_> {
+impl std::ops::DerefMut for ReadView {
     fn deref_mut(&mut self) -> &mut Keyspace {
         &mut self.keyspace
     }
@@ -274,9 +310,12 @@ impl RaftNode {
         self.disk.is_low()
     }
 
-    /// Bytes the storage takes on disk (INFO).
+    /// Bytes the storage takes on disk (INFO): the log's database and the snapshot.
     pub fn storage_bytes(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
+        let snapshot = std::fs::metadata(self.snapshot_dir().join("snapshot.bin"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        self.db.size_on_disk().unwrap_or(0) + snapshot
     }
 
     /// Entries in the Raft log (INFO).
@@ -411,7 +450,7 @@ impl RaftNode {
                 self.max_entry_size
             )));
         }
-        // Written twice: once in the log entry, once in the keyspace.
+        // Written twice: once in the log entry, once in the next snapshot.
         self.disk.account(2 * size);
         if self.disk.is_low() {
             return Err(RaftCallError::DiskLow(self.disk.misconf()));
@@ -540,12 +579,12 @@ impl RaftNode {
             .is_ok()
     }
 
-    /// A read-only view of the committed keyspace of database `db` at time `now_ms`. It holds
-    /// the apply gate (shared) while it lives, so it never sees half of an applied batch.
-    pub fn read_view(&self, db: u8, now_ms: u64) -> ReadView<'_> {
+    /// A read-only view of the applied keyspace of database `db` at time `now_ms`: the last
+    /// published batch, whole, which later batches do not change.
+    pub fn read_view(&self, db: u8, now_ms: u64) -> ReadView {
+        let records = self.shared.view.load().records.clone();
         ReadView {
-            _gate: self.shared.read_gate(),
-            keyspace: Keyspace::new(Txn::read_only(self.shared.keyspace.clone()), db, now_ms, 0),
+            keyspace: Keyspace::new(Txn::read_only(records), db, now_ms, 0),
         }
     }
 

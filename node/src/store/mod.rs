@@ -1,9 +1,10 @@
-//! The keyspace on sled: typed access to keys, their expiry and their members.
+//! The keyspace in memory: typed access to keys, their expiry and their members.
 //!
 //! [`Keyspace`] is what command handlers see. Through a writable [`Txn`] it is used only by the
-//! state machine (the only writer of the keyspace); through a read-only one by reads. It knows
-//! the byte layout ([`encoding`]) and keeps the per-db counters and the expiry index in step with
-//! every change; it never decides what a command means.
+//! state machine (the only writer of the keyspace); through a read-only one (a published
+//! point-in-time view) by reads. It knows the record layout ([`encoding`]) and keeps the per-db
+//! counters and the expiry index in step with every change; it never decides what a command
+//! means. Durability is not its business: the Raft log and snapshots carry it.
 
 pub mod encoding;
 pub mod txn;
@@ -13,12 +14,10 @@ use sled::IVec;
 
 use encoding::*;
 pub use encoding::{KeyType, Meta};
-pub use txn::Txn;
+pub use txn::{Records, Txn};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("storage error: {0}")]
-    Sled(#[from] sled::Error),
     #[error("corrupt record: {0}")]
     Corrupt(&'static str),
     #[error("write through a read-only view")]
@@ -334,8 +333,7 @@ mod tests {
     use super::*;
 
     fn keyspace(now: u64) -> Keyspace {
-        let db = sled::Config::new().temporary(true).open().expect("open");
-        Keyspace::new(Txn::writable(db.open_tree("ks").expect("tree")), 0, now, 1)
+        Keyspace::new(Txn::writable(Records::new()), 0, now, 1)
     }
 
     #[test]

@@ -1,39 +1,40 @@
-//! A write overlay over one sled tree.
+//! The keyspace's records in memory, and the view one command works on.
 //!
-//! The state machine applies a batch of Raft entries into a [`Txn`]: every write lands in an
-//! in-memory overlay that later reads (of the same entry or of the next entries of the batch)
-//! see, and the whole overlay is committed at once with `last_applied`. Reads served to clients
-//! use a read-only `Txn` straight over the tree. This module never decides what to write.
+//! [`Records`] is a persistent ordered map (`imbl::OrdMap`): cloning it is O(1) and the clone
+//! is a point-in-time view that later writes never change (they copy the few tree nodes they
+//! touch). The state machine owns the working copy and changes it in place through a writable
+//! [`Txn`]; after each batch it publishes a clone, which readers and snapshots use without a
+//! lock. This module never decides what to write.
 
-use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use sled::IVec;
 
 use super::StoreError;
 
-/// A view of the keyspace tree plus pending writes.
+/// Every record of the keyspace, ordered by key (see `encoding` for the layout).
+pub type Records = imbl::OrdMap<IVec, IVec>;
+
+/// A view of the keyspace's records: writable (the state machine's working copy) or read-only
+/// (a published point-in-time view).
 pub struct Txn {
-    tree: sled::Tree,
-    overlay: BTreeMap<Vec<u8>, Option<IVec>>,
+    map: Records,
     writable: bool,
 }
 
 impl Txn {
     /// A view that only reads; a write through it is a bug and is refused.
-    pub fn read_only(tree: sled::Tree) -> Txn {
+    pub fn read_only(map: Records) -> Txn {
         Txn {
-            tree,
-            overlay: BTreeMap::new(),
+            map,
             writable: false,
         }
     }
 
-    /// A view whose writes are buffered until [`Txn::take_writes`].
-    pub fn writable(tree: sled::Tree) -> Txn {
+    /// A view whose writes change `map` at once (later reads see them).
+    pub fn writable(map: Records) -> Txn {
         Txn {
-            tree,
-            overlay: BTreeMap::new(),
+            map,
             writable: true,
         }
     }
@@ -42,18 +43,25 @@ impl Txn {
         self.writable
     }
 
+    /// The records as they are now (a clone is a point-in-time view).
+    pub fn records(&self) -> &Records {
+        &self.map
+    }
+
+    /// The records, leaving this view empty.
+    pub fn take_records(&mut self) -> Records {
+        std::mem::take(&mut self.map)
+    }
+
     pub fn get(&self, key: &[u8]) -> Result<Option<IVec>, StoreError> {
-        if let Some(pending) = self.overlay.get(key) {
-            return Ok(pending.clone());
-        }
-        Ok(self.tree.get(key)?)
+        Ok(self.map.get(key).cloned())
     }
 
     pub fn put(&mut self, key: Vec<u8>, value: impl Into<IVec>) -> Result<(), StoreError> {
         if !self.writable {
             return Err(StoreError::ReadOnly);
         }
-        self.overlay.insert(key, Some(value.into()));
+        self.map.insert(IVec::from(key), value.into());
         Ok(())
     }
 
@@ -61,56 +69,31 @@ impl Txn {
         if !self.writable {
             return Err(StoreError::ReadOnly);
         }
-        self.overlay.insert(key, None);
+        self.map.remove(key.as_slice());
         Ok(())
     }
 
-    /// Pending writes, in key order, leaving the overlay empty.
-    pub fn take_writes(&mut self) -> sled::Batch {
-        let mut batch = sled::Batch::default();
-        for (key, value) in std::mem::take(&mut self.overlay) {
-            match value {
-                Some(value) => batch.insert(key, value),
-                None => batch.remove(key),
-            }
-        }
-        batch
-    }
-
-    pub fn has_writes(&self) -> bool {
-        !self.overlay.is_empty()
-    }
-
-    /// Entries with keys in `[start, end)` (end `None`: unbounded), merged from the overlay and
-    /// the tree; `reverse` walks from the end.
-    pub fn range(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> MergedRange<'_> {
-        let lo = Bound::Included(start.to_vec());
+    /// Records with keys in `[start, end)` (end `None`: unbounded); `reverse` walks from the
+    /// end.
+    pub fn range(&self, start: &[u8], end: Option<&[u8]>, reverse: bool) -> Range<'_> {
         let hi = match end {
-            Some(end) => Bound::Excluded(end.to_vec()),
+            Some(end) => Bound::Excluded(end),
             None => Bound::Unbounded,
         };
-        let tree_iter = self.tree.range::<Vec<u8>, _>((lo.clone(), hi.clone()));
-        let overlay_iter = self.overlay.range::<Vec<u8>, _>((lo, hi));
-        MergedRange {
-            tree: if reverse {
-                Box::new(tree_iter.rev())
+        let iter = self
+            .map
+            .range::<(Bound<&[u8]>, Bound<&[u8]>), [u8]>((Bound::Included(start), hi));
+        Range {
+            inner: if reverse {
+                Box::new(iter.rev())
             } else {
-                Box::new(tree_iter)
+                Box::new(iter)
             },
-            overlay: if reverse {
-                Box::new(overlay_iter.rev())
-            } else {
-                Box::new(overlay_iter)
-            },
-            tree_next: None,
-            overlay_next: None,
-            reverse,
-            started: false,
         }
     }
 
-    /// All entries whose key starts with `prefix`.
-    pub fn prefix(&self, prefix: &[u8], reverse: bool) -> MergedRange<'_> {
+    /// All records whose key starts with `prefix`.
+    pub fn prefix(&self, prefix: &[u8], reverse: bool) -> Range<'_> {
         let end = prefix_end(prefix);
         self.range(prefix, end.as_deref(), reverse)
     }
@@ -128,68 +111,17 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-type TreeIter<'a> = Box<dyn Iterator<Item = sled::Result<(IVec, IVec)>> + 'a>;
-type OverlayIter<'a> = Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Option<IVec>)> + 'a>;
-
-/// Iterator merging overlay and tree; overlay entries win and deletions hide tree entries.
-pub struct MergedRange<'a> {
-    tree: TreeIter<'a>,
-    overlay: OverlayIter<'a>,
-    tree_next: Option<(IVec, IVec)>,
-    overlay_next: Option<(&'a Vec<u8>, &'a Option<IVec>)>,
-    reverse: bool,
-    started: bool,
+/// Records of a range, in key order (or reversed). Items are results so that handlers read
+/// them the same way whatever holds the records.
+pub struct Range<'a> {
+    inner: Box<dyn Iterator<Item = (&'a IVec, &'a IVec)> + 'a>,
 }
 
-impl<'a> MergedRange<'a> {
-    fn fill(&mut self) -> Result<(), StoreError> {
-        if self.tree_next.is_none() {
-            if let Some(item) = self.tree.next() {
-                self.tree_next = Some(item?);
-            }
-        }
-        if self.overlay_next.is_none() {
-            self.overlay_next = self.overlay.next();
-        }
-        Ok(())
-    }
-}
-
-impl<'a> Iterator for MergedRange<'a> {
+impl Iterator for Range<'_> {
     type Item = Result<(IVec, IVec), StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.started = true;
-        loop {
-            if let Err(e) = self.fill() {
-                return Some(Err(e));
-            }
-            let take_overlay = match (&self.tree_next, &self.overlay_next) {
-                (None, None) => return None,
-                (Some(_), None) => false,
-                (None, Some(_)) => true,
-                (Some((tk, _)), Some((ok, _))) => {
-                    let ord = tk.as_ref().cmp(ok.as_slice());
-                    if ord == std::cmp::Ordering::Equal {
-                        // The overlay shadows the tree's entry.
-                        self.tree_next = None;
-                        true
-                    } else if self.reverse {
-                        ord == std::cmp::Ordering::Less
-                    } else {
-                        ord == std::cmp::Ordering::Greater
-                    }
-                }
-            };
-            if take_overlay {
-                let (key, value) = self.overlay_next.take()?;
-                match value {
-                    Some(value) => return Some(Ok((IVec::from(key.as_slice()), value.clone()))),
-                    None => continue,
-                }
-            }
-            return self.tree_next.take().map(Ok);
-        }
+        self.inner.next().map(|(k, v)| Ok((k.clone(), v.clone())))
     }
 }
 
@@ -197,40 +129,36 @@ impl<'a> Iterator for MergedRange<'a> {
 mod tests {
     use super::*;
 
-    fn tree() -> sled::Tree {
-        let db = sled::Config::new().temporary(true).open().expect("open");
-        db.open_tree("t").expect("tree")
-    }
-
-    fn keys(iter: MergedRange<'_>) -> Vec<Vec<u8>> {
+    fn keys(iter: Range<'_>) -> Vec<Vec<u8>> {
         iter.map(|r| r.expect("ok").0.to_vec()).collect()
     }
 
     #[test]
-    fn overlay_shadows_and_hides_tree_entries_in_both_directions() {
-        let t = tree();
-        for k in [b"a", b"c", b"e"] {
-            t.insert(k, b"tree").expect("insert");
+    fn ranges_walk_both_ways_and_a_published_view_never_changes() {
+        let mut txn = Txn::writable(Records::new());
+        for k in [&b"a"[..], b"b", b"c", b"e", b"f"] {
+            txn.put(k.to_vec(), b"v".to_vec()).expect("put");
         }
-        let mut txn = Txn::writable(t);
-        txn.put(b"b".to_vec(), b"new".to_vec()).expect("put");
-        txn.put(b"c".to_vec(), b"over".to_vec()).expect("put");
+        let published = txn.records().clone();
         txn.remove(b"e".to_vec()).expect("remove");
+        txn.put(b"c".to_vec(), b"new".to_vec()).expect("put");
         assert_eq!(
-            keys(txn.prefix(b"", false)),
-            vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+            keys(txn.range(b"b", Some(b"f"), false)),
+            vec![b"b".to_vec(), b"c".to_vec()]
         );
         assert_eq!(
             keys(txn.prefix(b"", true)),
-            vec![b"c".to_vec(), b"b".to_vec(), b"a".to_vec()]
+            vec![b"f".to_vec(), b"c".to_vec(), b"b".to_vec(), b"a".to_vec()]
         );
-        assert_eq!(txn.get(b"c").expect("get").as_deref(), Some(&b"over"[..]));
-        assert_eq!(txn.get(b"e").expect("get"), None);
+        assert_eq!(txn.get(b"c").expect("get").as_deref(), Some(&b"new"[..]));
+        let old = Txn::read_only(published);
+        assert_eq!(old.get(b"c").expect("get").as_deref(), Some(&b"v"[..]));
+        assert_eq!(keys(old.prefix(b"", false)).len(), 5);
     }
 
     #[test]
     fn read_only_view_refuses_writes() {
-        let mut txn = Txn::read_only(tree());
+        let mut txn = Txn::read_only(Records::new());
         assert!(txn.put(b"a".to_vec(), b"b".to_vec()).is_err());
     }
 

@@ -1,7 +1,8 @@
 //! Damaged data is detected, never served (issue 8, part 5): flipped bytes in the data file
 //! stop the start with one line naming the data folder and what to do (today's main started
 //! and answered `ERR internal storage error` for the keys it could not read); a damaged snapshot
-//! file next to intact data is removed and rebuilt, and the node serves all its data.
+//! file is removed and rebuilt while the log still holds every entry, and stops the start once
+//! the log was purged past what it covers (the snapshot is then the only copy).
 
 use std::path::Path;
 use std::time::Duration;
@@ -84,7 +85,7 @@ async fn flipped_bytes_in_the_data_stop_the_start() {
 }
 
 #[tokio::test]
-async fn a_damaged_snapshot_file_is_rebuilt_from_intact_data() {
+async fn a_damaged_snapshot_file_is_rebuilt_from_a_complete_log() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("node");
     let opts = || {
@@ -136,4 +137,51 @@ async fn a_damaged_snapshot_file_is_rebuilt_from_intact_data() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn a_damaged_snapshot_stops_the_start_once_the_log_was_purged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("node");
+    let mut node = NodeProcess::start(
+        NodeOptions::new()
+            .dir(&data)
+            .arg("raft-snapshot-logs", "20"),
+    );
+    let mut c = node.client().await;
+    write_marked(&mut c, 20).await;
+    write_until_log_purged(&mut c, 1100).await;
+    drop(c);
+    node.terminate();
+    let snapshots = data.join("snapshots");
+    assert!(flip_markers(&snapshots) > 0, "no marker in the snapshot");
+
+    let dir_arg = data.display().to_string();
+    let out = run_redoubt(
+        &[
+            "--dir",
+            &dir_arg,
+            "--port",
+            "0",
+            "--raft-addr",
+            "127.0.0.1:0",
+        ],
+        &[],
+        Duration::from_secs(30),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a node whose only copy of some data is damaged must not start: {stderr}"
+    );
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("damaged"))
+        .unwrap_or_else(|| panic!("no line says the snapshot is damaged: {stderr}"));
+    assert!(
+        line.contains(&snapshots.join("snapshot.bin").display().to_string()),
+        "the line does not name the snapshot file: {line}"
+    );
+    assert!(line.contains("move"), "{line}");
 }

@@ -311,3 +311,39 @@ async fn an_open_dir_is_warned_about_and_loose_files_in_it_are_tightened() {
     let mut c = node.client().await;
     assert_keys(&mut c, "k", 10).await;
 }
+
+#[tokio::test]
+async fn keys_only_a_snapshot_holds_survive_kill_9() {
+    // The keyspace lives in memory: after a restart it is the newest snapshot plus the log
+    // after it. Write keys, then enough entries that the log is purged past them (their only
+    // copy on disk is the snapshot), then a tail that only the log holds.
+    let (mut node, mut c) = start_with(NodeOptions::new().arg("raft-snapshot-logs", "20")).await;
+    set_keys(&mut c, "early", 300).await;
+    expect(&mut c, &["RPUSH", "list", "a", "b", "c"], int(3)).await;
+    expect(&mut c, &["HSET", "hash", "f", "v"], int(1)).await;
+    expect(&mut c, &["ZADD", "zset", "1.5", "m"], int(1)).await;
+    expect(&mut c, &["SET", "ttl", "v", "EX", "1000"], ok()).await;
+    expect(&mut c, &["SELECT", "5"], ok()).await;
+    expect(&mut c, &["SET", "in-db5", "v"], ok()).await;
+    expect(&mut c, &["SELECT", "0"], ok()).await;
+    let fillers = write_until_log_purged(&mut c, 1100).await;
+    set_keys(&mut c, "late", 30).await;
+    node.kill9();
+    node.restart();
+    let mut c = node.client().await;
+    assert_keys(&mut c, "early", 300).await;
+    assert_keys(&mut c, "late", 30).await;
+    expect(
+        &mut c,
+        &["LRANGE", "list", "0", "-1"],
+        bulks(&["a", "b", "c"]),
+    )
+    .await;
+    expect(&mut c, &["HGET", "hash", "f"], b("v")).await;
+    expect(&mut c, &["ZSCORE", "zset", "m"], b("1.5")).await;
+    let ttl = as_int(&q(&mut c, &["TTL", "ttl"]).await);
+    assert!((900..=1000).contains(&ttl), "TTL after restart: {ttl}");
+    expect(&mut c, &["DBSIZE"], int(300 + 30 + 4 + fillers as i64)).await;
+    expect(&mut c, &["SELECT", "5"], ok()).await;
+    expect(&mut c, &["GET", "in-db5"], b("v")).await;
+}

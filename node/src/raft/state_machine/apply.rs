@@ -1,6 +1,6 @@
 //! Applying committed entries: each command of an entry is checked against the ACL state as
-//! of that entry, then run by its handler over the batch's write overlay; ACL changes are
-//! collected in an [`AclView`] and published with the batch.
+//! of that entry, then run by its handler on the state machine's working copy; ACL changes
+//! are collected in an [`AclView`] and published with the batch.
 
 use std::io;
 use std::sync::Arc;
@@ -26,33 +26,61 @@ pub struct AclView {
 }
 
 impl StateMachine {
-    /// Applies a batch of committed entries in order and commits them (with the applied
-    /// pointers) in one transaction; one response per entry.
+    /// Applies a batch of committed entries in order to the working copy, then publishes it
+    /// (with the applied pointers) at once; one response per entry.
     pub fn apply_entries(&mut self, entries: Vec<crate::raft::Entry>) -> io::Result<Vec<Response>> {
-        let mut ks = Keyspace::new(Txn::writable(self.shared.keyspace.clone()), 0, 0, 0);
+        let records = std::mem::take(&mut self.data.records);
+        let mut ks = Keyspace::new(Txn::writable(records), 0, 0, 0);
         let mut acl = AclView {
             state: self.shared.acl.load_full(),
             seeds: self.seeds.clone(),
             changed: false,
             refused: None,
         };
-        let mut replies = Vec::new();
-        let mut last = None;
-        let mut membership = None;
+        let applied = self.apply_into(&mut ks, &mut acl, entries);
+        // The records come back whatever happened: an error stops openraft, never the data.
+        self.data.records = ks.txn.take_records();
+        let replies = applied?;
+        let published = if acl.changed {
+            let state = postcard::to_allocvec(&*acl.state).map_err(sm_err)?;
+            let seeds = postcard::to_allocvec(&acl.seeds).map_err(sm_err)?;
+            let system = crate::store::encoding::system_key;
+            self.data
+                .records
+                .insert(system(ACL_RECORD).into(), state.into());
+            self.data
+                .records
+                .insert(system(ACL_SEEDS_RECORD).into(), seeds.into());
+            self.seeds = acl.seeds.clone();
+            Some((acl.state, acl.seeds))
+        } else {
+            None
+        };
+        self.publish(published);
+        Ok(replies)
+    }
+
+    fn apply_into(
+        &mut self,
+        ks: &mut Keyspace,
+        acl: &mut AclView,
+        entries: Vec<crate::raft::Entry>,
+    ) -> io::Result<Vec<Response>> {
+        let mut replies = Vec::with_capacity(entries.len());
         for entry in entries {
             ks.version = entry.log_id.index;
             let reply = match &entry.payload {
                 EntryPayload::Blank => Response::One(Reply::ok()),
                 EntryPayload::Membership(m) => {
-                    membership = Some(Membership::new(Some(entry.log_id), m.clone()));
+                    self.data.membership = Membership::new(Some(entry.log_id), m.clone());
                     Response::One(Reply::ok())
                 }
                 EntryPayload::Normal(Request::Exec(req)) => {
-                    Response::One(apply_exec(&self.table, &mut ks, &mut acl, req))
+                    Response::One(apply_exec(&self.table, ks, acl, req))
                 }
                 EntryPayload::Normal(Request::Batch(reqs)) => Response::Batch(
                     reqs.iter()
-                        .map(|req| apply_exec(&self.table, &mut ks, &mut acl, req))
+                        .map(|req| apply_exec(&self.table, ks, acl, req))
                         .collect(),
                 ),
                 EntryPayload::Normal(Request::Expire { db, keys, now_ms }) => {
@@ -65,30 +93,9 @@ impl StateMachine {
                     Response::One(Reply::ok())
                 }
             };
-            last = Some(entry.log_id);
+            self.data.applied = Some(entry.log_id);
             replies.push(reply);
         }
-        let published = if acl.changed {
-            let state = postcard::to_allocvec(&*acl.state).map_err(sm_err)?;
-            let seeds = postcard::to_allocvec(&acl.seeds).map_err(sm_err)?;
-            ks.txn
-                .put(crate::store::encoding::system_key(ACL_RECORD), state)
-                .map_err(sm_err)?;
-            ks.txn
-                .put(crate::store::encoding::system_key(ACL_SEEDS_RECORD), seeds)
-                .map_err(sm_err)?;
-            self.seeds = acl.seeds.clone();
-            Some((acl.state, acl.seeds))
-        } else {
-            None
-        };
-        let t = std::time::Instant::now();
-        self.commit(ks.txn.take_writes(), last, membership.as_ref(), published)?;
-        tracing::trace!(
-            entries = replies.len(),
-            commit_us = t.elapsed().as_micros() as u64,
-            "applied"
-        );
         Ok(replies)
     }
 }
@@ -260,12 +267,12 @@ mod tests {
         };
         let a = tempfile::tempdir().expect("tmp");
         let b = tempfile::tempdir().expect("tmp");
-        let (mut sm_a, shared_a, _da) = open(a.path());
-        let (mut sm_b, shared_b, _db) = open(b.path());
+        let (mut sm_a, shared_a) = open(a.path());
+        let (mut sm_b, shared_b) = open(b.path());
         sm_a.apply_entries(entries()).expect("apply a");
         sm_b.apply_entries(entries()).expect("apply b");
-        assert_eq!(dump(&shared_a.keyspace), dump(&shared_b.keyspace));
-        assert!(!dump(&shared_a.keyspace).is_empty());
+        assert_eq!(dump(&shared_a), dump(&shared_b));
+        assert!(!dump(&shared_a).is_empty());
     }
 
     fn setuser(rules: &[&str]) -> Vec<Bytes> {
@@ -287,7 +294,7 @@ mod tests {
     #[tokio::test]
     async fn writes_are_checked_against_the_acl_state_of_their_entry() {
         let dir = tempfile::tempdir().expect("tmp");
-        let (mut sm, shared, _db) = open(dir.path());
+        let (mut sm, shared) = open(dir.path());
         let replies = sm
             .apply_entries(vec![
                 user_entry(
@@ -332,7 +339,7 @@ mod tests {
             f[5]
         );
         let mut ks = Keyspace::new(
-            Txn::read_only(shared.keyspace.clone()),
+            Txn::read_only(shared.view.load().records.clone()),
             0,
             1_700_000_000_000,
             0,
@@ -348,7 +355,7 @@ mod tests {
     #[tokio::test]
     async fn no_plaintext_password_reaches_the_store_and_snapshots_carry_the_acl() {
         let dir = tempfile::tempdir().expect("tmp");
-        let (mut sm, shared, _db) = open(dir.path());
+        let (mut sm, shared) = open(dir.path());
         sm.apply_entries(vec![user_entry(
             1,
             "default",
@@ -356,14 +363,14 @@ mod tests {
             vec![setuser(&["alice", "on", ">s3cr3t-plain", "~k*", "+get"])],
         )])
         .expect("apply");
-        for (k, v) in dump(&shared.keyspace) {
+        for (k, v) in dump(&shared) {
             let hay = [k, v].concat();
             assert!(!hay.windows(12).any(|w| w == b"s3cr3t-plain"));
         }
         let mut builder = sm.get_snapshot_builder().await;
         let snapshot = builder.build_snapshot().await.expect("build");
         let dst = tempfile::tempdir().expect("tmp");
-        let (mut fresh, fresh_shared, _db2) = open(dst.path());
+        let (mut fresh, fresh_shared) = open(dst.path());
         fresh
             .install_snapshot(&snapshot.meta, snapshot.snapshot)
             .await
@@ -376,7 +383,7 @@ mod tests {
     async fn a_seed_applies_once_per_fingerprint() {
         use crate::acl::replicated::{seed_command, Seed};
         let dir = tempfile::tempdir().expect("tmp");
-        let (mut sm, shared, _db) = open(dir.path());
+        let (mut sm, shared) = open(dir.path());
         let seed = Seed {
             source: "requirepass".into(),
             fingerprint: crate::acl::hash_password(b"one"),

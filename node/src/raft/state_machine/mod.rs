@@ -1,33 +1,34 @@
 //! The replicated state machine: the only writer of the keyspace.
 //!
-//! It applies committed entries in log order, running each command's handler over a write
-//! overlay, and commits a whole batch of entries together with `last_applied` and the membership
-//! in one sled transaction. Everything it does depends only on the entry: time, randomness and
-//! the caller's identity travel inside it, so every node produces the same bytes. Readers on the
-//! serving node see either all of a batch or none of it (the apply gate).
+//! The keyspace lives in memory (Redis's model): the Raft log is its AOF and snapshots are its
+//! RDB. The state machine applies committed entries in log order to its working copy of the
+//! records, running each command's handler, then publishes a point-in-time view of the whole
+//! batch (an O(1) clone of a persistent map) that readers and snapshot builds use without a
+//! lock: a reader sees all of a batch or none of it. Everything it does depends only on the
+//! entry: time, randomness and the caller's identity travel inside it, so every node computes
+//! the same records. After a restart the newest snapshot is loaded and openraft replays the
+//! log after it.
 //!
 //! It is also the only writer of the ACL state, and it checks every command of every entry
 //! against the ACL state as of that entry, so a permission revoked at index N binds every entry
 //! after N whichever node accepted it.
 //!
-//! This file holds the state machine and what it shares with readers, the one commit path
-//! (entries and installed snapshots both end in `commit`) and the openraft trait impls;
+//! This file holds the state machine and what it shares with readers, the one publish path
+//! (entries and installed snapshots both end in `publish`) and the openraft trait impls;
 //! `apply.rs` applies entries (permission checks, running commands) and `snapshot.rs`
-//! builds, checks and installs snapshots.
+//! writes, reads and installs snapshots.
 
 mod apply;
 mod snapshot;
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use futures::StreamExt;
 use openraft::storage::{EntryResponder, RaftStateMachine};
 use openraft::{OptionalSend, RaftSnapshotBuilder};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::Transactional;
 use tokio::sync::watch;
 
 use self::snapshot::open_snapshot;
@@ -35,10 +36,10 @@ use super::{LogId, Snapshot, SnapshotMeta, TypeConfig};
 use crate::acl::replicated::SeedFingerprints;
 use crate::acl::AclState;
 use crate::commands::CommandTable;
-use crate::sync::RwLocked as _;
+use crate::store::Records;
 
 pub use apply::{apply_exec, AclView};
-pub use snapshot::check_snapshot_file;
+pub use snapshot::SnapshotDamaged;
 
 type Membership = super::StoredMembership;
 
@@ -46,21 +47,26 @@ type Membership = super::StoredMembership;
 /// reading the snapshot it was opened on even when a newer one replaces the file.
 pub type SnapshotFile = tokio::fs::File;
 
-const KEY_APPLIED: &[u8] = b"last_applied";
-const KEY_MEMBERSHIP: &[u8] = b"membership";
 const SNAPSHOT_FILE: &str = "snapshot.bin";
 /// System records (keyspace tree) of the ACL state and of the seeds' fingerprints.
 const ACL_RECORD: &str = "acl";
 const ACL_SEEDS_RECORD: &str = "acl-seeds";
 
+/// The state machine's data as of one log index: every record, the last applied log id and
+/// the membership. Cloning it is O(1) (the records are a persistent map).
+#[derive(Clone, Default)]
+pub struct View {
+    pub records: Records,
+    pub applied: Option<LogId>,
+    pub membership: Membership,
+}
+
 /// What the node shares between the state machine and its readers.
 pub struct SharedState {
-    pub keyspace: sled::Tree,
-    pub sm_meta: sled::Tree,
-    /// Readers hold it shared while they run a command; the state machine holds it exclusively
-    /// while it commits a batch, so a read never sees half of one.
-    pub apply_gate: RwLock<()>,
-    /// Last applied log index, for readers waiting to catch up.
+    /// The state as of the last applied batch. Readers and snapshot builds load it without a
+    /// lock; the state machine replaces it after every batch.
+    pub view: ArcSwap<View>,
+    /// Last applied log index, for readers waiting to catch up (moves after `view`).
     pub applied_index: watch::Sender<u64>,
     /// The ACL state as of `applied_index` (published before the index moves).
     pub acl: ArcSwap<AclState>,
@@ -74,44 +80,15 @@ pub struct SharedState {
     pub acl_generation: std::sync::atomic::AtomicU64,
 }
 
-impl SharedState {
-    /// The apply gate, shared (readers). Waiting for it (a batch or a snapshot build holds it
-    /// exclusively) never blocks a runtime worker that other tasks (heartbeats) need.
-    pub fn read_gate(&self) -> std::sync::RwLockReadGuard<'_, ()> {
-        match self.apply_gate.try_read() {
-            Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => {
-                super::may_block(|| self.apply_gate.read_locked())
-            }
-        }
-    }
-
-    /// The apply gate, exclusive (the state machine, committing a batch).
-    fn write_gate(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
-        match self.apply_gate.try_write() {
-            Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => {
-                super::may_block(|| self.apply_gate.write_locked())
-            }
-        }
-    }
-}
-
-/// The ACL state stored in `keyspace` (a fresh one when none was ever written).
-fn read_acl(keyspace: &sled::Tree) -> io::Result<(AclState, SeedFingerprints)> {
-    let get = |name: &str| {
-        keyspace
-            .get(crate::store::encoding::system_key(name))
-            .map_err(read_sm_err)
-    };
-    let state = match get(ACL_RECORD)? {
-        Some(raw) => postcard::from_bytes(&raw).map_err(read_sm_err)?,
+/// The ACL state stored in `records` (a fresh one when none was ever written).
+fn read_acl(records: &Records) -> io::Result<(AclState, SeedFingerprints)> {
+    let get = |name: &str| records.get(crate::store::encoding::system_key(name).as_slice());
+    let state = match get(ACL_RECORD) {
+        Some(raw) => postcard::from_bytes(raw).map_err(read_sm_err)?,
         None => AclState::new(),
     };
-    let seeds = match get(ACL_SEEDS_RECORD)? {
-        Some(raw) => postcard::from_bytes(&raw).map_err(read_sm_err)?,
+    let seeds = match get(ACL_SEEDS_RECORD) {
+        Some(raw) => postcard::from_bytes(raw).map_err(read_sm_err)?,
         None => SeedFingerprints::new(),
     };
     Ok((state, seeds))
@@ -122,7 +99,8 @@ pub struct StateMachine {
     shared: Arc<SharedState>,
     table: Arc<CommandTable>,
     snapshot_dir: PathBuf,
-    db: sled::Db,
+    /// The working copy: changed in place by `apply_entries`, published after each batch.
+    data: View,
     /// Seed fingerprints as of the last applied entry.
     seeds: SeedFingerprints,
 }
@@ -140,29 +118,20 @@ fn snap_err(e: impl std::fmt::Display) -> io::Error {
 }
 
 impl StateMachine {
+    /// Opens the state machine from the snapshot under `snapshot_dir` (empty without one).
+    /// A damaged snapshot file is an error ([`SnapshotDamaged`]): the caller decides whether
+    /// the log can stand in for it.
     pub fn open(
-        db: &sled::Db,
         table: Arc<CommandTable>,
         snapshot_dir: PathBuf,
-    ) -> Result<(StateMachine, Arc<SharedState>), sled::Error> {
-        let keyspace = db.open_tree("keyspace")?;
-        let sm_meta = db.open_tree("sm_meta")?;
-        let applied = match sm_meta.get(KEY_APPLIED)? {
-            Some(raw) => postcard::from_bytes::<Option<LogId>>(&raw)
-                .ok()
-                .flatten()
-                .map(|l| l.index)
-                .unwrap_or(0),
-            None => 0,
-        };
+    ) -> Result<(StateMachine, Arc<SharedState>), SnapshotDamaged> {
+        let data = snapshot::load_current(&snapshot_dir)?.unwrap_or_default();
+        let applied = data.applied.map(|l| l.index).unwrap_or(0);
+        let (acl, seeds) = read_acl(&data.records).map_err(SnapshotDamaged::from)?;
         let (applied_index, _) = watch::channel(applied);
-        let (acl, seeds) = read_acl(&keyspace)
-            .map_err(|e| sled::Error::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?;
         let (acl_changes, _) = watch::channel(0);
         let shared = Arc::new(SharedState {
-            keyspace,
-            sm_meta,
-            apply_gate: RwLock::new(()),
+            view: ArcSwap::from_pointee(data.clone()),
             applied_index,
             acl: ArcSwap::from_pointee(acl),
             acl_seeds: ArcSwap::from_pointee(seeds.clone()),
@@ -174,58 +143,18 @@ impl StateMachine {
                 shared: shared.clone(),
                 table,
                 snapshot_dir,
-                db: db.clone(),
+                data,
                 seeds,
             },
             shared,
         ))
     }
 
-    fn read_applied(&self) -> io::Result<(Option<LogId>, Membership)> {
-        let applied = match self.shared.sm_meta.get(KEY_APPLIED).map_err(read_sm_err)? {
-            Some(raw) => postcard::from_bytes(&raw).map_err(read_sm_err)?,
-            None => None,
-        };
-        let membership = match self
-            .shared
-            .sm_meta
-            .get(KEY_MEMBERSHIP)
-            .map_err(read_sm_err)?
-        {
-            Some(raw) => postcard::from_bytes(&raw).map_err(read_sm_err)?,
-            None => Membership::default(),
-        };
-        Ok((applied, membership))
-    }
-
-    /// Commits `batch` (keyspace writes) with the new applied pointers in one transaction,
-    /// under the gate. Applying entries and installing a snapshot both end here.
-    fn commit(
-        &self,
-        batch: sled::Batch,
-        applied: Option<LogId>,
-        membership: Option<&Membership>,
-        acl: Option<(Arc<AclState>, SeedFingerprints)>,
-    ) -> io::Result<()> {
-        let applied_raw = postcard::to_allocvec(&applied).map_err(sm_err)?;
-        let membership_raw = match membership {
-            Some(m) => Some(postcard::to_allocvec(m).map_err(sm_err)?),
-            None => None,
-        };
-        let _gate = self.shared.write_gate();
-        (&self.shared.keyspace, &self.shared.sm_meta)
-            .transaction(|(keyspace, meta)| {
-                keyspace.apply_batch(&batch)?;
-                meta.insert(KEY_APPLIED, applied_raw.as_slice())?;
-                if let Some(m) = &membership_raw {
-                    meta.insert(KEY_MEMBERSHIP, m.as_slice())?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e: TransactionError<()>| match e {
-                TransactionError::Storage(e) => sm_err(e),
-                TransactionError::Abort(()) => sm_err("transaction aborted"),
-            })?;
+    /// Publishes the working copy to readers, then the ACL state, then the applied index (in
+    /// that order: whoever waits for the index sees both). Applying entries and installing a
+    /// snapshot both end here.
+    fn publish(&self, acl: Option<(Arc<AclState>, SeedFingerprints)>) {
+        self.shared.view.store(Arc::new(self.data.clone()));
         // The ACL state moves before the applied index does: whoever waits for the index
         // (a read barrier before AUTH or ACL LIST) sees the change.
         let acl_changed = acl.is_some();
@@ -236,13 +165,12 @@ impl StateMachine {
                 .acl_generation
                 .fetch_add(1, std::sync::atomic::Ordering::Release);
         }
-        if let Some(applied) = &applied {
+        if let Some(applied) = &self.data.applied {
             self.shared.applied_index.send_replace(applied.index);
         }
         if acl_changed {
             self.shared.acl_changes.send_modify(|n| *n += 1);
         }
-        Ok(())
     }
 }
 
@@ -251,7 +179,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
     async fn applied_state(&mut self) -> io::Result<(Option<LogId>, Membership)> {
-        self.read_applied()
+        Ok((self.data.applied, self.data.membership.clone()))
     }
 
     async fn apply<Strm>(&mut self, mut entries: Strm) -> io::Result<()>
@@ -267,7 +195,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         }
         let bytes = batch.iter().map(super::entry_size).sum();
         let replies = super::heavy(bytes, || self.apply_entries(batch))?;
-        // Replies leave once the whole batch is committed (and readable).
+        // Replies leave once the whole batch is published (and readable).
         for (responder, reply) in responders.into_iter().zip(replies) {
             if let Some(responder) = responder {
                 responder.send(reply);
@@ -277,14 +205,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     }
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        // The state as of now (openraft asks between two batches): an O(1) copy.
         SnapshotBuilder {
-            sm: StateMachine {
-                shared: self.shared.clone(),
-                table: self.table.clone(),
-                snapshot_dir: self.snapshot_dir.clone(),
-                db: self.db.clone(),
-                seeds: self.seeds.clone(),
-            },
+            view: Arc::new(self.data.clone()),
+            snapshot_dir: self.snapshot_dir.clone(),
         }
     }
 
@@ -296,13 +220,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         snapshot: SnapshotFile,
     ) -> io::Result<()> {
         let mut file = snapshot.into_std().await;
-        super::may_block(|| self.install_file(meta, &mut file))?;
-        self.db.flush_async().await.map_err(sm_err)?;
-        Ok(())
+        super::may_block(|| self.install_file(meta, &mut file))
     }
 
     async fn get_current_snapshot(&mut self) -> io::Result<Option<Snapshot>> {
-        let file = match std::fs::File::open(self.snapshot_path()) {
+        let file = match std::fs::File::open(self.snapshot_dir.join(SNAPSHOT_FILE)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
@@ -311,19 +233,23 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     }
 }
 
-/// Builds snapshots from the committed state machine.
+/// Builds a snapshot of the state as of the moment openraft asked for it: a point-in-time copy
+/// that later writes do not change, so writes go on while the file is written.
 pub struct SnapshotBuilder {
-    sm: StateMachine,
+    view: Arc<View>,
+    snapshot_dir: PathBuf,
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     type SnapshotData = SnapshotFile;
 
     async fn build_snapshot(&mut self) -> io::Result<Snapshot> {
-        // The state machine must be durable before the log it replaces can be purged.
-        self.sm.db.flush_async().await.map_err(sm_err)?;
-        super::heavy(usize::MAX, || self.sm.build_file())?;
-        open_snapshot(std::fs::File::open(self.sm.snapshot_path())?)
+        let view = self.view.clone();
+        let dir = self.snapshot_dir.clone();
+        let path = tokio::task::spawn_blocking(move || snapshot::write_file(&dir, &view))
+            .await
+            .map_err(snap_err)??;
+        open_snapshot(std::fs::File::open(path)?)
     }
 }
 
@@ -338,14 +264,9 @@ mod tests {
 
     use crate::raft::{Entry, ExecRequest, Request};
 
-    pub(super) fn open(dir: &std::path::Path) -> (StateMachine, Arc<SharedState>, sled::Db) {
-        let db = sled::Config::new()
-            .path(dir.join("data"))
-            .open()
-            .expect("sled");
+    pub(super) fn open(dir: &std::path::Path) -> (StateMachine, Arc<SharedState>) {
         let table = Arc::new(CommandTable::new(&HashMap::new()).expect("table"));
-        let (sm, shared) = StateMachine::open(&db, table, dir.join("snapshots")).expect("sm");
-        (sm, shared, db)
+        StateMachine::open(table, dir.join("snapshots")).expect("sm")
     }
 
     pub(super) fn exec_entry(index: u64, commands: &[&[&str]]) -> Entry {
@@ -357,9 +278,14 @@ mod tests {
         )
     }
 
-    pub(super) fn dump(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
-        tree.iter()
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).expect("iter"))
+    /// Every record of the published view.
+    pub(super) fn dump(shared: &SharedState) -> Vec<(Vec<u8>, Vec<u8>)> {
+        shared
+            .view
+            .load()
+            .records
+            .iter()
+            .map(|(k, v)| (k.to_vec(), v.to_vec()))
             .collect()
     }
 

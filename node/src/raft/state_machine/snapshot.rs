@@ -1,19 +1,25 @@
-//! Snapshots: the file format (header, records, CRC-32), building one from the committed
-//! state record by record, checking one (at start and before installing), and installing one
-//! received from the leader.
+//! Snapshots, the RDB of the keyspace: the file format (header, records, CRC-32), writing one
+//! from a published view record by record, reading one in a single pass (at start and when one
+//! is installed), and installing one received from the leader.
+//!
+//! Format: header length (u64 BE), header (postcard: last applied log id, membership), then
+//! every record as key length (u32 BE), key, value length (u32 BE), value, and last the CRC-32
+//! of everything before it. A snapshot is only ever read whole and checked before it replaces
+//! anything; memory while reading is the records it holds, never the file twice.
 
-use std::io;
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{
-    read_sm_err, snap_err, Membership, StateMachine, ACL_RECORD, ACL_SEEDS_RECORD, SNAPSHOT_FILE,
-};
-use crate::acl::replicated::SeedFingerprints;
-use crate::acl::AclState;
-use crate::raft::{LogId, Snapshot, SnapshotMeta};
+use sled::IVec;
 
-/// Serialized snapshot: its metadata then every record of the keyspace tree.
+use super::{read_acl, snap_err, Membership, StateMachine, View, SNAPSHOT_FILE};
+use crate::raft::checksum::{Crc32, LEN as CRC_LEN};
+use crate::raft::{LogId, Snapshot, SnapshotMeta};
+use crate::store::Records;
+
+/// Serialized snapshot: its metadata then every record of the keyspace.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SnapshotHeader {
     last_applied: Option<LogId>,
@@ -29,214 +35,193 @@ impl SnapshotHeader {
     }
 }
 
-impl StateMachine {
-    pub(super) fn snapshot_path(&self) -> PathBuf {
-        self.snapshot_dir.join(SNAPSHOT_FILE)
-    }
-
-    /// Writes the committed state (keyspace + applied pointers) as the snapshot file, record
-    /// by record through a buffer (never the whole snapshot in memory), then moves it in place.
-    /// Same format as [`for_each_record`] reads: header length, header, records, CRC-32.
-    pub(super) fn build_file(&self) -> io::Result<()> {
-        use std::io::Write;
-        struct Out {
-            file: std::io::BufWriter<std::fs::File>,
-            crc: crate::raft::checksum::Crc32,
-        }
-        impl Out {
-            fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
-                self.crc.update(bytes);
-                self.file.write_all(bytes)
-            }
-        }
-        crate::files::create_private_dir(&self.snapshot_dir).map_err(snap_err)?;
-        let tmp = self.snapshot_dir.join(format!("{SNAPSHOT_FILE}.tmp"));
-        let mut out = Out {
-            file: std::io::BufWriter::with_capacity(
-                1024 * 1024,
-                crate::files::create_private(&tmp).map_err(snap_err)?,
-            ),
-            crc: crate::raft::checksum::Crc32::new(),
-        };
-        {
-            let _gate = self.shared.read_gate();
-            let (last_applied, membership) = self.read_applied()?;
-            let header = postcard::to_allocvec(&SnapshotHeader {
-                last_applied,
-                membership,
-            })
-            .map_err(snap_err)?;
-            out.put(&(header.len() as u64).to_be_bytes())?;
-            out.put(&header)?;
-            for item in self.shared.keyspace.iter() {
-                let (k, v) = item.map_err(read_sm_err)?;
-                out.put(&(k.len() as u32).to_be_bytes())?;
-                out.put(&k)?;
-                out.put(&(v.len() as u32).to_be_bytes())?;
-                out.put(&v)?;
-            }
-        }
-        let sum = out.crc.finish().to_le_bytes();
-        out.file.write_all(&sum)?;
-        let file = out.file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, self.snapshot_path()).map_err(snap_err)?;
-        Ok(())
-    }
+/// Why the snapshot file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotDamaged {
+    /// The file is there but its bytes are wrong (checksum, truncation, malformed).
+    #[error("the snapshot file '{path}' is damaged: {reason}")]
+    Damaged { path: PathBuf, reason: String },
+    /// It could not be read at all (permissions, I/O).
+    #[error("cannot read the snapshot: {0}")]
+    Io(#[from] io::Error),
 }
 
-/// Checks the snapshot file under `snapshot_dir` at start. A damaged file is removed (the
-/// data it was built from is intact, and a new snapshot is built from it): Ok(true) then.
-pub fn check_snapshot_file(snapshot_dir: &std::path::Path) -> Result<bool, std::io::Error> {
-    let path = snapshot_dir.join(SNAPSHOT_FILE);
-    let mut file = match std::fs::File::open(&path) {
+/// Writes `view` as the snapshot file under `dir`, record by record through a buffer (never
+/// the whole snapshot in memory), then moves it in place durably (file and folder synced: the
+/// log it replaces may be purged as soon as this returns). Returns the file's path.
+pub(super) fn write_file(dir: &Path, view: &View) -> io::Result<PathBuf> {
+    struct Out {
+        file: BufWriter<File>,
+        crc: Crc32,
+    }
+    impl Out {
+        fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+            self.crc.update(bytes);
+            self.file.write_all(bytes)
+        }
+    }
+    crate::files::create_private_dir(dir).map_err(snap_err)?;
+    let tmp = dir.join(format!("{SNAPSHOT_FILE}.build.tmp"));
+    let mut out = Out {
+        file: BufWriter::with_capacity(
+            1024 * 1024,
+            crate::files::create_private(&tmp).map_err(snap_err)?,
+        ),
+        crc: Crc32::new(),
+    };
+    let header = postcard::to_allocvec(&SnapshotHeader {
+        last_applied: view.applied,
+        membership: view.membership.clone(),
+    })
+    .map_err(snap_err)?;
+    out.put(&(header.len() as u64).to_be_bytes())?;
+    out.put(&header)?;
+    for (k, v) in view.records.iter() {
+        out.put(&(k.len() as u32).to_be_bytes())?;
+        out.put(k)?;
+        out.put(&(v.len() as u32).to_be_bytes())?;
+        out.put(v)?;
+    }
+    let sum = out.crc.finish().to_le_bytes();
+    out.file.write_all(&sum)?;
+    let file = out.file.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    drop(file);
+    let path = dir.join(SNAPSHOT_FILE);
+    std::fs::rename(&tmp, &path).map_err(snap_err)?;
+    File::open(dir)?.sync_all()?;
+    Ok(path)
+}
+
+/// Loads the snapshot file under `dir`: None when there is none.
+pub(super) fn load_current(dir: &Path) -> Result<Option<View>, SnapshotDamaged> {
+    let path = dir.join(SNAPSHOT_FILE);
+    let mut file = match File::open(&path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
     };
-    let checked = verify_snapshot_stream(&mut file)
-        .and_then(|body| for_each_record(&mut file, body, |_, _| Ok(())));
-    match checked {
-        Ok(_) => Ok(false),
-        Err(e) => {
-            tracing::warn!(file = %path.display(), reason = %e, "the snapshot file is damaged: removing it; a new snapshot is built from the intact data");
-            std::fs::remove_file(&path)?;
-            Ok(true)
-        }
+    match read_snapshot(&mut file) {
+        Ok((header, records)) => Ok(Some(View {
+            records,
+            applied: header.last_applied,
+            membership: header.membership,
+        })),
+        Err(e) if is_damage(&e) => Err(SnapshotDamaged::Damaged {
+            path,
+            reason: e.to_string(),
+        }),
+        Err(e) => Err(e.into()),
     }
 }
 
-/// Checks the CRC-32 at the end of the snapshot in `file`, reading it in pieces; returns the
-/// length of what it covers, and leaves the file rewound.
-fn verify_snapshot_stream(file: &mut std::fs::File) -> io::Result<u64> {
-    use std::io::{Read, Seek};
-    let damaged = || {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            "damaged snapshot (checksum mismatch)",
-        )
-    };
+fn is_damage(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+    )
+}
+
+/// Counts the CRC-32 of everything read through it.
+struct CrcReader<R> {
+    inner: R,
+    crc: Crc32,
+}
+
+impl<R: Read> Read for CrcReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.crc.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Reads the snapshot in `file` in one pass: the header, every record into a fresh map, and
+/// the CRC-32 at the end checked against what was read. Nothing outside is touched, so a
+/// damaged file changes nothing. Lengths are checked against the file's size before anything
+/// is allocated for them.
+fn read_snapshot(file: &mut File) -> io::Result<(SnapshotHeader, Records)> {
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
     let len = file.metadata()?.len();
     let body = len
-        .checked_sub(crate::raft::checksum::LEN as u64)
-        .ok_or_else(damaged)?;
+        .checked_sub(CRC_LEN as u64)
+        .ok_or_else(|| bad("truncated snapshot"))?;
     file.seek(io::SeekFrom::Start(0))?;
-    let mut crc = crate::raft::checksum::Crc32::new();
-    let mut buf = vec![0u8; 1024 * 1024];
-    let mut left = body;
-    while left > 0 {
-        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = file.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(damaged());
-        }
-        crc.update(&buf[..n]);
-        left -= n as u64;
-    }
-    let mut sum = [0u8; crate::raft::checksum::LEN];
-    file.read_exact(&mut sum)?;
-    file.seek(io::SeekFrom::Start(0))?;
-    if crc.finish() == u32::from_le_bytes(sum) {
-        Ok(body)
-    } else {
-        Err(damaged())
-    }
-}
-
-/// Reads the snapshot in `file` (the first `body` bytes: header, then records) in pieces,
-/// handing each keyspace record to `f`; returns the header.
-fn for_each_record(
-    file: &mut std::fs::File,
-    body: u64,
-    mut f: impl FnMut(&[u8], &[u8]) -> io::Result<()>,
-) -> io::Result<SnapshotHeader> {
-    use std::io::Read;
-    let bad = || io::Error::new(io::ErrorKind::InvalidData, "malformed snapshot");
-    let mut r = std::io::BufReader::with_capacity(1024 * 1024, (&mut *file).take(body));
+    let mut r = CrcReader {
+        inner: BufReader::with_capacity(1024 * 1024, (&mut *file).take(body)),
+        crc: Crc32::new(),
+    };
     let mut len8 = [0u8; 8];
-    r.read_exact(&mut len8).map_err(|_| bad())?;
+    r.read_exact(&mut len8)?;
     let header_len = u64::from_be_bytes(len8);
-    if header_len > MAX_SNAPSHOT_HEADER || header_len > body {
-        return Err(bad());
+    if header_len > MAX_SNAPSHOT_HEADER || 8 + header_len > body {
+        return Err(bad("malformed snapshot header (checksum mismatch?)"));
     }
     let mut raw = vec![0u8; header_len as usize];
-    r.read_exact(&mut raw).map_err(|_| bad())?;
-    let header: SnapshotHeader = postcard::from_bytes(&raw).map_err(|_| bad())?;
+    r.read_exact(&mut raw)?;
+    let header: SnapshotHeader =
+        postcard::from_bytes(&raw).map_err(|_| bad("malformed snapshot header"))?;
     let mut pos = 8 + header_len;
-    let (mut k, mut v) = (Vec::new(), Vec::new());
-    let read_field = |r: &mut std::io::BufReader<_>, out: &mut Vec<u8>, pos: &mut u64| {
+    let field = |r: &mut CrcReader<_>, pos: &mut u64| -> io::Result<IVec> {
         let mut len4 = [0u8; 4];
-        r.read_exact(&mut len4).map_err(|_| bad())?;
+        r.read_exact(&mut len4)?;
         let n = u64::from(u32::from_be_bytes(len4));
         if *pos + 4 + n > body {
-            return Err(bad());
+            return Err(bad("malformed snapshot record (checksum mismatch?)"));
         }
-        out.resize(n as usize, 0);
-        r.read_exact(out).map_err(|_| bad())?;
+        let mut out = vec![0u8; n as usize];
+        r.read_exact(&mut out)?;
         *pos += 4 + n;
-        Ok::<(), io::Error>(())
+        Ok(IVec::from(out))
     };
+    let mut records = Records::new();
     while pos < body {
-        read_field(&mut r, &mut k, &mut pos)?;
-        read_field(&mut r, &mut v, &mut pos)?;
-        f(&k, &v)?;
+        let k = field(&mut r, &mut pos)?;
+        let v = field(&mut r, &mut pos)?;
+        records.insert(k, v);
     }
-    Ok(header)
+    let computed = r.crc.finish();
+    drop(r);
+    let mut sum = [0u8; CRC_LEN];
+    file.read_exact(&mut sum)?;
+    if computed != u32::from_le_bytes(sum) {
+        return Err(bad("damaged snapshot (checksum mismatch)"));
+    }
+    Ok((header, records))
 }
 
 impl StateMachine {
-    /// Replaces the keyspace (and the ACL state) with a snapshot's records, checked first.
-    /// Replaces the keyspace (and the ACL state) with the records of the snapshot in `file`,
-    /// read in pieces: its checksum is checked in a first pass, before anything is replaced.
-    /// Then the file becomes the current snapshot (copied in pieces).
-    pub(super) fn install_file(
-        &mut self,
-        meta: &SnapshotMeta,
-        file: &mut std::fs::File,
-    ) -> io::Result<()> {
-        let body = verify_snapshot_stream(file)?;
-        let mut batch = sled::Batch::default();
-        for item in self.shared.keyspace.iter() {
-            let (k, _) = item.map_err(read_sm_err)?;
-            batch.remove(k);
-        }
-        let acl_key = crate::store::encoding::system_key(ACL_RECORD);
-        let seeds_key = crate::store::encoding::system_key(ACL_SEEDS_RECORD);
-        let mut acl = AclState::new();
-        let mut seeds = SeedFingerprints::new();
-        for_each_record(file, body, |k, v| {
-            if k == acl_key.as_slice() {
-                acl = postcard::from_bytes(v).map_err(snap_err)?;
-            } else if k == seeds_key.as_slice() {
-                seeds = postcard::from_bytes(v).map_err(snap_err)?;
-            }
-            batch.insert(k, v);
-            Ok(())
-        })?;
-        self.commit(
-            batch,
-            meta.last_log_id,
-            Some(&meta.last_membership),
-            Some((Arc::new(acl), seeds.clone())),
-        )?;
-        self.seeds = seeds;
-        // Keep the installed snapshot as the current one: it is the leader's snapshot file,
-        // whose header carries this same meta (last log id, membership).
-        use std::io::Seek;
+    /// Replaces the state with the snapshot in `file` (received from the leader): read and
+    /// checked whole first (a damaged one changes nothing), then kept durably as the current
+    /// snapshot (openraft purges the log it covers once this returns), then published.
+    pub(super) fn install_file(&mut self, meta: &SnapshotMeta, file: &mut File) -> io::Result<()> {
+        let (_, records) = read_snapshot(file)?;
+        let (acl, seeds) = read_acl(&records)?;
         file.seek(io::SeekFrom::Start(0))?;
         crate::files::create_private_dir(&self.snapshot_dir).map_err(snap_err)?;
-        let tmp = self.snapshot_dir.join(format!("{SNAPSHOT_FILE}.tmp"));
+        let tmp = self
+            .snapshot_dir
+            .join(format!("{SNAPSHOT_FILE}.install.tmp"));
         let mut out = crate::files::create_private(&tmp).map_err(snap_err)?;
-        std::io::copy(file, &mut out)?;
+        io::copy(file, &mut out)?;
         out.sync_all()?;
-        std::fs::rename(&tmp, self.snapshot_path()).map_err(snap_err)
+        drop(out);
+        std::fs::rename(&tmp, self.snapshot_dir.join(SNAPSHOT_FILE)).map_err(snap_err)?;
+        File::open(&self.snapshot_dir)?.sync_all()?;
+        self.data = View {
+            records,
+            applied: meta.last_log_id,
+            membership: meta.last_membership.clone(),
+        };
+        self.seeds = seeds.clone();
+        self.publish(Some((Arc::new(acl), seeds)));
+        Ok(())
     }
 }
 
 /// The snapshot in `file`: its metadata, read from its header, and the handle (rewound). Only
 /// the header is read; the whole file's checksum is checked where it is installed.
-pub(super) fn open_snapshot(mut file: std::fs::File) -> io::Result<Snapshot> {
-    use std::io::{Read, Seek};
+pub(super) fn open_snapshot(mut file: File) -> io::Result<Snapshot> {
     let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("snapshot {what}"));
     let mut len8 = [0u8; 8];
     file.read_exact(&mut len8)?;
@@ -268,7 +253,7 @@ mod tests {
     #[tokio::test]
     async fn a_damaged_snapshot_is_refused_before_anything_is_replaced() {
         let src_dir = tempfile::tempdir().expect("tmp");
-        let (mut sm, _shared, _db) = open(src_dir.path());
+        let (mut sm, _shared) = open(src_dir.path());
         sm.apply_entries(vec![exec_entry(1, &[&["set", "a", "1"]])])
             .expect("apply");
         let mut builder = sm.get_snapshot_builder().await;
@@ -282,17 +267,17 @@ mod tests {
         let damaged = tokio::fs::File::open(&damaged_path).await.expect("open");
 
         let dst_dir = tempfile::tempdir().expect("tmp");
-        let (mut other, other_shared, _db2) = open(dst_dir.path());
+        let (mut other, other_shared) = open(dst_dir.path());
         other
             .apply_entries(vec![exec_entry(1, &[&["set", "mine", "1"]])])
             .expect("apply");
-        let before = dump(&other_shared.keyspace);
+        let before = dump(&other_shared);
         let err = other
             .install_snapshot(&snapshot.meta, damaged)
             .await
             .expect_err("a damaged snapshot");
         assert!(err.to_string().contains("checksum"), "{err}");
-        assert_eq!(dump(&other_shared.keyspace), before);
+        assert_eq!(dump(&other_shared), before);
         let (applied, _) = other.applied_state().await.expect("applied");
         assert_eq!(applied.map(|l| l.index), Some(1));
     }
@@ -300,7 +285,7 @@ mod tests {
     #[tokio::test]
     async fn snapshot_round_trips_into_a_fresh_store() {
         let src_dir = tempfile::tempdir().expect("tmp");
-        let (mut sm, shared, _db) = open(src_dir.path());
+        let (mut sm, shared) = open(src_dir.path());
         let replies = sm
             .apply_entries(vec![
                 exec_entry(1, &[&["set", "a", "1"], &["set", "b", "2", "px", "100000"]]),
@@ -313,12 +298,12 @@ mod tests {
         assert_eq!(snapshot.meta.last_log_id.map(|l| l.index), Some(2));
 
         let dst_dir = tempfile::tempdir().expect("tmp");
-        let (mut fresh, fresh_shared, _db2) = open(dst_dir.path());
+        let (mut fresh, fresh_shared) = open(dst_dir.path());
         fresh
             .install_snapshot(&snapshot.meta, snapshot.snapshot)
             .await
             .expect("install");
-        assert_eq!(dump(&fresh_shared.keyspace), dump(&shared.keyspace));
+        assert_eq!(dump(&fresh_shared), dump(&shared));
         let (applied, _) = fresh.applied_state().await.expect("applied");
         assert_eq!(applied.map(|l| l.index), Some(2));
         let current = fresh
@@ -327,5 +312,29 @@ mod tests {
             .expect("current")
             .expect("some");
         assert_eq!(current.meta, snapshot.meta);
+    }
+
+    #[tokio::test]
+    async fn a_restart_loads_the_newest_snapshot_and_writes_go_on_while_one_is_written() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (mut sm, shared) = open(dir.path());
+        sm.apply_entries(vec![exec_entry(
+            1,
+            &[&["set", "a", "1"], &["rpush", "l", "x", "y"]],
+        )])
+        .expect("apply");
+        let mut builder = sm.get_snapshot_builder().await;
+        // The builder works on the view published so far: a write applied meanwhile is not in
+        // this snapshot, and is not held up by it.
+        let at_build = dump(&shared);
+        sm.apply_entries(vec![exec_entry(2, &[&["set", "b", "2"]])])
+            .expect("apply");
+        let snapshot = builder.build_snapshot().await.expect("build");
+        assert_eq!(snapshot.meta.last_log_id.map(|l| l.index), Some(1));
+        drop(sm);
+        let (mut restarted, restarted_shared) = open(dir.path());
+        assert_eq!(dump(&restarted_shared), at_build);
+        let (applied, _) = restarted.applied_state().await.expect("applied");
+        assert_eq!(applied.map(|l| l.index), Some(1));
     }
 }

@@ -176,16 +176,6 @@ pub fn info_fields(info: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The numeric value of `name` in `INFO <section>`.
-pub async fn info_number(c: &mut MultiplexedConnection, section: &str, name: &str) -> i64 {
-    let info = text(&q(c, &["INFO", section]).await);
-    info_fields(&info)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or_else(|| panic!("INFO {section} has no numeric {name}:\n{info}"))
-}
-
 /// A non-loopback IPv4 address of this machine, if it has one: the source address the kernel
 /// picks for a (never sent) UDP datagram to a documentation address, else `hostname -I`.
 pub fn non_loopback_ipv4() -> Option<Ipv4Addr> {

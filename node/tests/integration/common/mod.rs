@@ -236,3 +236,35 @@ pub fn all_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A numeric field of INFO `section`.
+pub async fn info_number(con: &mut MultiplexedConnection, section: &str, field: &str) -> i64 {
+    let info = text(&q(con, &["INFO", section]).await);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no numeric {field} in INFO {section}:\n{info}"))
+}
+
+/// Writes `filler:N` keys one entry at a time until the node (started with a small
+/// `raft-snapshot-logs`) has taken a snapshot and purged at least `purged` entries from its
+/// log: from then on what those entries wrote is only in the snapshot. Returns how many fillers.
+pub async fn write_until_log_purged(con: &mut MultiplexedConnection, purged: u64) -> usize {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let mut n = 0;
+    loop {
+        for _ in 0..50 {
+            n += 1;
+            expect(con, &["SET", &format!("filler:{n}"), "x"], ok()).await;
+        }
+        let last = info_number(con, "replication", "raft_last_log_index").await;
+        let kept = info_number(con, "persistence", "raft_log_entries").await;
+        if last - kept >= purged as i64 {
+            return n;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the log was not purged by {purged} entries after {n} writes (last index {last}, {kept} kept)"
+        );
+    }
+}
