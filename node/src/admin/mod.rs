@@ -18,6 +18,7 @@ pub mod raft;
 use bytes::Bytes;
 use redoubt_proto::resp::Frame;
 
+use crate::commands::args::is_kw;
 use crate::commands::{CmdError, ServerCmd};
 use crate::session::Session;
 
@@ -44,6 +45,7 @@ pub async fn run(s: &mut Session, cmd: ServerCmd, argv: &[Bytes]) -> Option<Fram
                 Frame::bulk(now.subsec_micros().to_string()),
             ]))
         }
+        ServerCmd::Bgsave => bgsave(s, argv).await,
         ServerCmd::Lastsave => {
             let started = crate::clock::since_epoch()
                 .as_secs()
@@ -87,4 +89,20 @@ pub fn help(lines: &[&str]) -> Frame {
             .map(|l| Frame::Simple((*l).to_string()))
             .collect(),
     )
+}
+
+/// BGSAVE [SCHEDULE]: the keyspace's RDB is the Raft snapshot; this asks openraft for one now
+/// (built from a point-in-time view: writes go on meanwhile).
+async fn bgsave(s: &Session, argv: &[Bytes]) -> Result<Frame, CmdError> {
+    if argv.len() > 2 || argv.get(1).is_some_and(|a| !is_kw(a, "SCHEDULE")) {
+        return Err(CmdError::Syntax);
+    }
+    s.node
+        .raft
+        .openraft()
+        .trigger()
+        .snapshot()
+        .await
+        .map_err(|e| CmdError::Other(format!("ERR cannot start a snapshot: {e}")))?;
+    Ok(Frame::Simple("Background saving started".into()))
 }

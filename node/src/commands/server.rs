@@ -33,6 +33,7 @@ pub enum ServerCmd {
     Debug,
     Monitor,
     Lastsave,
+    Bgsave,
     Psync,
     Sync,
     Replconf,
@@ -618,6 +619,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         .docs(
             "server",
             "Listens for all requests received by the server in real-time.",
+            "1.0.0",
+        ),
+    // The keyspace's RDB is the Raft snapshot: BGSAVE asks for one now (writes go on).
+    CommandSpec::new("bgsave", -1, Exec::Server(ServerCmd::Bgsave))
+        .flags(ADMIN | NOSCRIPT)
+        .acl(&["dangerous"])
+        .docs(
+            "server",
+            "Asynchronously saves the database(s) to disk.",
             "1.0.0",
         ),
     CommandSpec::new("lastsave", 1, Exec::Server(ServerCmd::Lastsave))

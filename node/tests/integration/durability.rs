@@ -347,3 +347,36 @@ async fn keys_only_a_snapshot_holds_survive_kill_9() {
     expect(&mut c, &["SELECT", "5"], ok()).await;
     expect(&mut c, &["GET", "in-db5"], b("v")).await;
 }
+
+#[tokio::test]
+async fn bgsave_writes_a_snapshot_of_everything_applied() {
+    let (node, mut c) = start().await;
+    set_keys(&mut c, "k", 50).await;
+    let snapshot = node.dir().join("snapshots").join("snapshot.bin");
+    assert!(!snapshot.exists(), "no snapshot before BGSAVE");
+    expect(&mut c, &["BGSAVE"], simple("Background saving started")).await;
+    expect_err(&mut c, &["BGSAVE", "NOW"], "ERR syntax error").await;
+    let applied = info_number(&mut c, "replication", "raft_applied_index").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let raft = text(&q(&mut c, &["RAFT.INFO"]).await);
+        let index: i64 = raft
+            .lines()
+            .find_map(|l| l.strip_prefix("snapshot_index:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no snapshot_index in RAFT.INFO:\n{raft}"));
+        if index >= applied {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no snapshot at {applied} after BGSAVE:\n{raft}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let bytes = std::fs::read(&snapshot).expect("snapshot");
+    assert!(
+        contains_bytes(&bytes, b"value-49"),
+        "the snapshot holds the data"
+    );
+}

@@ -53,11 +53,21 @@ pub(super) fn write_file(dir: &Path, view: &View) -> io::Result<PathBuf> {
     struct Out {
         file: BufWriter<File>,
         crc: Crc32,
+        unsynced: usize,
     }
     impl Out {
         fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
             self.crc.update(bytes);
-            self.file.write_all(bytes)
+            self.file.write_all(bytes)?;
+            self.unsynced += bytes.len();
+            // Synced as it goes (Redis's rdb-save-incremental-fsync): one large flush at the
+            // end would hold up the log's fsyncs behind it for as long as it takes.
+            if self.unsynced >= SYNC_EVERY {
+                self.file.flush()?;
+                self.file.get_ref().sync_data()?;
+                self.unsynced = 0;
+            }
+            Ok(())
         }
     }
     crate::files::create_private_dir(dir).map_err(snap_err)?;
@@ -68,6 +78,7 @@ pub(super) fn write_file(dir: &Path, view: &View) -> io::Result<PathBuf> {
             crate::files::create_private(&tmp).map_err(snap_err)?,
         ),
         crc: Crc32::new(),
+        unsynced: 0,
     };
     let header = postcard::to_allocvec(&SnapshotHeader {
         last_applied: view.applied,
@@ -238,6 +249,9 @@ pub(super) fn open_snapshot(mut file: File) -> io::Result<Snapshot> {
         snapshot: tokio::fs::File::from_std(file),
     })
 }
+
+/// Bytes of a snapshot written between two syncs while it is written.
+const SYNC_EVERY: usize = 4 * 1024 * 1024;
 
 /// A snapshot header holds a log id and the membership: never near this.
 const MAX_SNAPSHOT_HEADER: u64 = 16 * 1024 * 1024;
