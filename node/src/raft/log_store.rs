@@ -287,14 +287,17 @@ impl LogWriter {
     }
 
     fn insert(&self, entries: Vec<Entry>) -> io::Result<()> {
-        let mut batch = sled::Batch::default();
+        // One insert per entry, not a sled batch: a batch adds a manifest record of its own
+        // (another write to sync at the next flush), and entries need no atomicity among
+        // themselves: sled recovers a prefix of its log, and a prefix of the log is a log.
         let mut last = None;
         for entry in &entries {
             let raw = checksum::seal(postcard::to_allocvec(entry).map_err(write_err)?);
-            batch.insert(&entry.log_id.index.to_be_bytes(), raw);
+            self.log
+                .insert(entry.log_id.index.to_be_bytes(), raw)
+                .map_err(write_err)?;
             last = Some(entry.log_id.index);
         }
-        self.log.apply_batch(batch).map_err(write_err)?;
         // Readers find them in the log now. Only these very entries leave the queue: one at
         // the same index queued since (after a truncation) stays.
         {

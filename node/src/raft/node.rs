@@ -579,10 +579,11 @@ impl RaftNode {
             .is_ok()
     }
 
-    /// A read-only view of the applied keyspace of database `db` at time `now_ms`: the last
-    /// published batch, whole, which later batches do not change.
+    /// A read-only view of the applied keyspace of database `db` at time `now_ms`: everything
+    /// up to the last applied batch, which later batches do not change. Drop it soon: while it
+    /// lives, writes copy the tree nodes they change instead of changing them in place.
     pub fn read_view(&self, db: u8, now_ms: u64) -> ReadView {
-        let records = self.shared.view.load().records.clone();
+        let records = self.shared.view().records;
         ReadView {
             keyspace: Keyspace::new(Txn::read_only(records), db, now_ms, 0),
         }

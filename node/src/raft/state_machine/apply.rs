@@ -9,7 +9,7 @@ use bytes::Bytes;
 use openraft::EntryPayload;
 use redoubt_proto::resp::Frame;
 
-use super::{sm_err, Membership, StateMachine, ACL_RECORD, ACL_SEEDS_RECORD};
+use super::{sm_err, Membership, StateMachine, View, ACL_RECORD, ACL_SEEDS_RECORD};
 use crate::acl::replicated::SeedFingerprints;
 use crate::acl::{replicated, AclState, Denied};
 use crate::commands::{CmdError, CommandSpec, CommandTable, Ctx, Exec, Rng};
@@ -26,78 +26,81 @@ pub struct AclView {
 }
 
 impl StateMachine {
-    /// Applies a batch of committed entries in order to the working copy, then publishes it
-    /// (with the applied pointers) at once; one response per entry.
+    /// Applies a batch of committed entries in order to the records in place, holding the view
+    /// exclusively, then publishes the applied pointers; one response per entry.
     pub fn apply_entries(&mut self, entries: Vec<crate::raft::Entry>) -> io::Result<Vec<Response>> {
-        let records = std::mem::take(&mut self.data.records);
-        let mut ks = Keyspace::new(Txn::writable(records), 0, 0, 0);
         let mut acl = AclView {
             state: self.shared.acl.load_full(),
             seeds: self.seeds.clone(),
             changed: false,
             refused: None,
         };
-        let applied = self.apply_into(&mut ks, &mut acl, entries);
+        let shared = self.shared.clone();
+        let mut view = shared.write();
+        let mut ks = Keyspace::new(Txn::writable(std::mem::take(&mut view.records)), 0, 0, 0);
+        let applied = apply_into(&self.table, &mut ks, &mut acl, &mut view, entries);
         // The records come back whatever happened: an error stops openraft, never the data.
-        self.data.records = ks.txn.take_records();
+        view.records = ks.txn.take_records();
         let replies = applied?;
         let published = if acl.changed {
             let state = postcard::to_allocvec(&*acl.state).map_err(sm_err)?;
             let seeds = postcard::to_allocvec(&acl.seeds).map_err(sm_err)?;
             let system = crate::store::encoding::system_key;
-            self.data
-                .records
-                .insert(system(ACL_RECORD).into(), state.into());
-            self.data
-                .records
+            view.records.insert(system(ACL_RECORD).into(), state.into());
+            view.records
                 .insert(system(ACL_SEEDS_RECORD).into(), seeds.into());
             self.seeds = acl.seeds.clone();
             Some((acl.state, acl.seeds))
         } else {
             None
         };
-        self.publish(published);
+        let applied = view.applied;
+        drop(view);
+        self.publish(applied, published);
         Ok(replies)
     }
+}
 
-    fn apply_into(
-        &mut self,
-        ks: &mut Keyspace,
-        acl: &mut AclView,
-        entries: Vec<crate::raft::Entry>,
-    ) -> io::Result<Vec<Response>> {
-        let mut replies = Vec::with_capacity(entries.len());
-        for entry in entries {
-            ks.version = entry.log_id.index;
-            let reply = match &entry.payload {
-                EntryPayload::Blank => Response::One(Reply::ok()),
-                EntryPayload::Membership(m) => {
-                    self.data.membership = Membership::new(Some(entry.log_id), m.clone());
-                    Response::One(Reply::ok())
+/// Applies `entries` in order through `ks` (the view's records), moving the view's applied
+/// pointers with them.
+fn apply_into(
+    table: &CommandTable,
+    ks: &mut Keyspace,
+    acl: &mut AclView,
+    view: &mut View,
+    entries: Vec<crate::raft::Entry>,
+) -> io::Result<Vec<Response>> {
+    let mut replies = Vec::with_capacity(entries.len());
+    for entry in entries {
+        ks.version = entry.log_id.index;
+        let reply = match &entry.payload {
+            EntryPayload::Blank => Response::One(Reply::ok()),
+            EntryPayload::Membership(m) => {
+                view.membership = Membership::new(Some(entry.log_id), m.clone());
+                Response::One(Reply::ok())
+            }
+            EntryPayload::Normal(Request::Exec(req)) => {
+                Response::One(apply_exec(table, ks, acl, req))
+            }
+            EntryPayload::Normal(Request::Batch(reqs)) => Response::Batch(
+                reqs.iter()
+                    .map(|req| apply_exec(table, ks, acl, req))
+                    .collect(),
+            ),
+            EntryPayload::Normal(Request::Expire { db, keys, now_ms }) => {
+                ks.db = *db;
+                ks.now_ms = *now_ms;
+                for key in keys {
+                    // lookup through a writable view removes the key if it is expired.
+                    ks.lookup(key).map_err(sm_err)?;
                 }
-                EntryPayload::Normal(Request::Exec(req)) => {
-                    Response::One(apply_exec(&self.table, ks, acl, req))
-                }
-                EntryPayload::Normal(Request::Batch(reqs)) => Response::Batch(
-                    reqs.iter()
-                        .map(|req| apply_exec(&self.table, ks, acl, req))
-                        .collect(),
-                ),
-                EntryPayload::Normal(Request::Expire { db, keys, now_ms }) => {
-                    ks.db = *db;
-                    ks.now_ms = *now_ms;
-                    for key in keys {
-                        // lookup through a writable view removes the key if it is expired.
-                        ks.lookup(key).map_err(sm_err)?;
-                    }
-                    Response::One(Reply::ok())
-                }
-            };
-            self.data.applied = Some(entry.log_id);
-            replies.push(reply);
-        }
-        Ok(replies)
+                Response::One(Reply::ok())
+            }
+        };
+        view.applied = Some(entry.log_id);
+        replies.push(reply);
     }
+    Ok(replies)
 }
 
 /// Applies one client request to the keyspace; the reply goes back to the proposer.
@@ -339,7 +342,7 @@ mod tests {
             f[5]
         );
         let mut ks = Keyspace::new(
-            Txn::read_only(shared.view.load().records.clone()),
+            Txn::read_only(shared.view().records),
             0,
             1_700_000_000_000,
             0,

@@ -1,10 +1,12 @@
 //! The replicated state machine: the only writer of the keyspace.
 //!
 //! The keyspace lives in memory (Redis's model): the Raft log is its AOF and snapshots are its
-//! RDB. The state machine applies committed entries in log order to its working copy of the
-//! records, running each command's handler, then publishes a point-in-time view of the whole
-//! batch (an O(1) clone of a persistent map) that readers and snapshot builds use without a
-//! lock: a reader sees all of a batch or none of it. Everything it does depends only on the
+//! RDB. The state machine applies a batch of committed entries in log order to the records in
+//! place, running each command's handler, holding the view's lock exclusively for the batch: a
+//! reader sees all of a batch or none of it. Readers hold the lock (shared) only to take an
+//! O(1) clone of the records (a persistent map), a point-in-time view they then read without
+//! it; a snapshot build does the same, so writes go on while it is written (they copy the few
+//! tree nodes they change while a view is alive). Everything it does depends only on the
 //! entry: time, randomness and the caller's identity travel inside it, so every node computes
 //! the same records. After a restart the newest snapshot is loaded and openraft replays the
 //! log after it.
@@ -23,7 +25,7 @@ mod snapshot;
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
 use arc_swap::ArcSwap;
 use futures::StreamExt;
@@ -37,6 +39,7 @@ use crate::acl::replicated::SeedFingerprints;
 use crate::acl::AclState;
 use crate::commands::CommandTable;
 use crate::store::Records;
+use crate::sync::RwLocked as _;
 
 pub use apply::{apply_exec, AclView};
 pub use snapshot::SnapshotDamaged;
@@ -63,9 +66,9 @@ pub struct View {
 
 /// What the node shares between the state machine and its readers.
 pub struct SharedState {
-    /// The state as of the last applied batch. Readers and snapshot builds load it without a
-    /// lock; the state machine replaces it after every batch.
-    pub view: ArcSwap<View>,
+    /// The state as of the last applied batch. The state machine holds it exclusively while it
+    /// applies a batch; readers and snapshot builds hold it shared only to clone it (O(1)).
+    view: RwLock<View>,
     /// Last applied log index, for readers waiting to catch up (moves after `view`).
     pub applied_index: watch::Sender<u64>,
     /// The ACL state as of `applied_index` (published before the index moves).
@@ -78,6 +81,33 @@ pub struct SharedState {
     /// Number of ACL states published, moved with `acl` before the applied index: a reader
     /// tells whether the rules changed across a wait without touching `acl`'s reference count.
     pub acl_generation: std::sync::atomic::AtomicU64,
+}
+
+impl SharedState {
+    /// A point-in-time copy of the state (O(1)): all of the last applied batch.
+    pub fn view(&self) -> View {
+        let guard = match self.view.try_read() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            // A batch is being applied: wait for it without holding up the runtime's other
+            // tasks (heartbeats).
+            Err(TryLockError::WouldBlock) => super::may_block(|| self.view.read_locked()),
+        };
+        guard.clone()
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, View> {
+        self.view.read_locked()
+    }
+
+    /// The state, exclusively (the state machine, applying a batch).
+    fn write(&self) -> RwLockWriteGuard<'_, View> {
+        match self.view.try_write() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => super::may_block(|| self.view.write_locked()),
+        }
+    }
 }
 
 /// The ACL state stored in `records` (a fresh one when none was ever written).
@@ -99,8 +129,6 @@ pub struct StateMachine {
     shared: Arc<SharedState>,
     table: Arc<CommandTable>,
     snapshot_dir: PathBuf,
-    /// The working copy: changed in place by `apply_entries`, published after each batch.
-    data: View,
     /// Seed fingerprints as of the last applied entry.
     seeds: SeedFingerprints,
 }
@@ -131,7 +159,7 @@ impl StateMachine {
         let (applied_index, _) = watch::channel(applied);
         let (acl_changes, _) = watch::channel(0);
         let shared = Arc::new(SharedState {
-            view: ArcSwap::from_pointee(data.clone()),
+            view: RwLock::new(data),
             applied_index,
             acl: ArcSwap::from_pointee(acl),
             acl_seeds: ArcSwap::from_pointee(seeds.clone()),
@@ -143,18 +171,16 @@ impl StateMachine {
                 shared: shared.clone(),
                 table,
                 snapshot_dir,
-                data,
                 seeds,
             },
             shared,
         ))
     }
 
-    /// Publishes the working copy to readers, then the ACL state, then the applied index (in
-    /// that order: whoever waits for the index sees both). Applying entries and installing a
-    /// snapshot both end here.
-    fn publish(&self, acl: Option<(Arc<AclState>, SeedFingerprints)>) {
-        self.shared.view.store(Arc::new(self.data.clone()));
+    /// Publishes what a batch (or an installed snapshot) changed, once the view holds it: the
+    /// ACL state, then the applied index (in that order: whoever waits for the index sees
+    /// both). Applying entries and installing a snapshot both end here.
+    fn publish(&self, applied: Option<LogId>, acl: Option<(Arc<AclState>, SeedFingerprints)>) {
         // The ACL state moves before the applied index does: whoever waits for the index
         // (a read barrier before AUTH or ACL LIST) sees the change.
         let acl_changed = acl.is_some();
@@ -165,7 +191,7 @@ impl StateMachine {
                 .acl_generation
                 .fetch_add(1, std::sync::atomic::Ordering::Release);
         }
-        if let Some(applied) = &self.data.applied {
+        if let Some(applied) = applied {
             self.shared.applied_index.send_replace(applied.index);
         }
         if acl_changed {
@@ -179,7 +205,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
     async fn applied_state(&mut self) -> io::Result<(Option<LogId>, Membership)> {
-        Ok((self.data.applied, self.data.membership.clone()))
+        let view = self.shared.read();
+        Ok((view.applied, view.membership.clone()))
     }
 
     async fn apply<Strm>(&mut self, mut entries: Strm) -> io::Result<()>
@@ -207,7 +234,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
         // The state as of now (openraft asks between two batches): an O(1) copy.
         SnapshotBuilder {
-            view: Arc::new(self.data.clone()),
+            view: Arc::new(self.shared.view()),
             snapshot_dir: self.snapshot_dir.clone(),
         }
     }
@@ -281,8 +308,7 @@ mod tests {
     /// Every record of the published view.
     pub(super) fn dump(shared: &SharedState) -> Vec<(Vec<u8>, Vec<u8>)> {
         shared
-            .view
-            .load()
+            .view()
             .records
             .iter()
             .map(|(k, v)| (k.to_vec(), v.to_vec()))

@@ -219,13 +219,13 @@ impl StateMachine {
         drop(out);
         std::fs::rename(&tmp, self.snapshot_dir.join(SNAPSHOT_FILE)).map_err(snap_err)?;
         File::open(&self.snapshot_dir)?.sync_all()?;
-        self.data = View {
+        *self.shared.write() = View {
             records,
             applied: meta.last_log_id,
             membership: meta.last_membership.clone(),
         };
         self.seeds = seeds.clone();
-        self.publish(Some((Arc::new(acl), seeds)));
+        self.publish(meta.last_log_id, Some((Arc::new(acl), seeds)));
         Ok(())
     }
 }
