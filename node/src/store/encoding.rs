@@ -255,7 +255,8 @@ impl Meta {
         meta.version = hash_at(bytes, 9);
         let payload = &bytes[17..];
         match ty {
-            KeyType::String => meta.value = Bytes::copy_from_slice(payload),
+            // Shares the record's bytes (a GET replies from them without a copy).
+            KeyType::String => meta.value = Bytes::from_owner(raw.clone()).slice(17..),
             KeyType::List => {
                 if payload.len() < 24 {
                     return Err(StoreError::Corrupt("list meta"));

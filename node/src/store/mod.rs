@@ -90,30 +90,50 @@ impl Keyspace {
             return Ok(());
         }
         let mkey = meta_key(self.db, key);
-        let old = match self.txn.get(&mkey)? {
-            Some(raw) => Some(Meta::decode(&raw)?),
-            None => None,
-        };
-        let (mut keys, mut expires) = self.counters(self.db)?;
-        match &old {
-            None => keys += 1,
-            Some(old) => {
-                if let Some(at) = old.expire_at {
-                    if meta.expire_at != Some(at) {
-                        self.txn.remove(expiry_key(self.db, at, key))?;
-                    }
-                    expires = expires.saturating_sub(1);
-                }
-            }
+        let old = self.read_meta(&mkey)?;
+        self.replace_meta(key, mkey, old.as_ref(), meta)
+    }
+
+    /// The record at `mkey` as stored (expired or not).
+    fn read_meta(&self, mkey: &[u8]) -> Result<Option<Meta>, StoreError> {
+        match self.txn.get(mkey)? {
+            Some(raw) => Ok(Some(Meta::decode(&raw)?)),
+            None => Ok(None),
         }
-        if let Some(at) = meta.expire_at {
-            expires += 1;
-            if old.as_ref().and_then(|o| o.expire_at) != Some(at) {
+    }
+
+    /// Writes `meta` over `old` (the record stored at `mkey`, if any): the expiry index and the
+    /// counters are touched only when they change.
+    fn replace_meta(
+        &mut self,
+        key: &[u8],
+        mkey: Vec<u8>,
+        old: Option<&Meta>,
+        meta: &mut Meta,
+    ) -> Result<(), StoreError> {
+        let old_expiry = old.and_then(|o| o.expire_at);
+        if old_expiry != meta.expire_at {
+            if let Some(at) = old_expiry {
+                self.txn.remove(expiry_key(self.db, at, key))?;
+            }
+            if let Some(at) = meta.expire_at {
                 self.txn
                     .put(expiry_key(self.db, at, key), IVec::default())?;
             }
         }
-        self.put_counters(self.db, keys, expires)?;
+        if old.is_none() || old_expiry.is_some() != meta.expire_at.is_some() {
+            let (mut keys, mut expires) = self.counters(self.db)?;
+            if old.is_none() {
+                keys += 1;
+            }
+            if old_expiry.is_some() {
+                expires = expires.saturating_sub(1);
+            }
+            if meta.expire_at.is_some() {
+                expires += 1;
+            }
+            self.put_counters(self.db, keys, expires)?;
+        }
         meta.version = self.version;
         self.txn.put(mkey, meta.encode())?;
         Ok(())
@@ -122,12 +142,21 @@ impl Keyspace {
     /// Makes `meta` the record of `key` whatever it held before (SET, *STORE destinations):
     /// members of an old collection are removed first.
     pub fn overwrite(&mut self, key: &[u8], meta: &mut Meta) -> Result<(), StoreError> {
-        if let Some(old) = self.lookup(key)? {
-            if old.ty != KeyType::String || meta.ty != KeyType::String {
-                self.delete(key)?;
+        if meta.ty != KeyType::String && meta.count == 0 {
+            self.delete(key)?;
+            return Ok(());
+        }
+        let mkey = meta_key(self.db, key);
+        let mut old = self.read_meta(&mkey)?;
+        if let Some(o) = &old {
+            // A collection (or an expired one) goes with its members; an expired string is
+            // simply replaced.
+            if o.ty != KeyType::String || meta.ty != KeyType::String {
+                self.remove_key_record(key, o)?;
+                old = None;
             }
         }
-        self.save_meta(key, meta)
+        self.replace_meta(key, mkey, old.as_ref(), meta)
     }
 
     /// Deletes `key` if it is live. Returns whether it was.
