@@ -135,6 +135,7 @@ impl LogStore {
             flushed: flushed.clone(),
             appended: appended.clone(),
             mark: mark.clone(),
+            purge_to: 0,
         };
         std::thread::Builder::new()
             .name("redoubt-log-writer".into())
@@ -206,13 +207,28 @@ impl LogStore {
         self.inner.flushed.subscribe()
     }
 
-    /// Number of entries currently in the log (for RAFT.INFO / INFO).
+    /// Number of entries currently in the log, purged ones excluded (for RAFT.INFO / INFO):
+    /// from its ends, without walking it.
     pub fn len(&self) -> usize {
-        self.inner.log.len()
+        let index = |kv: Option<(sled::IVec, sled::IVec)>| {
+            kv.and_then(|(k, _)| k.as_ref().try_into().ok().map(u64::from_be_bytes))
+        };
+        let (Ok(first), Ok(last)) = (self.inner.log.first(), self.inner.log.last()) else {
+            return 0;
+        };
+        let (Some(first), Some(last)) = (index(first), index(last)) else {
+            return 0;
+        };
+        let purged = self.purged_index().ok().flatten().unwrap_or(0);
+        let first = first.max(purged.saturating_add(1));
+        if last < first {
+            return 0;
+        }
+        usize::try_from(last - first + 1).unwrap_or(usize::MAX)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.inner.log.is_empty()
+        self.len() == 0
     }
 }
 
@@ -236,11 +252,36 @@ struct LogWriter {
     flushed: watch::Sender<u64>,
     appended: watch::Sender<u64>,
     mark: Arc<DurableMark>,
+    /// Entries up to here are purged (recorded) but may still be on disk: they are removed a
+    /// slice at a time between appends, so purging a long log never holds up a write.
+    purge_to: u64,
 }
 
+/// Entries removed per slice of a purge.
+const PURGE_SLICE: usize = 1024;
+
 impl LogWriter {
-    fn run(self, mut rx: mpsc::UnboundedReceiver<LogWrite>) {
-        while let Some(first) = rx.blocking_recv() {
+    fn run(mut self, mut rx: mpsc::UnboundedReceiver<LogWrite>) {
+        // Leftovers of a purge cut short by a stop.
+        if let Ok(Some(raw)) = self.meta.get(KEY_PURGED) {
+            if let Ok(log_id) = postcard::from_bytes::<LogId>(&raw) {
+                self.purge_to = log_id.index;
+            }
+        }
+        loop {
+            let first = match rx.try_recv() {
+                Ok(change) => change,
+                Err(mpsc::error::TryRecvError::Disconnected) => return,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    if self.purge_slice() {
+                        continue;
+                    }
+                    match rx.blocking_recv() {
+                        Some(change) => change,
+                        None => return,
+                    }
+                }
+            };
             let mut changes = vec![first];
             while let Ok(more) = rx.try_recv() {
                 changes.push(more);
@@ -327,15 +368,46 @@ impl LogWriter {
         Ok(())
     }
 
-    fn purge(&self, log_id: &LogId) -> io::Result<()> {
+    /// Records the purge; the entries go a slice at a time ([`LogWriter::purge_slice`]).
+    /// Nothing reads entries at or below the purged index once it is recorded.
+    fn purge(&mut self, log_id: &LogId) -> io::Result<()> {
         let raw = postcard::to_allocvec(log_id).map_err(write_err)?;
         self.meta.insert(KEY_PURGED, raw).map_err(write_err)?;
-        let mut batch = sled::Batch::default();
-        for item in self.log.range(..=log_id.index.to_be_bytes()) {
-            let (k, _) = item.map_err(write_err)?;
-            batch.remove(k);
+        self.purge_to = self.purge_to.max(log_id.index);
+        Ok(())
+    }
+
+    /// Removes up to [`PURGE_SLICE`] purged entries still on disk; whether it removed any.
+    fn purge_slice(&mut self) -> bool {
+        if self.purge_to == 0 {
+            return false;
         }
-        self.log.apply_batch(batch).map_err(write_err)
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for item in self
+            .log
+            .range(..=self.purge_to.to_be_bytes())
+            .take(PURGE_SLICE)
+        {
+            match item {
+                Ok((k, _)) => batch.remove(k),
+                Err(e) => {
+                    tracing::warn!(error = %e, "removing purged log entries");
+                    break;
+                }
+            }
+            n += 1;
+        }
+        if n == 0 {
+            self.purge_to = 0;
+            return false;
+        }
+        if let Err(e) = self.log.apply_batch(batch) {
+            tracing::warn!(error = %e, "removing purged log entries");
+            self.purge_to = 0;
+            return false;
+        }
+        true
     }
 }
 
@@ -669,5 +741,38 @@ mod tests {
         let tail = store.entries_within(4, 6, usize::MAX).expect("read");
         assert_eq!(tail.len(), 2);
         assert_eq!(store.last_log_id().expect("last").map(|l| l.index), Some(5));
+    }
+
+    #[tokio::test]
+    async fn a_purge_is_recorded_at_once_and_its_entries_go_a_slice_at_a_time() {
+        let (_dir, _db, mut store) = temp_store();
+        for index in 1..=3000 {
+            write_raw(&store, index, 10);
+        }
+        assert_eq!(store.len(), 3000);
+        let purged = entry(2500, 0).log_id;
+        RaftLogStorage::purge(&mut store, purged)
+            .await
+            .expect("purge");
+        // Recorded: the log starts after it for every reader at once...
+        assert_eq!(store.len(), 500);
+        let state = store.get_log_state().await.expect("state");
+        assert_eq!(state.last_purged_log_id, Some(purged));
+        assert_eq!(state.last_log_id.map(|l| l.index), Some(3000));
+        // ...and the entries leave the disk in slices between writes.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while store
+            .inner
+            .log
+            .first()
+            .expect("first")
+            .map(|(k, _)| k.to_vec())
+            != Some(2501u64.to_be_bytes().to_vec())
+        {
+            assert!(std::time::Instant::now() < deadline, "purged entries stay");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let kept = store.entries_within(2501, 3001, usize::MAX).expect("read");
+        assert_eq!(kept.len(), 500);
     }
 }
