@@ -196,7 +196,7 @@ impl Session {
         if let Err(e) = self.read_barrier().await {
             return e.to_frame();
         }
-        let mut ks = self.node.raft.read_view(self.db, now_ms());
+        let ks = self.node.raft.read_view(self.db, now_ms());
         for key in keys {
             if self
                 .watches

@@ -11,6 +11,10 @@
 //!                   's' score(ordered) member -> ""
 //! 'e' db expire_at key                       -> ""   (expiry index)
 //! 'c' db                                     -> key count, expiring key count
+//! 't' db hash(key) key                       -> index the key went at (tombstone, for WATCH)
+//! 'q' index db key                           -> ""   (tombstones, oldest first)
+//! 'n'                                        -> number of 'q' records
+//! 'f' db                                     -> index of the db's last FLUSHDB
 //! 'r' name                                   -> replicated system records
 //! ```
 //!
@@ -26,6 +30,10 @@ pub const TAG_META: u8 = b'k';
 pub const TAG_MEMBER: u8 = b'm';
 pub const TAG_EXPIRY: u8 = b'e';
 pub const TAG_COUNTERS: u8 = b'c';
+pub const TAG_TOMBSTONE: u8 = b't';
+pub const TAG_TOMBSTONE_QUEUE: u8 = b'q';
+pub const TOMBSTONE_COUNT: &[u8] = b"n";
+pub const TAG_FLUSHED: u8 = b'f';
 /// Replicated system records (replication credentials...), outside every db.
 pub const TAG_SYSTEM: u8 = b'r';
 
@@ -110,6 +118,27 @@ pub fn expiry_key(db: u8, at: u64, key: &[u8]) -> Vec<u8> {
     k.extend_from_slice(&at.to_be_bytes());
     k.extend_from_slice(key);
     k
+}
+
+/// The tombstone of `key`: like its meta key under another tag.
+pub fn tombstone_key(db: u8, key: &[u8]) -> Vec<u8> {
+    let mut k = meta_key(db, key);
+    k[0] = TAG_TOMBSTONE;
+    k
+}
+
+/// The place of a tombstone in the oldest-first queue.
+pub fn tombstone_queue_key(index: u64, db: u8, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(10 + key.len());
+    k.push(TAG_TOMBSTONE_QUEUE);
+    k.extend_from_slice(&index.to_be_bytes());
+    k.push(db);
+    k.extend_from_slice(key);
+    k
+}
+
+pub fn flushed_key(db: u8) -> Vec<u8> {
+    vec![TAG_FLUSHED, db]
 }
 
 pub fn counters_key(db: u8) -> Vec<u8> {

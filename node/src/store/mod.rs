@@ -29,6 +29,13 @@ pub enum StoreError {
 /// Number of databases (SELECT 0..15).
 pub const DATABASES: u8 = 16;
 
+/// The bit a WATCH version carries when the key was absent or expired (log indexes never
+/// reach it).
+pub const GONE: u64 = 1 << 63;
+
+/// Tombstones kept for WATCH (see `Keyspace::bury`).
+pub const TOMBSTONES_MAX: u64 = 65_536;
+
 /// The keyspace as one command sees it: the selected db, the time it runs at, and the log
 /// index it runs as (0 for reads).
 pub struct Keyspace {
@@ -67,6 +74,8 @@ impl Keyspace {
         if meta.is_expired(self.now_ms) {
             if self.txn.is_writable() {
                 self.remove_key_record(key, &meta)?;
+                // Expired: to WATCH it was gone already (see `watch_version`).
+                self.bury(key, meta.version)?;
             }
             return Ok(None);
         }
@@ -167,7 +176,44 @@ impl Keyspace {
         let meta = Meta::decode(&raw)?;
         let live = !meta.is_expired(self.now_ms);
         self.remove_key_record(key, &meta)?;
+        self.bury(key, if live { self.version } else { meta.version })?;
         Ok(live)
+    }
+
+    /// Remembers that `key` of the selected db went (a tombstone holding `index`), so that a
+    /// WATCH taken while it existed, or before it was created and deleted again, sees the
+    /// change. Only the newest [`TOMBSTONES_MAX`] are kept (oldest first out): a WATCH that
+    /// spans more deletions than that may miss a key created and deleted meanwhile.
+    fn bury(&mut self, key: &[u8], index: u64) -> Result<(), StoreError> {
+        self.txn
+            .put(tombstone_key(self.db, key), index.to_be_bytes().to_vec())?;
+        self.txn
+            .put(tombstone_queue_key(index, self.db, key), IVec::default())?;
+        let mut count = self
+            .txn
+            .get(TOMBSTONE_COUNT)?
+            .map(|raw| hash_at(&raw, 0))
+            .unwrap_or(0)
+            + 1;
+        while count > TOMBSTONES_MAX {
+            let oldest = self
+                .txn
+                .prefix(&[TAG_TOMBSTONE_QUEUE], false)
+                .next()
+                .transpose()?;
+            let Some((queued, _)) = oldest else {
+                break;
+            };
+            let (at, db) = (hash_at(&queued, 1), queued.get(9).copied().unwrap_or(0));
+            let stone = tombstone_key(db, queued.get(10..).unwrap_or_default());
+            if self.txn.get(&stone)?.map(|raw| hash_at(&raw, 0)) == Some(at) {
+                self.txn.remove(stone)?;
+            }
+            self.txn.remove(queued.to_vec())?;
+            count -= 1;
+        }
+        self.txn
+            .put(TOMBSTONE_COUNT.to_vec(), count.to_be_bytes().to_vec())
     }
 
     /// Removes the record, members and expiry entry of a physically present key.
@@ -247,11 +293,13 @@ impl Keyspace {
 
     /// Removes every key of `db`.
     pub fn flush_db(&mut self, db: u8) -> Result<(), StoreError> {
-        for tag in [TAG_META, TAG_MEMBER, TAG_EXPIRY] {
+        for tag in [TAG_META, TAG_MEMBER, TAG_EXPIRY, TAG_TOMBSTONE] {
             self.remove_members(&[tag, db])?;
         }
         self.put_counters(db, 0, 0)?;
-        Ok(())
+        // One mark for the whole db instead of a tombstone per key (see `watch_version`).
+        self.txn
+            .put(flushed_key(db), self.version.to_be_bytes().to_vec())
     }
 
     /// (keys, keys with an expiry) of `db`, expired-but-not-yet-removed keys included.
@@ -352,8 +400,27 @@ impl Keyspace {
     }
 
     /// The version of `key` for WATCH: its last change index, 0 when absent or expired.
-    pub fn watch_version(&mut self, key: &[u8]) -> Result<u64, StoreError> {
-        Ok(self.lookup(key)?.map(|m| m.version).unwrap_or(0))
+    ///
+    /// A live key gives the index that last changed it. A key that is gone gives [`GONE`] plus
+    /// the index it went at (its tombstone, or the last FLUSHDB of its db); an expired one
+    /// gives `GONE` plus its last change, whether or not it was removed yet. So EXEC aborts
+    /// (the version differs) when a watched key was changed, created, deleted, created and
+    /// deleted again, or expired since WATCH; not when a key already expired at WATCH is then
+    /// removed (Redis 7 does the same). Unlike Redis, a FLUSHDB also aborts transactions
+    /// watching keys that did not exist. Never changes anything (expired keys stay).
+    pub fn watch_version(&self, key: &[u8]) -> Result<u64, StoreError> {
+        if let Some(raw) = self.txn.get(&meta_key(self.db, key))? {
+            let meta = Meta::decode(&raw)?;
+            return Ok(if meta.is_expired(self.now_ms) {
+                GONE | meta.version
+            } else {
+                meta.version
+            });
+        }
+        let index_of = |raw: Option<IVec>| raw.map(|raw| hash_at(&raw, 0)).unwrap_or(0);
+        let stone = index_of(self.txn.get(&tombstone_key(self.db, key))?);
+        let flushed = index_of(self.txn.get(&flushed_key(self.db))?);
+        Ok(GONE | stone.max(flushed))
     }
 }
 
@@ -416,5 +483,54 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 500);
+    }
+
+    #[test]
+    fn watch_versions_change_on_every_removal_and_tombstones_stay_bounded() {
+        let mut ks = keyspace(1_000);
+        let absent = ks.watch_version(b"k").expect("version");
+        assert_eq!(absent, GONE);
+        ks.version = 5;
+        ks.save_meta(b"k", &mut Meta::string(Bytes::from_static(b"v")))
+            .expect("save");
+        assert_eq!(ks.watch_version(b"k").expect("version"), 5);
+        ks.version = 6;
+        assert!(ks.delete(b"k").expect("del"));
+        // Created and deleted again: not what a WATCH before index 5 saw.
+        assert_eq!(ks.watch_version(b"k").expect("version"), GONE | 6);
+        // Expired: gone at once, and the same after its removal.
+        let mut m = Meta::string(Bytes::from_static(b"v"));
+        m.expire_at = Some(2_000);
+        ks.version = 7;
+        ks.save_meta(b"e", &mut m).expect("save");
+        ks.now_ms = 3_000;
+        assert_eq!(ks.watch_version(b"e").expect("version"), GONE | 7);
+        ks.version = 8;
+        assert!(ks.lookup(b"e").expect("lookup").is_none());
+        assert_eq!(ks.watch_version(b"e").expect("version"), GONE | 7);
+        // Only the newest tombstones stay.
+        for i in 0..TOMBSTONES_MAX + 10 {
+            let key = format!("t{i}");
+            ks.version = 100 + i;
+            ks.save_meta(key.as_bytes(), &mut Meta::string(Bytes::from_static(b"x")))
+                .expect("save");
+            ks.delete(key.as_bytes()).expect("del");
+        }
+        let stones = ks.txn.prefix(&[encoding::TAG_TOMBSTONE], false).count() as u64;
+        assert_eq!(stones, TOMBSTONES_MAX);
+        assert_eq!(ks.watch_version(b"t0").expect("version"), GONE);
+        let last = format!("t{}", TOMBSTONES_MAX + 9);
+        assert_eq!(
+            ks.watch_version(last.as_bytes()).expect("version"),
+            GONE | (100 + TOMBSTONES_MAX + 9)
+        );
+        // FLUSHDB: one mark for the db.
+        ks.version = 1_000_000;
+        ks.flush_db(0).expect("flush");
+        assert_eq!(ks.watch_version(b"k").expect("version"), GONE | 1_000_000);
+        assert_eq!(
+            ks.txn.prefix(&[encoding::TAG_TOMBSTONE, 0], false).count(),
+            0
+        );
     }
 }

@@ -106,6 +106,42 @@ async fn watch_aborts_exec_when_another_client_changed_the_key() {
 }
 
 #[tokio::test]
+async fn watch_sees_a_key_created_and_deleted_again_and_a_key_that_expired() {
+    let node = NodeProcess::start_default();
+    let mut raw = RawConn::connect(node.port()).await;
+    let mut other = node.client().await;
+    // Absent at WATCH, created and deleted again before EXEC: Redis aborts.
+    assert_eq!(show(&raw.call(&[b"WATCH", b"ghost"]).await), "+OK\r\n");
+    expect(&mut other, &["SET", "ghost", "boo"], ok()).await;
+    expect(&mut other, &["DEL", "ghost"], int(1)).await;
+    raw.call(&[b"MULTI"]).await;
+    raw.call(&[b"SET", b"ghost", b"mine"]).await;
+    assert_eq!(show(&raw.call(&[b"EXEC"]).await), "*-1\r\n");
+    expect(&mut other, &["EXISTS", "ghost"], int(0)).await;
+    // The same with a key deleted by another client's transaction and a FLUSHDB.
+    expect(&mut other, &["SET", "held", "1"], ok()).await;
+    raw.call(&[b"WATCH", b"held"]).await;
+    expect(&mut other, &["FLUSHDB"], ok()).await;
+    raw.call(&[b"MULTI"]).await;
+    raw.call(&[b"SET", b"held", b"2"]).await;
+    assert_eq!(show(&raw.call(&[b"EXEC"]).await), "*-1\r\n");
+    // Live at WATCH, expired before EXEC: aborts too.
+    expect(&mut other, &["SET", "short", "1", "PX", "100"], ok()).await;
+    raw.call(&[b"WATCH", b"short"]).await;
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    raw.call(&[b"MULTI"]).await;
+    raw.call(&[b"SET", b"short", b"2"]).await;
+    assert_eq!(show(&raw.call(&[b"EXEC"]).await), "*-1\r\n");
+    // Deleted and gone for good but never touched after WATCH: EXEC runs.
+    raw.call(&[b"WATCH", b"ghost"]).await;
+    expect(&mut other, &["SET", "unrelated", "1"], ok()).await;
+    expect(&mut other, &["DEL", "unrelated"], int(1)).await;
+    raw.call(&[b"MULTI"]).await;
+    raw.call(&[b"SET", b"ghost", b"mine"]).await;
+    assert_eq!(show(&raw.call(&[b"EXEC"]).await), "*1\r\n+OK\r\n");
+}
+
+#[tokio::test]
 async fn watch_lets_exec_run_when_nothing_changed() {
     let node = NodeProcess::start_default();
     let mut raw = RawConn::connect(node.port()).await;
