@@ -173,17 +173,19 @@ fn read_snapshot(file: &mut File) -> io::Result<(SnapshotHeader, Records)> {
     let header: SnapshotHeader =
         postcard::from_bytes(&raw).map_err(|_| bad("malformed snapshot header"))?;
     let mut pos = 8 + header_len;
-    let field = |r: &mut CrcReader<_>, pos: &mut u64| -> io::Result<IVec> {
+    // One buffer for every field: each record is then allocated once, at its size.
+    let mut buf = Vec::new();
+    let mut field = |r: &mut CrcReader<_>, pos: &mut u64| -> io::Result<IVec> {
         let mut len4 = [0u8; 4];
         r.read_exact(&mut len4)?;
         let n = u64::from(u32::from_be_bytes(len4));
         if *pos + 4 + n > body {
             return Err(bad("malformed snapshot record (checksum mismatch?)"));
         }
-        let mut out = vec![0u8; n as usize];
-        r.read_exact(&mut out)?;
+        buf.resize(n as usize, 0);
+        r.read_exact(&mut buf)?;
         *pos += 4 + n;
-        Ok(IVec::from(out))
+        Ok(IVec::from(buf.as_slice()))
     };
     let mut records = Records::new();
     while pos < body {
