@@ -15,6 +15,7 @@
 #
 # Usage: scripts/bench.sh [--requests N] [--clients C] [--tests set,get,...] [--keys N]
 #                         [--sections throughput,latency,dataset] [--cluster]
+# Environment: REDOUBT_BIN=path to measure a given binary (skips the build).
 set -euo pipefail
 
 REQUESTS=100000
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
     --keys) KEYS="$2"; shift 2 ;;
     --sections) SECTIONS="$2"; shift 2 ;;
     --cluster) CLUSTER=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -42,9 +43,14 @@ for tool in redis-server redis-benchmark redis-cli; do
   command -v "$tool" >/dev/null || { echo "bench.sh needs $tool (apt-get install redis-server redis-tools)" >&2; exit 1; }
 done
 
-echo "building redoubt (release)..." >&2
-cargo build --release --quiet --bin redoubt --manifest-path "$ROOT/Cargo.toml"
-BIN="$ROOT/target/release/redoubt"
+# REDOUBT_BIN=path measures that binary instead (e.g. an older build, for a before/after).
+if [ -n "${REDOUBT_BIN:-}" ]; then
+  BIN="$REDOUBT_BIN"
+else
+  echo "building redoubt (release)..." >&2
+  cargo build --release --quiet --bin redoubt --manifest-path "$ROOT/Cargo.toml"
+  BIN="$ROOT/target/release/redoubt"
+fi
 
 WORK="$(mktemp -d)"
 REDIS_PORT=$((20000 + RANDOM % 10000))

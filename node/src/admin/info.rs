@@ -241,11 +241,7 @@ fn cpu_section(out: &mut String) {
 }
 
 fn commandstats_section(s: &NodeState, out: &mut String) {
-    let stats = s.stats.commands.locked().clone();
-    let mut names: Vec<_> = stats.keys().cloned().collect();
-    names.sort();
-    for name in names {
-        let [calls, usec, rejected, failed] = stats[&name];
+    for (name, [calls, usec, rejected, failed]) in s.stats.commands.snapshot() {
         let per = if calls > 0 {
             usec as f64 / calls as f64
         } else {
