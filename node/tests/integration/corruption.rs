@@ -35,6 +35,31 @@ fn flip_markers(dir: &Path) -> usize {
     flipped
 }
 
+/// Starts a node on `data` and expects it to refuse (exit code 1) with a line saying what is
+/// damaged; returns that line. `who` describes the node for the failure message.
+fn refused_start(data: &Path, who: &str) -> String {
+    let dir_arg = data.display().to_string();
+    let out = run_redoubt(
+        &[
+            "--dir",
+            &dir_arg,
+            "--port",
+            "0",
+            "--raft-addr",
+            "127.0.0.1:0",
+        ],
+        &[],
+        Duration::from_secs(30),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{who} must not start: {stderr}");
+    stderr
+        .lines()
+        .find(|l| l.contains("damaged"))
+        .unwrap_or_else(|| panic!("no line says what is damaged: {stderr}"))
+        .to_string()
+}
+
 async fn write_marked(c: &mut MultiplexedConnection, n: usize) {
     for i in 0..n {
         let value = format!("{}{i:06}", String::from_utf8_lossy(MARKER)).repeat(20);
@@ -54,29 +79,7 @@ async fn flipped_bytes_in_the_data_stop_the_start() {
     let flipped = flip_markers(&data.join("data"));
     assert!(flipped > 0, "no marker found in the data files");
 
-    let dir_arg = data.display().to_string();
-    let out = run_redoubt(
-        &[
-            "--dir",
-            &dir_arg,
-            "--port",
-            "0",
-            "--raft-addr",
-            "127.0.0.1:0",
-        ],
-        &[],
-        Duration::from_secs(30),
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "a node with {flipped} damaged records started; stderr: {stderr}"
-    );
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("damaged"))
-        .unwrap_or_else(|| panic!("no line says the data is damaged: {stderr}"));
+    let line = refused_start(&data, &format!("a node with {flipped} damaged records"));
     assert!(
         line.contains(&data.join("data").display().to_string()),
         "the line does not name the data folder: {line}"
@@ -156,29 +159,7 @@ async fn a_damaged_snapshot_stops_the_start_once_the_log_was_purged() {
     let snapshots = data.join("snapshots");
     assert!(flip_markers(&snapshots) > 0, "no marker in the snapshot");
 
-    let dir_arg = data.display().to_string();
-    let out = run_redoubt(
-        &[
-            "--dir",
-            &dir_arg,
-            "--port",
-            "0",
-            "--raft-addr",
-            "127.0.0.1:0",
-        ],
-        &[],
-        Duration::from_secs(30),
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "a node whose only copy of some data is damaged must not start: {stderr}"
-    );
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("damaged"))
-        .unwrap_or_else(|| panic!("no line says the snapshot is damaged: {stderr}"));
+    let line = refused_start(&data, "a node whose only copy of some data is damaged");
     assert!(
         line.contains(&snapshots.join("snapshot.bin").display().to_string()),
         "the line does not name the snapshot file: {line}"
