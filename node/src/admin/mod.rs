@@ -46,12 +46,7 @@ pub async fn run(s: &mut Session, cmd: ServerCmd, argv: &[Bytes]) -> Option<Fram
             ]))
         }
         ServerCmd::Bgsave => bgsave(s, argv).await,
-        ServerCmd::Lastsave => {
-            let started = crate::clock::since_epoch()
-                .as_secs()
-                .saturating_sub(s.node.started.elapsed().as_secs());
-            Ok(Frame::Integer(started as i64))
-        }
+        ServerCmd::Lastsave => Ok(Frame::Integer(lastsave(s) as i64)),
         // Redis's replication handshake: Redoubt nodes replicate through Raft on the peer port.
         ServerCmd::Psync => Err(not_available("psync")),
         ServerCmd::Sync => Err(not_available("sync")),
@@ -105,4 +100,19 @@ async fn bgsave(s: &Session, argv: &[Bytes]) -> Result<Frame, CmdError> {
         .await
         .map_err(|e| CmdError::Other(format!("ERR cannot start a snapshot: {e}")))?;
     Ok(Frame::Simple("Background saving started".into()))
+}
+
+/// LASTSAVE: when the current snapshot (the keyspace's RDB) was written, in unix seconds; the
+/// node's start time while it has none (Redis: the start, until the first save).
+fn lastsave(s: &Session) -> u64 {
+    let written = std::fs::metadata(s.node.raft.snapshot_dir().join("snapshot.bin"))
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    match written {
+        Some(t) => t.as_secs(),
+        None => crate::clock::since_epoch()
+            .as_secs()
+            .saturating_sub(s.node.started.elapsed().as_secs()),
+    }
 }

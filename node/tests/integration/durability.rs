@@ -354,6 +354,9 @@ async fn bgsave_writes_a_snapshot_of_everything_applied() {
     set_keys(&mut c, "k", 50).await;
     let snapshot = node.dir().join("snapshots").join("snapshot.bin");
     assert!(!snapshot.exists(), "no snapshot before BGSAVE");
+    let started = as_int(&q(&mut c, &["LASTSAVE"]).await);
+    // LASTSAVE has second resolution: make the save land in a later second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     expect(&mut c, &["BGSAVE"], simple("Background saving started")).await;
     expect_err(&mut c, &["BGSAVE", "NOW"], "ERR syntax error").await;
     let applied = info_number(&mut c, "replication", "raft_applied_index").await;
@@ -378,5 +381,10 @@ async fn bgsave_writes_a_snapshot_of_everything_applied() {
     assert!(
         contains_bytes(&bytes, b"value-49"),
         "the snapshot holds the data"
+    );
+    let saved = as_int(&q(&mut c, &["LASTSAVE"]).await);
+    assert!(
+        saved > started,
+        "LASTSAVE {saved} after a BGSAVE, {started} before"
     );
 }
