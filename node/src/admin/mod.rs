@@ -105,7 +105,7 @@ async fn bgsave(s: &Session, argv: &[Bytes]) -> Result<Frame, CmdError> {
 /// LASTSAVE: when the current snapshot (the keyspace's RDB) was written, in unix seconds; the
 /// node's start time while it has none (Redis: the start, until the first save).
 fn lastsave(s: &Session) -> u64 {
-    let written = std::fs::metadata(s.node.raft.snapshot_dir().join("snapshot.bin"))
+    let written = std::fs::metadata(s.node.raft.snapshot_path())
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());

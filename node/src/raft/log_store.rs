@@ -108,6 +108,22 @@ fn read_err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(format!("reading the raft log: {e}"))
 }
 
+/// A record of the raft meta tree, decoded.
+fn read_meta<T: serde::de::DeserializeOwned>(
+    meta: &sled::Tree,
+    key: &[u8],
+) -> io::Result<Option<T>> {
+    match meta.get(key).map_err(read_err)? {
+        Some(raw) => Ok(Some(postcard::from_bytes(&raw).map_err(read_err)?)),
+        None => Ok(None),
+    }
+}
+
+/// The index a log record's key holds (None for a malformed key).
+fn entry_index(key: &[u8]) -> Option<u64> {
+    key.try_into().ok().map(u64::from_be_bytes)
+}
+
 fn write_err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(format!("writing the raft log: {e}"))
 }
@@ -135,7 +151,10 @@ impl LogStore {
             flushed: flushed.clone(),
             appended: appended.clone(),
             mark: mark.clone(),
-            purge_to: 0,
+            // Leftovers of a purge cut short by a stop go first.
+            purge_to: read_meta::<LogId>(&meta, KEY_PURGED)
+                .map_err(sled::Error::Io)?
+                .map_or(0, |l| l.index),
         };
         std::thread::Builder::new()
             .name("redoubt-log-writer".into())
@@ -155,10 +174,7 @@ impl LogStore {
     }
 
     fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> io::Result<Option<T>> {
-        match self.inner.meta.get(key).map_err(read_err)? {
-            Some(raw) => Ok(Some(postcard::from_bytes(&raw).map_err(read_err)?)),
-            None => Ok(None),
-        }
+        read_meta(&self.inner.meta, key)
     }
 
     fn put_meta<T: serde::Serialize>(&self, key: &[u8], value: &T) -> io::Result<()> {
@@ -210,9 +226,7 @@ impl LogStore {
     /// Number of entries currently in the log, purged ones excluded (for RAFT.INFO / INFO):
     /// from its ends, without walking it.
     pub fn len(&self) -> usize {
-        let index = |kv: Option<(sled::IVec, sled::IVec)>| {
-            kv.and_then(|(k, _)| k.as_ref().try_into().ok().map(u64::from_be_bytes))
-        };
+        let index = |kv: Option<(sled::IVec, sled::IVec)>| kv.and_then(|(k, _)| entry_index(&k));
         let (Ok(first), Ok(last)) = (self.inner.log.first(), self.inner.log.last()) else {
             return 0;
         };
@@ -262,12 +276,6 @@ const PURGE_SLICE: usize = 1024;
 
 impl LogWriter {
     fn run(mut self, mut rx: mpsc::UnboundedReceiver<LogWrite>) {
-        // Leftovers of a purge cut short by a stop.
-        if let Ok(Some(raw)) = self.meta.get(KEY_PURGED) {
-            if let Ok(log_id) = postcard::from_bytes::<LogId>(&raw) {
-                self.purge_to = log_id.index;
-            }
-        }
         loop {
             let first = match rx.try_recv() {
                 Ok(change) => change,
@@ -424,15 +432,12 @@ pub fn verify(db: &sled::Db, dir: &std::path::Path) -> Result<u64, String> {
     let log = db.open_tree("raft_log").map_err(|e| e.to_string())?;
     let meta = db.open_tree("raft_meta").map_err(|e| e.to_string())?;
     let last = match log.last().map_err(|e| e.to_string())? {
-        Some((k, _)) => k.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0),
+        Some((k, _)) => entry_index(&k).unwrap_or(0),
         None => 0,
     };
-    let purged = match meta.get(KEY_PURGED).map_err(|e| e.to_string())? {
-        Some(raw) => postcard::from_bytes::<LogId>(&raw)
-            .map(|l| l.index)
-            .map_err(|e| format!("raft meta: {e}"))?,
-        None => 0,
-    };
+    let purged = read_meta::<LogId>(&meta, KEY_PURGED)
+        .map_err(|e| format!("raft meta: {e}"))?
+        .map_or(0, |l| l.index);
     let end = last.max(purged);
     if let Some(mark) = DurableMark::read(dir).map_err(|e| e.to_string())? {
         if end < mark {
@@ -445,11 +450,7 @@ pub fn verify(db: &sled::Db, dir: &std::path::Path) -> Result<u64, String> {
     for item in log.iter() {
         let (k, raw) = item.map_err(|e| format!("raft log: {e}"))?;
         if decode_entry(&raw).is_err() {
-            let index = k
-                .as_ref()
-                .try_into()
-                .map(u64::from_be_bytes)
-                .unwrap_or_default();
+            let index = entry_index(&k).unwrap_or_default();
             return Err(format!(
                 "raft log entry {index} is damaged (checksum mismatch)"
             ));
@@ -525,11 +526,7 @@ impl LogStore {
         };
         for item in self.inner.log.range(start.to_be_bytes()..end.to_be_bytes()) {
             let (k, raw) = item.map_err(read_err)?;
-            let index = k
-                .as_ref()
-                .try_into()
-                .map(u64::from_be_bytes)
-                .unwrap_or(next);
+            let index = entry_index(&k).unwrap_or(next);
             // Queued entries before this one come first.
             while next < index {
                 let Some(entry) = queued.remove(&next) else {

@@ -108,6 +108,16 @@ struct Storage {
     rebuild_snapshot: bool,
 }
 
+/// Why a node with damaged data will not start, and what to do: move `aside` (a folder) and
+/// start again.
+fn refuse_damaged(what: String, aside: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{what}; this node will not serve it. Stop it, move {aside} aside and start the node \
+         again to rejoin its cluster and receive the data from the others (a single node: \
+         restore a backup)"
+    )
+}
+
 /// Trees that earlier versions kept the keyspace in (it is in memory now, and every record of
 /// it is in the snapshot or the log after it).
 const OLD_TREES: [&str; 2] = ["keyspace", "sm_meta"];
@@ -116,11 +126,12 @@ impl Storage {
     fn open(dir: &Path, table: Arc<CommandTable>) -> anyhow::Result<Storage> {
         let data_dir = dir.join("data");
         let damaged = |detail: String| {
-            anyhow::anyhow!(
-                "the data under '{}' is damaged ({detail}); this node will not serve it. Stop \
-                 it, move that folder aside and start the node again to rejoin its cluster and \
-                 receive the data from the others (a single node: restore a backup)",
-                data_dir.display()
+            refuse_damaged(
+                format!(
+                    "the data under '{}' is damaged ({detail})",
+                    data_dir.display()
+                ),
+                "that folder",
             )
         };
         let db = sled::Config::new()
@@ -140,13 +151,13 @@ impl Storage {
             Err(state_machine::SnapshotDamaged::Damaged { path, reason }) => {
                 // The log can stand in for the snapshot only while it still holds every entry.
                 if log.purged_index()?.is_some() {
-                    return Err(anyhow::anyhow!(
-                        "the snapshot file '{}' is damaged ({reason}) and the log no longer holds \
-                         the entries it covers; this node will not serve it. Stop it, move '{}' \
-                         aside and start the node again to rejoin its cluster and receive the data \
-                         from the others (a single node: restore a backup)",
-                        path.display(),
-                        dir.display()
+                    return Err(refuse_damaged(
+                        format!(
+                            "the snapshot file '{}' is damaged ({reason}) and the log no longer \
+                             holds the entries it covers",
+                            path.display()
+                        ),
+                        &format!("'{}'", dir.display()),
                     ));
                 }
                 tracing::warn!(file = %path.display(), %reason, "the snapshot file is damaged: removing it; the log still holds every entry, so the state is rebuilt from it and a new snapshot is written");
@@ -157,13 +168,8 @@ impl Storage {
             Err(e) => return Err(e.into()),
         };
         for name in OLD_TREES {
-            if db
-                .tree_names()
-                .iter()
-                .any(|t| t.as_ref() == name.as_bytes())
-            {
-                db.drop_tree(name).map_err(|e| damaged(e.to_string()))?;
-            }
+            // Ok(false) when it is not there.
+            db.drop_tree(name).map_err(|e| damaged(e.to_string()))?;
         }
         Ok(Storage {
             db,
@@ -312,7 +318,7 @@ impl RaftNode {
 
     /// Bytes the storage takes on disk (INFO): the log's database and the snapshot.
     pub fn storage_bytes(&self) -> u64 {
-        let snapshot = std::fs::metadata(self.snapshot_dir().join("snapshot.bin"))
+        let snapshot = std::fs::metadata(self.snapshot_path())
             .map(|m| m.len())
             .unwrap_or(0);
         self.db.size_on_disk().unwrap_or(0) + snapshot
@@ -491,6 +497,11 @@ impl RaftNode {
     /// Where snapshots are kept (and received).
     pub fn snapshot_dir(&self) -> std::path::PathBuf {
         self.dir.join("snapshots")
+    }
+
+    /// The current snapshot's file (the keyspace's RDB).
+    pub fn snapshot_path(&self) -> std::path::PathBuf {
+        state_machine::snapshot_path(&self.snapshot_dir())
     }
 
     /// The ACL state as of the last applied entry.

@@ -67,10 +67,9 @@ impl Keyspace {
     /// The live record of `key`: None if absent or expired. Through a writable view an expired
     /// key is removed on the way (the write that follows starts from nothing).
     pub fn lookup(&mut self, key: &[u8]) -> Result<Option<Meta>, StoreError> {
-        let Some(raw) = self.txn.get(&meta_key(self.db, key))? else {
+        let Some(meta) = self.read_meta(&meta_key(self.db, key))? else {
             return Ok(None);
         };
-        let meta = Meta::decode(&raw)?;
         if meta.is_expired(self.now_ms) {
             if self.txn.is_writable() {
                 self.remove_key_record(key, &meta)?;
@@ -170,10 +169,9 @@ impl Keyspace {
 
     /// Deletes `key` if it is live. Returns whether it was.
     pub fn delete(&mut self, key: &[u8]) -> Result<bool, StoreError> {
-        let Some(raw) = self.txn.get(&meta_key(self.db, key))? else {
+        let Some(meta) = self.read_meta(&meta_key(self.db, key))? else {
             return Ok(false);
         };
-        let meta = Meta::decode(&raw)?;
         let live = !meta.is_expired(self.now_ms);
         self.remove_key_record(key, &meta)?;
         self.bury(key, if live { self.version } else { meta.version })?;
@@ -409,8 +407,7 @@ impl Keyspace {
     /// removed (Redis 7 does the same). Unlike Redis, a FLUSHDB also aborts transactions
     /// watching keys that did not exist. Never changes anything (expired keys stay).
     pub fn watch_version(&self, key: &[u8]) -> Result<u64, StoreError> {
-        if let Some(raw) = self.txn.get(&meta_key(self.db, key))? {
-            let meta = Meta::decode(&raw)?;
+        if let Some(meta) = self.read_meta(&meta_key(self.db, key))? {
             return Ok(if meta.is_expired(self.now_ms) {
                 GONE | meta.version
             } else {

@@ -43,11 +43,6 @@ impl Txn {
         self.writable
     }
 
-    /// The records as they are now (a clone is a point-in-time view).
-    pub fn records(&self) -> &Records {
-        &self.map
-    }
-
     /// The records, leaving this view empty.
     pub fn take_records(&mut self) -> Records {
         std::mem::take(&mut self.map)
@@ -139,7 +134,8 @@ mod tests {
         for k in [&b"a"[..], b"b", b"c", b"e", b"f"] {
             txn.put(k.to_vec(), b"v".to_vec()).expect("put");
         }
-        let published = txn.records().clone();
+        let published = txn.take_records();
+        let mut txn = Txn::writable(published.clone());
         txn.remove(b"e".to_vec()).expect("remove");
         txn.put(b"c".to_vec(), b"new".to_vec()).expect("put");
         assert_eq!(

@@ -25,7 +25,7 @@ mod snapshot;
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
+use std::sync::{Arc, RwLock, RwLockWriteGuard, TryLockError};
 
 use arc_swap::ArcSwap;
 use futures::StreamExt;
@@ -51,6 +51,11 @@ type Membership = super::StoredMembership;
 pub type SnapshotFile = tokio::fs::File;
 
 const SNAPSHOT_FILE: &str = "snapshot.bin";
+
+/// The current snapshot's file under `snapshot_dir`.
+pub fn snapshot_path(snapshot_dir: &std::path::Path) -> PathBuf {
+    snapshot_dir.join(SNAPSHOT_FILE)
+}
 /// System records (keyspace tree) of the ACL state and of the seeds' fingerprints.
 const ACL_RECORD: &str = "acl";
 const ACL_SEEDS_RECORD: &str = "acl-seeds";
@@ -94,10 +99,6 @@ impl SharedState {
             Err(TryLockError::WouldBlock) => super::may_block(|| self.view.read_locked()),
         };
         guard.clone()
-    }
-
-    fn read(&self) -> RwLockReadGuard<'_, View> {
-        self.view.read_locked()
     }
 
     /// The state, exclusively (the state machine, applying a batch).
@@ -205,8 +206,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
     async fn applied_state(&mut self) -> io::Result<(Option<LogId>, Membership)> {
-        let view = self.shared.read();
-        Ok((view.applied, view.membership.clone()))
+        let view = self.shared.view();
+        Ok((view.applied, view.membership))
     }
 
     async fn apply<Strm>(&mut self, mut entries: Strm) -> io::Result<()>
@@ -251,7 +252,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     }
 
     async fn get_current_snapshot(&mut self) -> io::Result<Option<Snapshot>> {
-        let file = match std::fs::File::open(self.snapshot_dir.join(SNAPSHOT_FILE)) {
+        let file = match std::fs::File::open(snapshot_path(&self.snapshot_dir)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),

@@ -70,13 +70,9 @@ pub(super) fn write_file(dir: &Path, view: &View) -> io::Result<PathBuf> {
             Ok(())
         }
     }
-    crate::files::create_private_dir(dir).map_err(snap_err)?;
-    let tmp = dir.join(format!("{SNAPSHOT_FILE}.build.tmp"));
+    let (tmp, file) = temp_file(dir, "build")?;
     let mut out = Out {
-        file: BufWriter::with_capacity(
-            1024 * 1024,
-            crate::files::create_private(&tmp).map_err(snap_err)?,
-        ),
+        file: BufWriter::with_capacity(1024 * 1024, file),
         crc: Crc32::new(),
         unsynced: 0,
     };
@@ -96,17 +92,33 @@ pub(super) fn write_file(dir: &Path, view: &View) -> io::Result<PathBuf> {
     let sum = out.crc.finish().to_le_bytes();
     out.file.write_all(&sum)?;
     let file = out.file.into_inner().map_err(|e| e.into_error())?;
+    move_in_place(dir, &tmp, file)
+}
+
+/// A new private file under `dir` (created 0700 if missing) to write a snapshot into, named
+/// after `purpose` so that a build and an install never share one.
+fn temp_file(dir: &Path, purpose: &str) -> io::Result<(PathBuf, File)> {
+    crate::files::create_private_dir(dir).map_err(snap_err)?;
+    let tmp = dir.join(format!("{SNAPSHOT_FILE}.{purpose}.tmp"));
+    let file = crate::files::create_private(&tmp).map_err(snap_err)?;
+    Ok((tmp, file))
+}
+
+/// Makes `tmp` (written through `file`) the current snapshot durably: the file is synced, moved
+/// over the old one, and the folder synced, so that the log it covers may be purged as soon as
+/// this returns. Returns the snapshot's path.
+fn move_in_place(dir: &Path, tmp: &Path, file: File) -> io::Result<PathBuf> {
     file.sync_all()?;
     drop(file);
-    let path = dir.join(SNAPSHOT_FILE);
-    std::fs::rename(&tmp, &path).map_err(snap_err)?;
+    let path = super::snapshot_path(dir);
+    std::fs::rename(tmp, &path).map_err(snap_err)?;
     File::open(dir)?.sync_all()?;
     Ok(path)
 }
 
 /// Loads the snapshot file under `dir`: None when there is none.
 pub(super) fn load_current(dir: &Path) -> Result<Option<View>, SnapshotDamaged> {
-    let path = dir.join(SNAPSHOT_FILE);
+    let path = super::snapshot_path(dir);
     let mut file = match File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -162,17 +174,7 @@ fn read_snapshot(file: &mut File) -> io::Result<(SnapshotHeader, Records)> {
         inner: BufReader::with_capacity(1024 * 1024, (&mut *file).take(body)),
         crc: Crc32::new(),
     };
-    let mut len8 = [0u8; 8];
-    r.read_exact(&mut len8)?;
-    let header_len = u64::from_be_bytes(len8);
-    if header_len > MAX_SNAPSHOT_HEADER || 8 + header_len > body {
-        return Err(bad("malformed snapshot header (checksum mismatch?)"));
-    }
-    let mut raw = vec![0u8; header_len as usize];
-    r.read_exact(&mut raw)?;
-    let header: SnapshotHeader =
-        postcard::from_bytes(&raw).map_err(|_| bad("malformed snapshot header"))?;
-    let mut pos = 8 + header_len;
+    let (header, mut pos) = read_header(&mut r, body)?;
     // One buffer for every field: each record is then allocated once, at its size.
     let mut buf = Vec::new();
     let mut field = |r: &mut CrcReader<_>, pos: &mut u64| -> io::Result<IVec> {
@@ -211,16 +213,9 @@ impl StateMachine {
         let (_, records) = read_snapshot(file)?;
         let (acl, seeds) = read_acl(&records)?;
         file.seek(io::SeekFrom::Start(0))?;
-        crate::files::create_private_dir(&self.snapshot_dir).map_err(snap_err)?;
-        let tmp = self
-            .snapshot_dir
-            .join(format!("{SNAPSHOT_FILE}.install.tmp"));
-        let mut out = crate::files::create_private(&tmp).map_err(snap_err)?;
+        let (tmp, mut out) = temp_file(&self.snapshot_dir, "install")?;
         io::copy(file, &mut out)?;
-        out.sync_all()?;
-        drop(out);
-        std::fs::rename(&tmp, self.snapshot_dir.join(SNAPSHOT_FILE)).map_err(snap_err)?;
-        File::open(&self.snapshot_dir)?.sync_all()?;
+        move_in_place(&self.snapshot_dir, &tmp, out)?;
         *self.shared.write() = View {
             records,
             applied: meta.last_log_id,
@@ -235,16 +230,8 @@ impl StateMachine {
 /// The snapshot in `file`: its metadata, read from its header, and the handle (rewound). Only
 /// the header is read; the whole file's checksum is checked where it is installed.
 pub(super) fn open_snapshot(mut file: File) -> io::Result<Snapshot> {
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("snapshot {what}"));
-    let mut len8 = [0u8; 8];
-    file.read_exact(&mut len8)?;
-    let header_len = u64::from_be_bytes(len8);
-    if header_len > MAX_SNAPSHOT_HEADER {
-        return Err(bad("header too large"));
-    }
-    let mut raw = vec![0u8; header_len as usize];
-    file.read_exact(&mut raw)?;
-    let header: SnapshotHeader = postcard::from_bytes(&raw).map_err(|_| bad("header malformed"))?;
+    let len = file.metadata()?.len();
+    let (header, _) = read_header(&mut file, len)?;
     file.seek(io::SeekFrom::Start(0))?;
     Ok(Snapshot {
         meta: header.meta(),
@@ -254,6 +241,22 @@ pub(super) fn open_snapshot(mut file: File) -> io::Result<Snapshot> {
 
 /// Bytes of a snapshot written between two syncs while it is written.
 const SYNC_EVERY: usize = 4 * 1024 * 1024;
+
+/// Reads the header at the start of a snapshot of `body` bytes (records included); returns it
+/// and the bytes it took. Its length is checked before anything is allocated for it.
+fn read_header(r: &mut impl Read, body: u64) -> io::Result<(SnapshotHeader, u64)> {
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+    let mut len8 = [0u8; 8];
+    r.read_exact(&mut len8)?;
+    let header_len = u64::from_be_bytes(len8);
+    if header_len > MAX_SNAPSHOT_HEADER || 8 + header_len > body {
+        return Err(bad("malformed snapshot header (checksum mismatch?)"));
+    }
+    let mut raw = vec![0u8; header_len as usize];
+    r.read_exact(&mut raw)?;
+    let header = postcard::from_bytes(&raw).map_err(|_| bad("malformed snapshot header"))?;
+    Ok((header, 8 + header_len))
+}
 
 /// A snapshot header holds a log id and the membership: never near this.
 const MAX_SNAPSHOT_HEADER: u64 = 16 * 1024 * 1024;
